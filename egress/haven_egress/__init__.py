@@ -1,0 +1,1 @@
+"""Haven's egress service: the disclosure-control review queue."""

@@ -1,0 +1,1 @@
+"""Haven's hub side: settings, projects, the spawner, networks and start-up."""

@@ -1,0 +1,156 @@
+"""Start-up chores for scripts/up and scripts/down: secrets, starting and stopping the hub.
+
+usage: python -m haven_hub.bootstrap (secrets|start|stop|status) --settings FILE [--config FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from .settings import Settings, SettingsError, load_settings
+
+
+def write_secret_once(path: Path, make: callable) -> bool:
+    """Creates a secret file readable by root only, unless it exists; True if created."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(make() + "\n")
+    return True
+
+
+def ensure_secrets(settings: Settings) -> None:
+    auth, hub = settings.auth, settings.hub
+    write_secret_once(settings.data_path(auth.password_file), lambda: secrets.token_urlsafe(9))
+    write_secret_once(settings.data_path(auth.admin_password_file), lambda: secrets.token_urlsafe(32))
+    write_secret_once(settings.data_path(hub.operator_token_file), lambda: secrets.token_hex(32))
+
+
+def hub_pid(settings: Settings) -> int | None:
+    try:
+        pid = int((settings.hub.data_dir / "jupyterhub.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return pid
+
+
+def public_url(settings: Settings) -> str:
+    return f"http://{settings.hub.public_ip}:{settings.hub.public_port}"
+
+
+def hub_answers(settings: Settings) -> bool:
+    try:
+        with urllib.request.urlopen(f"{public_url(settings)}/hub/api/", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start(settings: Settings, settings_path: Path, config: Path, timeout: float = 90) -> int:
+    if hub_pid(settings) and hub_answers(settings):
+        print(f"[haven] the hub is already running at {public_url(settings)}")
+        print_login(settings)
+        return 0
+    logs = settings.hub.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / "jupyterhub.log"
+    env = {**os.environ, "HAVEN_SETTINGS": str(settings_path)}
+    jupyterhub = Path(sys.executable).with_name("jupyterhub")
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [str(jupyterhub), "-f", str(config)],
+            cwd=config.parent,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            print(f"[haven] the hub exited with code {process.returncode}; see {log_path}", file=sys.stderr)
+            return 1
+        if hub_answers(settings):
+            print(f"[haven] Haven is up at {public_url(settings)} (hub log: {log_path})")
+            print_login(settings)
+            return 0
+        time.sleep(0.5)
+    print(f"[haven] the hub did not answer within {timeout:.0f}s; see {log_path}", file=sys.stderr)
+    return 1
+
+
+def print_login(settings: Settings) -> None:
+    auth = settings.auth
+    analysts = [a.name for a in auth.accounts if not a.admin]
+    admins = [a.name for a in auth.accounts if a.admin]
+    password = settings.data_path(auth.password_file).read_text().strip()
+    admin_password = settings.data_path(auth.admin_password_file).read_text().strip()
+    print(f"[haven] open {public_url(settings)}/ in a browser and log in:")
+    if analysts:
+        print(f"[haven]   analysts {', '.join(analysts)} with password {password}")
+    if admins:
+        print(f"[haven]   admins {', '.join(admins)} with password {admin_password}")
+    for project in settings.projects:
+        print(f"[haven]   project {project.id!r} ({project.title}): members {', '.join(project.members)}")
+    print("[haven] stop Haven with: scripts/down")
+
+
+def stop(settings: Settings, timeout: float = 60) -> int:
+    pid = hub_pid(settings)
+    if pid is None:
+        print("[haven] the hub is not running")
+        return 0
+    # The hub stops its users' servers and its proxy on SIGTERM.
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and hub_pid(settings) == pid:
+        time.sleep(0.5)
+    if hub_pid(settings) == pid:
+        print(f"[haven] the hub (pid {pid}) did not stop within {timeout:.0f}s", file=sys.stderr)
+        return 1
+    print("[haven] the hub has stopped; data is kept in", settings.hub.data_dir)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m haven_hub.bootstrap")
+    parser.add_argument("action", choices=["secrets", "start", "stop", "status"])
+    parser.add_argument("--settings", required=True, type=Path)
+    parser.add_argument("--config", type=Path, default=Path("jupyterhub_config.py"))
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.settings)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.action == "secrets":
+        ensure_secrets(settings)
+        return 0
+    if args.action == "start":
+        return start(settings, args.settings.resolve(), args.config.resolve())
+    if args.action == "stop":
+        return stop(settings)
+    running = hub_pid(settings) is not None and hub_answers(settings)
+    print("running" if running else "stopped")
+    return 0 if running else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Maps Haven's settings onto JupyterHub's traitlets config.
+
+Each function only sets values on ``c`` (a ``traitlets.config.Config``), so tests call
+them with a plain ``Config()``. ``configure`` is what ``jupyterhub_config.py`` calls.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from traitlets.config import Config
+
+from .projects import load_groups, projects_of_user
+from .settings import Settings, SettingsError, load_settings
+
+OPERATOR_SERVICE = "haven-operator"
+OPERATOR_SCOPES = ["admin:users", "admin:groups", "admin:servers", "read:hub"]
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def read_secret(settings: Settings, path: Path, what: str) -> str:
+    resolved = settings.data_path(path)
+    try:
+        value = resolved.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(f"cannot read {what} from {resolved}: {exc.strerror}") from None
+    if not value:
+        raise SettingsError(f"{what} file {resolved} is empty")
+    return value
+
+
+def configure_hub(c: Config, settings: Settings) -> None:
+    hub = settings.hub
+    data_dir = hub.data_dir
+    c.JupyterHub.bind_url = f"http://{hub.public_ip}:{hub.public_port}/"
+    # The hub API listens on every address so that each project network's gateway
+    # reaches it; networks.Firewall admits it only from loopback and project bridges.
+    c.JupyterHub.hub_bind_url = f"http://0.0.0.0:{hub.api_port}"
+    c.JupyterHub.hub_connect_url = f"http://127.0.0.1:{hub.api_port}"
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{hub.proxy_api_port}"
+    c.ConfigurableHTTPProxy.command = list(hub.proxy_command)
+    c.ConfigurableHTTPProxy.pid_file = str(data_dir / "proxy.pid")
+    c.JupyterHub.db_url = f"sqlite:///{data_dir / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(data_dir / "secrets" / "cookie_secret")
+    c.JupyterHub.pid_file = str(data_dir / "jupyterhub.pid")
+    c.JupyterHub.cookie_max_age_days = hub.idle_session_hours / 24
+    c.JupyterHub.allow_named_servers = True
+    c.JupyterHub.named_server_limit_per_user = 0
+    c.JupyterHub.template_paths = [str(TEMPLATES)]
+    c.JupyterHub.template_vars = {"haven_projects": _projects_for_template}
+    c.JupyterHub.services = [
+        {"name": OPERATOR_SERVICE, "api_token": read_secret(settings, hub.operator_token_file, "operator token")}
+    ]
+    c.JupyterHub.load_roles = [
+        {
+            "name": OPERATOR_SERVICE,
+            "description": "The haven admin command: users, projects and servers, not their contents",
+            "scopes": OPERATOR_SCOPES,
+            "services": [OPERATOR_SERVICE],
+        }
+    ]
+
+
+def _projects_for_template(user: Any) -> list[Any]:
+    if user is None:
+        return []
+    return projects_of_user(user.orm_user)
+
+
+def configure_auth(c: Config, settings: Settings) -> None:
+    auth = settings.auth
+    c.JupyterHub.authenticator_class = "shared-password"
+    c.SharedPasswordAuthenticator.user_password = read_secret(settings, auth.password_file, "demo password")
+    c.SharedPasswordAuthenticator.admin_password = read_secret(
+        settings, auth.admin_password_file, "demo admin password"
+    )
+    c.Authenticator.allowed_users = {a.name for a in auth.accounts if not a.admin}
+    c.Authenticator.admin_users = {a.name for a in auth.accounts if a.admin}
+
+
+def configure_projects(c: Config, settings: Settings) -> None:
+    c.JupyterHub.load_groups = load_groups(settings.projects)
+
+
+def configure_spawner(c: Config, settings: Settings) -> None:
+    spawner = settings.spawner
+    c.JupyterHub.spawner_class = "haven_hub.spawner.HavenSpawner"
+    c.HavenSpawner.haven_settings = settings
+    c.HavenSpawner.image = spawner.image
+    c.HavenSpawner.pull_policy = "never"
+    c.HavenSpawner.remove = True
+    c.HavenSpawner.prefix = spawner.container_prefix
+    c.HavenSpawner.start_timeout = spawner.start_timeout
+    c.HavenSpawner.http_timeout = spawner.start_timeout
+    c.HavenSpawner.cmd = ["jupyterhub-singleuser"]
+    c.HavenSpawner.default_url = "/lab"
+
+
+def configure(c: Config, settings_path: str | os.PathLike[str]) -> Settings:
+    settings = load_settings(settings_path)
+    configure_hub(c, settings)
+    configure_auth(c, settings)
+    configure_projects(c, settings)
+    configure_spawner(c, settings)
+    return settings

@@ -1,0 +1,276 @@
+"""Haven's settings file: one schema, validated on every load.
+
+The pydantic models below are the only place an option is declared. Each field's
+description is its documentation: ``python -m haven_hub.settings --docs`` writes
+``docs/settings.md`` from them, and a test keeps that page current.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PROJECT_ID = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
+USERNAME = r"^[a-z][a-z0-9._-]{0,31}$"
+BYTE_SIZE = r"^[0-9]+(\.[0-9]+)?[KMGT]?$"
+
+
+class SettingsError(Exception):
+    """The settings file is missing, unreadable or invalid; the message names the key."""
+
+
+class _Section(BaseModel):
+    # A misspelt key is an error, never silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Section):
+    cpu: float = Field(1.0, gt=0, le=64, description="CPU cores a project server may use.")
+    memory: Annotated[str, Field(pattern=BYTE_SIZE)] = Field(
+        "2G", description="Memory limit of a project server, e.g. `2G`, `512M`."
+    )
+    pids: int = Field(512, ge=32, le=65536, description="Most processes and threads in one server.")
+
+
+class Project(_Section):
+    id: Annotated[str, Field(pattern=PROJECT_ID)] = Field(
+        description="Short id: lower-case letters, digits and dashes; names the server, network and folders."
+    )
+    title: str = Field(min_length=1, description="Human-readable title.")
+    purpose: str = Field("", description="What the project is approved to do.")
+    end_date: date | None = Field(None, description="Date after which the project is suspended.")
+    members: list[Annotated[str, Field(pattern=USERNAME)]] = Field(
+        default_factory=list, description="Usernames of the analysts in the project."
+    )
+    limits: Limits = Field(default_factory=Limits, description="Resources of each member's server.")
+
+
+class Account(_Section):
+    name: Annotated[str, Field(pattern=USERNAME)] = Field(description="Login name.")
+    admin: bool = Field(False, description="Whether the account administers Haven.")
+
+
+class Auth(_Section):
+    kind: Literal["shared-password"] = Field(
+        "shared-password",
+        description=(
+            "How people log in. `shared-password` (JupyterHub's SharedPasswordAuthenticator, every "
+            "listed account shares one password read from `password_file`) is for demos only; "
+            "per-user passwords with two-factor login and OIDC come with provisioning."
+        ),
+    )
+    password_file: Path = Field(
+        Path("secrets/demo-password"),
+        description="File holding the analysts' shared demo password (8+ characters).",
+    )
+    admin_password_file: Path = Field(
+        Path("secrets/demo-admin-password"),
+        description="File holding the admins' shared demo password (32+ characters).",
+    )
+    accounts: list[Account] = Field(default_factory=list, description="Accounts allowed to log in.")
+
+
+class Hub(_Section):
+    public_ip: str = Field("127.0.0.1", description="Address the public proxy listens on.")
+    public_port: int = Field(8000, ge=1, le=65535, description="Port the public proxy listens on.")
+    api_port: int = Field(
+        8081,
+        ge=1,
+        le=65535,
+        description=(
+            "Port of the hub API. It listens on every address, and the host firewall admits it only "
+            "from loopback and the project networks' gateways."
+        ),
+    )
+    proxy_api_port: int = Field(8001, ge=1, le=65535, description="Port of the proxy's API (loopback).")
+    data_dir: Path = Field(
+        Path("/var/lib/haven"),
+        description="Where the hub keeps its database, secrets, workspaces and logs.",
+    )
+    proxy_command: list[str] = Field(
+        default_factory=lambda: ["configurable-http-proxy"],
+        description="Command that starts configurable-http-proxy.",
+    )
+    operator_token_file: Path = Field(
+        Path("secrets/operator-api-token"),
+        description=(
+            "File holding the API token of the `haven-operator` service, which the `haven` admin "
+            "command uses (admin of users, groups and servers; no access to servers' contents)."
+        ),
+    )
+    idle_session_hours: float = Field(
+        8, gt=0, description="Browser sessions expire after this many hours."
+    )
+
+
+class Spawner(_Section):
+    image: str = Field("haven/notebook:latest", description="Single-user notebook image.")
+    start_timeout: int = Field(120, ge=10, description="Seconds a server may take to start.")
+    tmp_size: Annotated[str, Field(pattern=BYTE_SIZE)] = Field(
+        "512M", description="Size of the tmpfs at /tmp (counts against the memory limit)."
+    )
+    container_prefix: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,15}$")] = Field(
+        "haven", description="Prefix of container and volume names."
+    )
+
+
+class Network(_Section):
+    bridge_prefix: Annotated[str, Field(pattern=r"^[a-z]{1,5}-$")] = Field(
+        "hv-",
+        description=(
+            "Prefix of the Linux bridge of each project's internal network; the host firewall "
+            "matches it. Names are at most 15 characters, so long project ids are hashed."
+        ),
+    )
+    firewall_chain: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9-]{1,24}$")] = Field(
+        "HAVEN-INPUT", description="iptables chain holding the rules for traffic from projects to the host."
+    )
+
+
+class Images(_Section):
+    base_image: str = Field(
+        "",
+        description=(
+            "Base of the notebook image. Empty: build `haven/base:bookworm` locally with debootstrap "
+            "(no registry needed). Set e.g. `debian:bookworm-slim` where a registry is reachable."
+        ),
+    )
+    build_ca_bundle: Path | None = Field(
+        Path("/etc/ssl/certs/ca-certificates.crt"),
+        description=(
+            "CA bundle trusted by pip during image builds, for networks that intercept TLS. "
+            "Used in the build stage only; it does not reach the final image."
+        ),
+    )
+
+
+class Settings(_Section):
+    hub: Hub = Field(default_factory=Hub, description="The hub and its proxy.")
+    auth: Auth = Field(default_factory=Auth, description="Who can log in, and how.")
+    spawner: Spawner = Field(default_factory=Spawner, description="Project servers.")
+    network: Network = Field(default_factory=Network, description="Project networks and the host firewall.")
+    images: Images = Field(default_factory=Images, description="How images are built.")
+    projects: list[Project] = Field(
+        default_factory=list,
+        description="Projects created at start-up (the demo project); full provisioning uses `haven project`.",
+    )
+
+    @field_validator("projects")
+    @classmethod
+    def _unique_project_ids(cls, projects: list[Project]) -> list[Project]:
+        seen: set[str] = set()
+        for project in projects:
+            if project.id in seen:
+                raise ValueError(f"project id {project.id!r} appears twice")
+            seen.add(project.id)
+        return projects
+
+    @model_validator(mode="after")
+    def _members_have_accounts(self) -> Settings:
+        known = {account.name for account in self.auth.accounts}
+        for i, project in enumerate(self.projects):
+            for member in project.members:
+                if member not in known:
+                    raise ValueError(
+                        f"projects.{i}.members: {member!r} has no account in auth.accounts"
+                    )
+        return self
+
+    def data_path(self, path: Path) -> Path:
+        """Resolves a path from the settings against ``hub.data_dir``."""
+        return path if path.is_absolute() else self.hub.data_dir / path
+
+
+def _describe(error: dict) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown setting"
+    return f"{key}: {message}"
+
+
+def parse_settings(raw: object, source: str = "settings") -> Settings:
+    """Validates already-parsed YAML; raises SettingsError naming each bad key."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{source}: the top level must be a mapping of sections")
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "\n  ".join(_describe(error) for error in exc.errors())
+        raise SettingsError(f"{source} is invalid:\n  {problems}") from None
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Reads and validates a settings file. Called on every load, never cached."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path} is not valid YAML: {exc}") from None
+    return parse_settings(raw, str(path))
+
+
+def _markdown_rows(model: type[BaseModel], prefix: str) -> list[str]:
+    rows: list[str] = []
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name}"
+        annotation = field.annotation
+        nested = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        item = getattr(annotation, "__args__", (None,))[0]
+        if nested is not None:
+            rows.append(f"| `{key}` | section | | {field.description or ''} |")
+            rows.extend(_markdown_rows(nested, f"{key}."))
+            continue
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            rows.append(f"| `{key}` | list | `[]` | {field.description or ''} |")
+            rows.extend(_markdown_rows(item, f"{key}[]."))
+            continue
+        if field.is_required():
+            default = "required"
+        else:
+            value = field.get_default(call_default_factory=True)
+            default = f"`{value.model_dump() if isinstance(value, BaseModel) else value}`"
+        type_name = re.sub(r"typing\.|pathlib\.|datetime\.|<class '|'>", "", str(annotation))
+        rows.append(f"| `{key}` | {type_name} | {default} | {field.description or ''} |")
+    return rows
+
+
+def settings_reference() -> str:
+    """The settings reference page, generated from the schema."""
+    lines = [
+        "# Settings reference",
+        "",
+        "Generated from `hub/haven_hub/settings.py` by `python -m haven_hub.settings --docs`;",
+        "do not edit by hand. Unknown keys are errors. Paths that are not absolute are under `hub.data_dir`.",
+        "",
+        "| key | type | default | meaning |",
+        "| --- | --- | --- | --- |",
+        *_markdown_rows(Settings, ""),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - thin command-line wrapper
+    if sys.argv[1:] == ["--docs"]:
+        sys.stdout.write(settings_reference())
+    elif len(sys.argv) == 2:
+        try:
+            load_settings(sys.argv[1])
+        except SettingsError as exc:
+            sys.exit(str(exc))
+        print(f"{sys.argv[1]}: valid")
+    else:
+        sys.exit("usage: python -m haven_hub.settings (--docs | SETTINGS_FILE)")

@@ -1,0 +1,200 @@
+"""The spawner: one locked-down container per (user, project).
+
+A server's name is its project's id, so ``/user/ada/demo/`` is Ada's server for project
+``demo`` and its container is ``haven-ada--demo``. Who may start which server, and with
+which limits, comes from the project group in the hub's database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import docker
+from dockerspawner import DockerSpawner
+from tornado import web
+from traitlets import Any as AnyTrait
+from traitlets import default
+
+from . import lockdown, networks
+from .projects import Project, projects_of_user
+from .settings import Settings
+
+NOTEBOOK_HOME = "/home/analyst"
+WORKSPACE_MOUNT = f"{NOTEBOOK_HOME}/workspace"
+
+
+class ProjectAccessError(web.HTTPError):
+    """A spawn asked for a project the user may not use; the message is shown to them."""
+
+    def __init__(self, message: str, status: int = 403) -> None:
+        super().__init__(status, log_message=message, reason="Forbidden" if status == 403 else None)
+        self.jupyterhub_message = message
+
+
+class HavenSpawner(DockerSpawner):
+    haven_settings = AnyTrait(
+        help="haven_hub.settings.Settings, set by haven_hub.config.configure()."
+    ).tag(config=True)
+
+    @default("options_form")
+    def _default_options_form(self):
+        return self._render_project_form
+
+    @default("options_from_form")
+    def _default_options_from_form(self):
+        def options_from_form(formdata: dict[str, list[str]]) -> dict[str, str]:
+            return {"project": formdata.get("project", [""])[0]}
+
+        return options_from_form
+
+    @cached_property
+    def _docker_client(self) -> docker.DockerClient:
+        return docker.DockerClient(base_url=self.client.base_url, version="auto")
+
+    # -- which project --------------------------------------------------------------
+
+    def user_projects(self) -> list[Project]:
+        return projects_of_user(self.user.orm_user)
+
+    def requested_project(self) -> Project:
+        """The project this server is for; refuses anything the user is not a member of."""
+        wanted = self.name
+        chosen = (self.user_options or {}).get("project") or wanted
+        if not wanted:
+            raise ProjectAccessError(
+                "Haven servers belong to a project: open one of your projects from the home page.",
+                status=400,
+            )
+        if chosen != wanted:
+            raise ProjectAccessError(
+                f"This server is for project {wanted!r}; to work in {chosen!r}, open it from the home page.",
+                status=400,
+            )
+        for project in self.user_projects():
+            if project.id == wanted:
+                return project
+        raise ProjectAccessError(
+            f"{self.user.name} is not a member of project {wanted!r}. "
+            "Ask an administrator to add you to the project."
+        )
+
+    def _render_project_form(self, spawner: HavenSpawner) -> str:
+        projects = self.user_projects()
+        if not projects:
+            return (
+                '<p class="alert alert-warning">You are not a member of any project yet. '
+                "An administrator adds you to a project once it is approved.</p>"
+            )
+        options = "\n".join(
+            f'<option value="{html.escape(p.id)}"{" selected" if p.id == self.name else ""}>'
+            f"{html.escape(p.title)} ({html.escape(p.id)}): {p.limits.cpu:g} CPU, "
+            f"{html.escape(p.limits.memory)} memory</option>"
+            for p in projects
+        )
+        return (
+            '<label for="haven-project" class="form-label">Project</label>\n'
+            f'<select id="haven-project" name="project" class="form-select">{options}</select>\n'
+            '<p class="form-text">Data stays inside the project. Outputs leave only through '
+            "a release request that output checkers approve.</p>"
+        )
+
+    # -- progress shown on the spawn page ------------------------------------------
+
+    def _report(self, progress: int, message: str) -> None:
+        self._haven_events.append({"progress": progress, "message": message})
+        self.log.info("%s: %s", self._log_name, message)
+
+    @cached_property
+    def _haven_events(self) -> list[dict[str, Any]]:
+        return []
+
+    async def progress(self):
+        sent = 0
+        while True:
+            while sent < len(self._haven_events):
+                yield self._haven_events[sent]
+                sent += 1
+            await asyncio.sleep(0.25)
+
+    # -- start ----------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        if self.haven_settings is None:
+            raise RuntimeError("HavenSpawner.haven_settings is not set")
+        return self.haven_settings
+
+    def workspace_dir(self, project_id: str) -> Path:
+        return self.settings.hub.data_dir / "projects" / project_id / "workspace"
+
+    def home_volume(self, project_id: str) -> str:
+        return f"{self.settings.spawner.container_prefix}-home-{project_id}-{self.escaped_name}"
+
+    def firewall(self) -> networks.Firewall:
+        return networks.Firewall(
+            chain=self.settings.network.firewall_chain,
+            bridge_prefix=self.settings.network.bridge_prefix,
+            allowed_tcp_ports=(self.settings.hub.api_port,),
+        )
+
+    def _prepare_network(self, project_id: str) -> networks.ProjectNetwork:
+        # The firewall goes in before any container joins a project bridge.
+        self.firewall().install()
+        return networks.ensure_project_network(
+            self._docker_client,
+            container_prefix=self.settings.spawner.container_prefix,
+            bridge_prefix=self.settings.network.bridge_prefix,
+            project_id=project_id,
+        )
+
+    def _prepare_workspace(self, project_id: str) -> None:
+        path = self.workspace_dir(project_id)
+        path.mkdir(parents=True, exist_ok=True)
+        os.chown(path, lockdown.NOTEBOOK_UID, lockdown.NOTEBOOK_GID)
+        path.chmod(0o770)
+
+    async def start(self):
+        self._haven_events.clear()
+        project = self.requested_project()
+        self._report(10, f"Project {project.title} ({project.id}): membership checked")
+
+        network = await asyncio.get_running_loop().run_in_executor(
+            self.executor, self._prepare_network, project.id
+        )
+        self.network_name = network.name
+        self.use_internal_ip = True
+        self.hub_connect_url = f"http://{network.gateway}:{self.settings.hub.api_port}"
+        self._report(25, f"Project network {network.name} ready")
+
+        self._prepare_workspace(project.id)
+        self.volumes = {
+            str(self.workspace_dir(project.id)): {"bind": WORKSPACE_MOUNT, "mode": "rw"},
+            self.home_volume(project.id): {"bind": NOTEBOOK_HOME, "mode": "rw"},
+        }
+        self._report(40, "Workspace and home folder ready")
+
+        spec = lockdown.hardened_spec(project.limits, self.settings.spawner.tmp_size)
+        self.extra_create_kwargs = spec.create
+        self.extra_host_config = spec.host_config
+        self.mem_limit = None
+        self.cpu_limit = None
+        self._report(
+            55,
+            f"Starting a locked-down container ({project.limits.cpu:g} CPU, "
+            f"{project.limits.memory} memory, {project.limits.pids} processes)",
+        )
+        ip_port = await super().start()
+        self._report(80, "Container started; waiting for JupyterLab to answer")
+        return ip_port
+
+    def get_env(self) -> dict[str, str]:
+        env = super().get_env()
+        # The image has its own PATH; nothing of the hub's environment goes in.
+        env.pop("JUPYTER_IMAGE_SPEC", None)
+        env["HAVEN_PROJECT"] = self.name
+        return env

@@ -1,0 +1,121 @@
+"""Builds Haven's images, skipping any whose inputs have not changed.
+
+Each image is tagged with a digest of everything that goes into it (recipe, build
+context, base image id), so a second ``up`` finds the tag and builds nothing. The
+notebook image is then also tagged with the name the settings give the spawner.
+
+usage: python images/build.py [--settings FILE] [--print-tag]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import docker
+from docker.errors import BuildError, ImageNotFound
+
+from haven_hub.settings import SettingsError, load_settings
+
+HERE = Path(__file__).resolve().parent
+BASE_RECIPE = HERE / "base" / "mkbase.sh"
+NOTEBOOK_DIR = HERE / "notebook"
+LOCAL_BASE = "haven/base"
+NOTEBOOK_REPO = "haven/notebook"
+
+
+def digest_of(paths: list[Path], *extra: str) -> str:
+    sha = hashlib.sha256()
+    for path in sorted(paths):
+        sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for value in extra:
+        sha.update(value.encode() + b"\0")
+    return sha.hexdigest()[:16]
+
+
+def has_image(client: docker.DockerClient, tag: str) -> bool:
+    try:
+        client.images.get(tag)
+        return True
+    except ImageNotFound:
+        return False
+
+
+def say(message: str) -> None:
+    print(f"[images] {message}", flush=True)
+
+
+def ensure_local_base(client: docker.DockerClient) -> str:
+    tag = f"{LOCAL_BASE}:bookworm-{digest_of([BASE_RECIPE])}"
+    if has_image(client, tag):
+        say(f"base image {tag} is current")
+    else:
+        say(f"making base image {tag} with debootstrap (about a minute)")
+        started = time.monotonic()
+        subprocess.run(["bash", str(BASE_RECIPE), tag], check=True)
+        say(f"base image made in {time.monotonic() - started:.0f}s")
+    client.images.get(tag).tag(LOCAL_BASE, "bookworm")
+    return tag
+
+
+def build_notebook(client: docker.DockerClient, base: str, ca_bundle: Path | None, final_tag: str) -> str:
+    base_id = client.images.get(base).id
+    with tempfile.TemporaryDirectory(prefix="haven-notebook-") as tmp:
+        context = Path(tmp)
+        for item in NOTEBOOK_DIR.iterdir():
+            if item.is_file():
+                shutil.copy2(item, context / item.name)
+        ca = context / "build-ca.crt"
+        if ca_bundle is not None:
+            shutil.copyfile(ca_bundle, ca)
+        else:
+            ca.write_text("")
+        digest = digest_of([p for p in context.iterdir()], base, base_id)
+        tag = f"{NOTEBOOK_REPO}:{digest}"
+        if has_image(client, tag):
+            say(f"notebook image {tag} is current")
+        else:
+            say(f"building notebook image {tag} from {base} (a few minutes)")
+            started = time.monotonic()
+            try:
+                _, logs = client.images.build(
+                    path=str(context), tag=tag, buildargs={"BASE_IMAGE": base}, rm=True, forcerm=True
+                )
+            except BuildError as exc:
+                for chunk in exc.build_log:
+                    sys.stderr.write(chunk.get("stream", "") or chunk.get("error", ""))
+                raise SystemExit(f"[images] notebook image build failed: {exc.msg}") from None
+            say(f"notebook image built in {time.monotonic() - started:.0f}s")
+    repo, _, version = final_tag.rpartition(":")
+    client.images.get(tag).tag(repo or final_tag, version if repo else "latest")
+    return tag
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--settings", default="config/haven.demo.yaml")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.settings)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    client = docker.from_env()
+    base = settings.images.base_image or ensure_local_base(client)
+    ca_bundle = settings.images.build_ca_bundle
+    if ca_bundle is not None and not ca_bundle.is_file():
+        print(f"images.build_ca_bundle: {ca_bundle} does not exist", file=sys.stderr)
+        return 2
+    tag = build_notebook(client, base, ca_bundle, settings.spawner.image)
+    say(f"{settings.spawner.image} -> {tag}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

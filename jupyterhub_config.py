@@ -1,0 +1,10 @@
+"""JupyterHub configuration for Haven: loads the settings file and wires the parts.
+
+No logic lives here; see hub/haven_hub/config.py.
+"""
+
+import os
+
+from haven_hub.config import configure
+
+configure(c, os.environ.get("HAVEN_SETTINGS", "/etc/haven/haven.yaml"))  # noqa: F821

@@ -1,0 +1,68 @@
+# Shared steps of scripts/up and scripts/test. Each step is idempotent and skips
+# work whose inputs have not changed, so running either command again is cheap.
+set -euo pipefail
+
+HAVEN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="$HAVEN_ROOT/.state"
+VENV="$HAVEN_ROOT/.venv"
+PY="$VENV/bin/python"
+mkdir -p "$STATE"
+
+say() { printf '\033[1m[haven]\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31m[haven] %s\033[0m\n' "$*" >&2; exit 1; }
+
+# Debian packages Haven needs on the host, by the command that proves each is there.
+ensure_packages() {
+  local wanted=("$@") missing=() cmd pkg
+  for pair in "${wanted[@]}"; do
+    cmd="${pair%%:*}"; pkg="${pair#*:}"
+    if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "$cmd" ]; then missing+=("$pkg"); fi
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || die "run as root to install: ${missing[*]}"
+    say "installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+ensure_host_packages() {
+  ensure_packages /usr/sbin/dockerd:docker.io /usr/bin/docker:docker.io debootstrap:debootstrap \
+    iptables:iptables ip:iproute2 node:nodejs npm:npm git:git \
+    /usr/share/doc/python3-venv:python3-venv /etc/ssl/certs/ca-certificates.crt:ca-certificates
+}
+
+docker_up() { /usr/bin/docker info >/dev/null 2>&1; }
+
+ensure_dockerd() {
+  if docker_up; then return; fi
+  say "starting dockerd (log: /var/log/haven-dockerd.log)"
+  setsid /usr/sbin/dockerd >/var/log/haven-dockerd.log 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do docker_up && return; sleep 1; done
+  die "dockerd did not start; see /var/log/haven-dockerd.log"
+}
+
+# The hub's Python environment, reinstalled only when pyproject.toml or the lock change.
+ensure_venv() {
+  local extras="${1:-}" stamp_file="$STATE/venv.stamp" stamp
+  stamp="$(cat "$HAVEN_ROOT/pyproject.toml" "$HAVEN_ROOT/requirements.lock" | sha256sum | cut -c1-16)-$extras"
+  if [ -x "$PY" ] && [ "$(cat "$stamp_file" 2>/dev/null)" = "$stamp" ]; then return; fi
+  say "installing Haven's Python environment in .venv"
+  [ -x "$PY" ] || /usr/bin/python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -c "$HAVEN_ROOT/requirements.lock" \
+    -e "$HAVEN_ROOT${extras:+[$extras]}"
+  echo "$stamp" > "$stamp_file"
+}
+
+ensure_proxy() {
+  local dir="$HAVEN_ROOT/hub/proxy" stamp_file="$STATE/proxy.stamp" stamp
+  stamp="$(sha256sum "$dir/package-lock.json" | cut -c1-16)"
+  if [ -x "$dir/node_modules/.bin/configurable-http-proxy" ] && [ "$(cat "$stamp_file" 2>/dev/null)" = "$stamp" ]; then return; fi
+  say "installing configurable-http-proxy from package-lock.json"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$stamp" > "$stamp_file"
+}
+
+ensure_images() {
+  "$PY" "$HAVEN_ROOT/images/build.py" --settings "$1"
+}
