@@ -46,6 +46,11 @@ def configure_hub(c: Config, settings: Settings) -> None:
     c.JupyterHub.cookie_secret_file = str(data_dir / "secrets" / "cookie_secret")
     c.JupyterHub.pid_file = str(data_dir / "jupyterhub.pid")
     c.JupyterHub.cookie_max_age_days = hub.idle_session_hours / 24
+    # Send the browser to the spawn-pending page (where the spawner's progress
+    # messages are shown) after a second, instead of holding the request for ten.
+    # Not zero: a refused spawn fails within milliseconds, and this lets the
+    # refusal reach the person (or API client) as an error instead of a 202.
+    c.JupyterHub.slow_spawn_timeout = 1
     c.JupyterHub.allow_named_servers = True
     c.JupyterHub.named_server_limit_per_user = 0
     c.JupyterHub.template_paths = [str(TEMPLATES)]

@@ -56,19 +56,7 @@ def ensure_project_network(
         network = client.networks.get(name)
     except NotFound:
         log.info("creating internal network %s (bridge %s)", name, bridge)
-        network = client.networks.create(
-            name,
-            driver="bridge",
-            internal=True,
-            labels={LABEL: project_id},
-            options={
-                "com.docker.network.bridge.name": bridge,
-                # Servers of one project do not talk to each other either; they share
-                # files through the workspace.
-                "com.docker.network.bridge.enable_icc": "false",
-            },
-        )
-        network.reload()
+        network = create_network(client, name, bridge, labels={LABEL: project_id})
     attrs = network.attrs
     if not attrs.get("Internal"):
         raise RuntimeError(f"network {name} exists but is not internal; remove it and try again")
@@ -78,6 +66,32 @@ def ensure_project_network(
     gateway = attrs["IPAM"]["Config"][0]["Gateway"]
     ipaddress.ip_address(gateway)
     return ProjectNetwork(name=name, bridge=bridge, gateway=gateway)
+
+
+def create_network(
+    client: docker.DockerClient,
+    name: str,
+    bridge: str,
+    *,
+    labels: dict[str, str] | None = None,
+    internal: bool = True,
+    icc: bool = False,
+) -> docker.models.networks.Network:
+    """A project network. ``internal`` and ``icc`` differ from Haven's only in the security tests."""
+    network = client.networks.create(
+        name,
+        driver="bridge",
+        internal=internal,
+        labels=labels or {},
+        options={
+            "com.docker.network.bridge.name": bridge,
+            # Servers of one project do not talk to each other either; they share
+            # files through the workspace.
+            "com.docker.network.bridge.enable_icc": "true" if icc else "false",
+        },
+    )
+    network.reload()
+    return network
 
 
 def remove_project_network(client: docker.DockerClient, *, container_prefix: str, project_id: str) -> None:

@@ -45,16 +45,10 @@ class HavenSpawner(DockerSpawner):
     def _default_options_form(self):
         return self._render_project_form
 
-    @default("options_from_form")
-    def _default_options_from_form(self):
-        def options_from_form(formdata: dict[str, list[str]]) -> dict[str, str]:
-            return {"project": formdata.get("project", [""])[0]}
-
-        return options_from_form
-
     @cached_property
     def _docker_client(self) -> docker.DockerClient:
-        return docker.DockerClient(base_url=self.client.base_url, version="auto")
+        # Same engine as DockerSpawner's low-level client (both read DOCKER_HOST).
+        return docker.from_env(version="auto")
 
     # -- which project --------------------------------------------------------------
 
@@ -64,15 +58,9 @@ class HavenSpawner(DockerSpawner):
     def requested_project(self) -> Project:
         """The project this server is for; refuses anything the user is not a member of."""
         wanted = self.name
-        chosen = (self.user_options or {}).get("project") or wanted
         if not wanted:
             raise ProjectAccessError(
                 "Haven servers belong to a project: open one of your projects from the home page.",
-                status=400,
-            )
-        if chosen != wanted:
-            raise ProjectAccessError(
-                f"This server is for project {wanted!r}; to work in {chosen!r}, open it from the home page.",
                 status=400,
             )
         for project in self.user_projects():
@@ -84,24 +72,35 @@ class HavenSpawner(DockerSpawner):
         )
 
     def _render_project_form(self, spawner: HavenSpawner) -> str:
+        """The spawn page: what starting this project's server means, and the user's other projects.
+
+        The server's name is its project, so there is nothing to choose here; other
+        projects are links to their own spawn pages.
+        """
         projects = self.user_projects()
-        if not projects:
-            return (
-                '<p class="alert alert-warning">You are not a member of any project yet. '
-                "An administrator adds you to a project once it is approved.</p>"
+        current = next((p for p in projects if p.id == self.name), None)
+        others = [p for p in projects if p.id != self.name]
+        base = f"{self.hub.base_url}spawn/{html.escape(self.user.name)}/"
+        if current is None:
+            parts = [
+                '<p class="alert alert-warning" id="haven-not-member">'
+                f"You are not a member of project <code>{html.escape(self.name or '')}</code>.</p>"
+            ]
+        else:
+            parts = [
+                f'<h2 id="haven-project" data-project="{html.escape(current.id)}">{html.escape(current.title)}</h2>',
+                f"<p>{html.escape(current.purpose)}</p>" if current.purpose else "",
+                f"<p>Server resources: {current.limits.cpu:g} CPU, {html.escape(current.limits.memory)} memory.</p>",
+                '<p class="form-text">Data stays inside the project. Outputs leave only through a '
+                "release request that output checkers approve.</p>",
+            ]
+        if others:
+            links = "".join(
+                f'<li><a href="{base}{html.escape(p.id)}">{html.escape(p.title)} ({html.escape(p.id)})</a></li>'
+                for p in others
             )
-        options = "\n".join(
-            f'<option value="{html.escape(p.id)}"{" selected" if p.id == self.name else ""}>'
-            f"{html.escape(p.title)} ({html.escape(p.id)}): {p.limits.cpu:g} CPU, "
-            f"{html.escape(p.limits.memory)} memory</option>"
-            for p in projects
-        )
-        return (
-            '<label for="haven-project" class="form-label">Project</label>\n'
-            f'<select id="haven-project" name="project" class="form-select">{options}</select>\n'
-            '<p class="form-text">Data stays inside the project. Outputs leave only through '
-            "a release request that output checkers approve.</p>"
-        )
+            parts.append(f'<p>Your other projects:</p><ul id="haven-other-projects">{links}</ul>')
+        return "\n".join(part for part in parts if part)
 
     # -- progress shown on the spawn page ------------------------------------------
 
@@ -179,8 +178,13 @@ class HavenSpawner(DockerSpawner):
         self._report(40, "Workspace and home folder ready")
 
         spec = lockdown.hardened_spec(project.limits, self.settings.spawner.tmp_size)
-        self.extra_create_kwargs = spec.create
-        self.extra_host_config = spec.host_config
+        self.extra_create_kwargs = {
+            **spec.create,
+            "labels": {networks.LABEL: project.id, "org.haven.user": self.user.name},
+        }
+        # Removed by stop(), not by the engine, so a server that dies while starting
+        # leaves its output for stop() to log.
+        self.extra_host_config = {**spec.host_config, "auto_remove": False}
         self.mem_limit = None
         self.cpu_limit = None
         self._report(
@@ -191,6 +195,29 @@ class HavenSpawner(DockerSpawner):
         ip_port = await super().start()
         self._report(80, "Container started; waiting for JupyterLab to answer")
         return ip_port
+
+    async def stop(self, now: bool = False) -> None:
+        await self._log_exit_output()
+        await super().stop(now=now)
+
+    async def _log_exit_output(self) -> None:
+        """Logs the last output of a container that exited on its own."""
+        if not self.object_id:
+            return
+        try:
+            info = await self.docker("inspect_container", self.object_id)
+        except docker.errors.NotFound:
+            return
+        state = info.get("State", {})
+        if state.get("Running"):
+            return
+        output = await self.docker("logs", self.object_id, tail=30)
+        self.log.warning(
+            "%s exited with code %s; its last output:\n%s",
+            self._log_name,
+            state.get("ExitCode"),
+            output.decode(errors="replace"),
+        )
 
     def get_env(self) -> dict[str, str]:
         env = super().get_env()

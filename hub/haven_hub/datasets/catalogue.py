@@ -1,0 +1,212 @@
+"""The dataset catalogue on the host: immutable, versioned, checksummed copies.
+
+Layout under the catalogue root::
+
+    <root>/<name>/<version>/data.parquet     zstd-compressed
+    <root>/<name>/<version>/metadata.json    title, licence, rows, columns, checksums ...
+    <root>/<name>/<version>/SHA256SUMS       every file of the version, sha256sum format
+    <root>/.tmp/                             work in progress; never read as a dataset
+
+A version is built in ``.tmp`` (same filesystem) and appears with one ``os.rename``, so
+a reader sees either nothing or a complete version. Files are 0444 and the version
+directory 0555 afterwards; in the container the mount is read-only as well.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Protocol
+
+from . import ingest
+from .errors import DatasetError
+from .metadata import CHECKSUMS_FILE, DATA_FILE, METADATA_FILE, FileEntry, Metadata, SourceFile
+from .metadata import read_checksums, sha256_of, write_checksums
+from .names import check_name, check_version
+
+TEMP_DIR = ".tmp"
+
+
+@dataclass(frozen=True)
+class Grant:
+    project: str
+    version: str | None  # None: the latest version at each spawn
+
+
+class GrantLookup(Protocol):
+    """Which projects hold a grant of a dataset. Grants live with the projects in the
+    hub's database (issue 4, part 2); the catalogue only asks, it never stores them."""
+
+    def __call__(self, dataset: str) -> list[Grant]: ...
+
+
+@dataclass(frozen=True)
+class AddRequest:
+    name: str
+    source: Path
+    title: str = ""
+    description: str = ""
+    source_note: str = ""
+    licence: str = ""
+    version: str | None = None
+    table: str | None = None
+    column_descriptions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    what: str
+
+
+class Catalogue:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    # -- reading --------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def versions(self, name: str) -> list[Metadata]:
+        """All versions of a dataset, oldest first (by creation time, not by name)."""
+        directory = self.root / check_name(name)
+        if not directory.is_dir():
+            raise DatasetError(f"no dataset {name!r}; the catalogue holds {self.names()}")
+        found = [Metadata.read(version_dir) for version_dir in sorted(directory.iterdir()) if version_dir.is_dir()]
+        return sorted(found, key=lambda metadata: metadata.created)
+
+    def resolve(self, name: str, version: str | None = None) -> Path:
+        """The directory of a version (the latest if ``version`` is None): what the
+        spawner mounts read-only at ``/data/<name>``."""
+        versions = self.versions(name)
+        if not versions:
+            raise DatasetError(f"dataset {name!r} has no versions")
+        if version is None:
+            return self.root / name / versions[-1].version
+        if version not in {metadata.version for metadata in versions}:
+            raise DatasetError(
+                f"dataset {name!r} has no version {version!r}; it has {[m.version for m in versions]}"
+            )
+        return self.root / name / check_version(version)
+
+    def grants(self, name: str, lookup: GrantLookup | None) -> list[Grant] | None:
+        """None means unknown: no grant store was given."""
+        return None if lookup is None else lookup(name)
+
+    # -- adding ---------------------------------------------------------------------
+
+    def _next_version(self, name: str) -> str:
+        directory = self.root / name
+        taken = [int(p.name) for p in directory.iterdir() if p.name.isdigit()] if directory.is_dir() else []
+        return str(max(taken, default=0) + 1)
+
+    def add(self, request: AddRequest, *, after_copy: Callable[[], None] | None = None) -> Metadata:
+        """Add one version; on any error nothing is left in the catalogue."""
+        name = check_name(request.name)
+        version = check_version(request.version) if request.version else self._next_version(name)
+        final = self.root / name / version
+        if final.exists():
+            raise DatasetError(f"dataset {name!r} already has version {version!r}; versions are never overwritten")
+        temp_root = self.root / TEMP_DIR
+        temp_root.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f"{name}-{version}-", dir=temp_root))
+        try:
+            metadata = self._build(request, name, version, work, after_copy)
+            self._publish(work, final)
+        except BaseException:
+            ingest.discard(work)
+            raise
+        return metadata
+
+    def _build(
+        self, request: AddRequest, name: str, version: str, work: Path, after_copy: Callable[[], None] | None
+    ) -> Metadata:
+        snap = ingest.snapshot(request.source, work, after_copy=after_copy)
+        converted = ingest.to_parquet(snap, work / DATA_FILE, table=request.table, shown_name=str(request.source))
+        snap.path.unlink()
+        known = {column.name for column in converted.columns}
+        unknown = sorted(set(request.column_descriptions) - known)
+        if unknown:
+            raise DatasetError(f"descriptions given for columns that do not exist: {unknown}; columns: {sorted(known)}")
+        columns = [
+            column.model_copy(update={"description": request.column_descriptions.get(column.name, "")})
+            for column in converted.columns
+        ]
+        data = work / DATA_FILE
+        metadata = Metadata(
+            name=name,
+            version=version,
+            title=request.title or name,
+            description=request.description,
+            source=request.source_note,
+            licence=request.licence,
+            created=datetime.now(timezone.utc),
+            rows=converted.rows,
+            columns=columns,
+            files=[FileEntry(path=DATA_FILE, sha256=sha256_of(data), bytes=data.stat().st_size)],
+            source_file=SourceFile(name=request.source.name, kind=snap.kind, sha256=snap.sha256, table=request.table),
+        )
+        (work / METADATA_FILE).write_text(metadata.to_json(), encoding="utf-8")
+        write_checksums(work, [DATA_FILE, METADATA_FILE])
+        for file_name in (DATA_FILE, METADATA_FILE, CHECKSUMS_FILE):
+            path = work / file_name
+            with path.open("rb") as stream:
+                os.fsync(stream.fileno())
+            path.chmod(0o444)
+        return metadata
+
+    def _publish(self, work: Path, final: Path) -> None:
+        parent_existed = final.parent.exists()
+        final.parent.mkdir(exist_ok=True)
+        try:
+            # rename(2) onto an existing non-empty directory fails, so a version added
+            # concurrently under the same name is not replaced.
+            os.rename(work, final)
+        except OSError as error:
+            if not parent_existed:
+                try:
+                    final.parent.rmdir()
+                except OSError:
+                    pass
+            raise DatasetError(f"cannot publish {final}: {error.strerror}") from None
+        final.chmod(0o555)
+
+    # -- checking -------------------------------------------------------------------
+
+    def verify(self) -> tuple[int, list[Problem]]:
+        """Re-hash every file of every version. Returns (files checked, problems)."""
+        checked, problems = 0, []
+        for name in self.names():
+            for version_dir in sorted(p for p in (self.root / name).iterdir() if p.is_dir()):
+                where = f"{name}/{version_dir.name}"
+                try:
+                    sums = read_checksums(version_dir)
+                    metadata = Metadata.read(version_dir)
+                except (OSError, ValueError) as error:
+                    problems.append(Problem(where, f"unreadable metadata or {CHECKSUMS_FILE}: {error}"))
+                    continue
+                present = {p.name for p in version_dir.iterdir()} - {CHECKSUMS_FILE}
+                for extra in sorted(present - set(sums)):
+                    problems.append(Problem(f"{where}/{extra}", "file not listed in SHA256SUMS"))
+                for file_name, expected in sorted(sums.items()):
+                    checked += 1
+                    path = version_dir / file_name
+                    if not path.is_file():
+                        problems.append(Problem(f"{where}/{file_name}", "missing"))
+                    elif sha256_of(path) != expected:
+                        problems.append(Problem(f"{where}/{file_name}", "checksum mismatch: the file changed"))
+                for entry in metadata.files:
+                    if sums.get(entry.path) != entry.sha256:
+                        problems.append(Problem(f"{where}/{entry.path}", "metadata.json and SHA256SUMS disagree"))
+        return checked, problems
+
+    def leftovers(self) -> list[Path]:
+        """Temporary trees of interrupted adds (a killed process cannot clean up)."""
+        temp_root = self.root / TEMP_DIR
+        return sorted(temp_root.iterdir()) if temp_root.is_dir() else []

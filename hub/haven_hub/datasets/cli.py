@@ -1,0 +1,147 @@
+"""``haven dataset …``: the administrators' commands over the catalogue.
+
+Runnable as ``python -m haven_hub.datasets …``; the top-level ``haven`` command dispatches
+to :func:`main` with the words after ``dataset``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .catalogue import AddRequest, Catalogue, GrantLookup
+from .errors import DatasetError
+
+DEFAULT_ROOT = Path("/var/lib/haven/datasets")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="haven dataset", description="Manage Haven's curated datasets.")
+    parser.add_argument("--catalogue", type=Path, default=DEFAULT_ROOT, help=f"catalogue directory (default {DEFAULT_ROOT})")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    add = commands.add_parser("add", help="add a new version of a dataset from CSV, Parquet or a DuckDB table")
+    add.add_argument("name")
+    add.add_argument("--from", dest="source", type=Path, required=True, metavar="FILE")
+    add.add_argument("--table", help="the table to take from a DuckDB database file")
+    add.add_argument("--title", default="")
+    add.add_argument("--description", default="")
+    add.add_argument("--source", dest="source_note", default="", help="where the data comes from")
+    add.add_argument("--licence", default="", help="licence or data-sharing agreement reference")
+    add.add_argument("--version", help="version label (default: the next whole number)")
+    add.add_argument("--describe", action="append", default=[], metavar="COLUMN=TEXT", help="a column's description (repeatable)")
+    add.add_argument("--describe-from", type=Path, metavar="JSON", help="a JSON object of column descriptions")
+
+    commands.add_parser("list", help="list datasets and their latest versions")
+    show = commands.add_parser("show", help="show a dataset's versions and columns")
+    show.add_argument("name")
+    commands.add_parser("verify", help="re-check the checksum of every file")
+
+    synthetic = commands.add_parser("synthetic", help="write the synthetic demo dataset (no real data)")
+    synthetic.add_argument("--rows", type=float, default=1e5, help="admissions rows (e.g. 1e5, 1e7)")
+    synthetic.add_argument("--out", type=Path, required=True)
+    synthetic.add_argument("--seed", type=int, default=20260101)
+    return parser
+
+
+def _descriptions(args: argparse.Namespace) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if args.describe_from is not None:
+        try:
+            loaded = json.loads(args.describe_from.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise DatasetError(f"{args.describe_from}: cannot read column descriptions: {error}") from None
+        if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
+            raise DatasetError(f"{args.describe_from}: expected a JSON object of column name to text")
+        found.update(loaded)
+    for item in args.describe:
+        column, equals, text = item.partition("=")
+        if not equals or not column:
+            raise DatasetError(f"--describe {item!r}: expected COLUMN=TEXT")
+        found[column] = text
+    return found
+
+
+def _add(catalogue: Catalogue, args: argparse.Namespace) -> int:
+    metadata = catalogue.add(AddRequest(
+        name=args.name, source=args.source, title=args.title, description=args.description,
+        source_note=args.source_note, licence=args.licence, version=args.version, table=args.table,
+        column_descriptions=_descriptions(args),
+    ))
+    print(f"added {metadata.name} version {metadata.version}: {metadata.rows} rows, {len(metadata.columns)} columns")
+    return 0
+
+
+def _list(catalogue: Catalogue) -> int:
+    names = catalogue.names()
+    if not names:
+        print(f"no datasets in {catalogue.root}")
+    for name in names:
+        versions = catalogue.versions(name)
+        latest = versions[-1]
+        print(f"{name}\t{latest.version}\t{latest.rows} rows\t{len(versions)} version(s)\t{latest.title}")
+    return 0
+
+
+def _show(catalogue: Catalogue, name: str, grants: GrantLookup | None) -> int:
+    versions = catalogue.versions(name)
+    latest = versions[-1]
+    print(f"{latest.name}: {latest.title}")
+    for label, value in (("description", latest.description), ("source", latest.source), ("licence", latest.licence)):
+        if value:
+            print(f"  {label}: {value}")
+    print("versions:")
+    for metadata in versions:
+        print(f"  {metadata.version}\t{metadata.created.isoformat(timespec='seconds')}\t{metadata.rows} rows")
+    print(f"columns (version {latest.version}):")
+    for column in latest.columns:
+        print(f"  {column.name}\t{column.type}" + (f"\t{column.description}" if column.description else ""))
+    held = catalogue.grants(name, grants)
+    if held is None:
+        print("grants: not recorded yet (grants are kept with projects; see issue 4)")
+    else:
+        print("grants: " + (", ".join(f"{g.project} ({g.version or 'latest'})" for g in held) or "none"))
+    return 0
+
+
+def _verify(catalogue: Catalogue) -> int:
+    checked, problems = catalogue.verify()
+    for leftover in catalogue.leftovers():
+        print(f"note: an interrupted add left {leftover}; remove it once no add is running", file=sys.stderr)
+    for problem in problems:
+        print(f"FAILED {problem.where}: {problem.what}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in {checked} file(s) checked", file=sys.stderr)
+        return 1
+    print(f"all {checked} file(s) match their checksums")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, *, grants: GrantLookup | None = None) -> int:
+    args = _parser().parse_args(argv)
+    catalogue = Catalogue(args.catalogue)
+    try:
+        if args.command == "add":
+            return _add(catalogue, args)
+        if args.command == "list":
+            return _list(catalogue)
+        if args.command == "show":
+            return _show(catalogue, args.name, grants)
+        if args.command == "verify":
+            return _verify(catalogue)
+        from .synthetic import write_synthetic  # pyarrow/numpy only when needed
+
+        written = write_synthetic(args.out, rows=int(args.rows), seed=args.seed)
+        for path in written:
+            print(f"wrote {path}")
+        return 0
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        # The catalogue itself unreadable or unwritable: an administrator's fix, not a bug.
+        print(f"error: {error.filename or catalogue.root}: {error.strerror or error}", file=sys.stderr)
+        return 2

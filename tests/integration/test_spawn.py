@@ -1,0 +1,170 @@
+"""Spawning project servers through the real hub, proxy and Docker engine."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import requests
+
+from haven_hub.lockdown import NOTEBOOK_UID
+from tests.fixtures.docker_engine import run_probe
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure", "dump_logs_on_failure")]
+
+
+@pytest.fixture(scope="module")
+def ada_alpha(haven_hub):
+    server = haven_hub.spawn("ada", "alpha")
+    yield server
+    haven_hub.stop("ada", "alpha")
+
+
+def test_member_reaches_jupyterlab_through_the_proxy(haven_hub, ada_alpha):
+    token = haven_hub.user_token("ada")
+    response = requests.get(
+        f"{haven_hub.url}/user/ada/alpha/api/status", headers={"Authorization": f"token {token}"}, timeout=30
+    )
+    assert response.status_code == 200
+    assert "started" in response.json()
+
+
+def test_another_user_cannot_use_adas_server(haven_hub, ada_alpha):
+    token = haven_hub.user_token("grace")
+    response = requests.get(
+        f"{haven_hub.url}/user/ada/alpha/api/status",
+        headers={"Authorization": f"token {token}"},
+        timeout=30,
+        allow_redirects=False,
+    )
+    assert response.status_code in (302, 403)
+    assert response.status_code != 200
+
+
+def test_container_name_carries_user_and_project(docker_client, haven_hub, ada_alpha):
+    container = docker_client.containers.get(haven_hub.container_name("ada", "alpha"))
+    assert container.status == "running"
+    assert container.name == "hvtest-ada--alpha"
+    assert container.labels["org.haven.project"] == "alpha"
+    assert container.labels["org.haven.user"] == "ada"
+
+
+def test_non_member_is_refused_with_a_clear_message(haven_hub, docker_client):
+    token = haven_hub.user_token("alan")
+    response = haven_hub.api("POST", "/users/alan/servers/alpha", token=token)
+    assert response.status_code == 403
+    assert "not a member of project 'alpha'" in response.json()["message"]
+    assert not docker_client.containers.list(all=True, filters={"name": haven_hub.container_name("alan", "alpha")})
+
+
+def test_member_of_one_project_is_refused_another(haven_hub):
+    token = haven_hub.user_token("bob")
+    response = haven_hub.api("POST", "/users/bob/servers/alpha", token=token)
+    assert response.status_code == 403
+    assert "bob is not a member of project 'alpha'" in response.json()["message"]
+
+
+def test_unnamed_server_is_refused_and_says_why(haven_hub):
+    token = haven_hub.user_token("ada")
+    response = haven_hub.api("POST", "/users/ada/server", token=token)
+    assert response.status_code == 400
+    assert "belong to a project" in response.json()["message"]
+
+
+def test_spawn_page_describes_the_project_and_links_only_the_users_projects(haven_hub):
+    page = haven_hub.login("grace").get(f"{haven_hub.url}/hub/spawn/grace/alpha", timeout=30)
+    assert page.status_code == 200
+    assert 'data-project="alpha"' in page.text
+    assert "0.5 CPU, 768M memory" in page.text
+    assert 'href="/hub/spawn/grace/beta"' in page.text
+    bob_page = haven_hub.login("bob").get(f"{haven_hub.url}/hub/spawn/bob/beta", timeout=30).text
+    assert 'data-project="beta"' in bob_page
+    assert "/spawn/bob/alpha" not in bob_page and "Alpha cohort study" not in bob_page
+    alan_page = haven_hub.login("alan").get(f"{haven_hub.url}/hub/spawn/alan/alpha", timeout=30).text
+    assert 'id="haven-not-member"' in alan_page
+
+
+def test_home_page_lists_the_users_projects_and_an_empty_state(haven_hub):
+    ada_home = haven_hub.login("ada").get(f"{haven_hub.url}/hub/home", timeout=30).text
+    assert "Alpha cohort study" in ada_home and "Beta outcomes study" not in ada_home
+    alan_home = haven_hub.login("alan").get(f"{haven_hub.url}/hub/home", timeout=30).text
+    assert "not a member of any project yet" in alan_home
+
+
+def test_spawn_progress_is_reported(haven_hub):
+    token = haven_hub.user_token("bob")
+    headers = {"Authorization": f"token {token}"}
+    events: list[dict] = []
+
+    def follow() -> None:
+        url = f"{haven_hub.url}/hub/api/users/bob/servers/beta/progress"
+        with requests.get(url, headers=headers, stream=True, timeout=120) as stream:
+            for line in stream.iter_lines(decode_unicode=True):
+                if line and line.startswith("data:"):
+                    events.append(json.loads(line[5:]))
+                    if events[-1].get("ready") or events[-1].get("failed"):
+                        return
+
+    response = haven_hub.api("POST", "/users/bob/servers/beta", token=token)
+    assert response.status_code in (201, 202)
+    follower = threading.Thread(target=follow)
+    follower.start()
+    follower.join(timeout=150)
+    try:
+        messages = [event.get("message", "") for event in events]
+        if response.status_code == 202:
+            assert any("membership checked" in m for m in messages), messages
+            assert any("locked-down container" in m for m in messages), messages
+        assert events and events[-1].get("ready"), events
+    finally:
+        haven_hub.stop("bob", "beta")
+
+
+def test_limits_are_the_projects(docker_client, haven_hub, ada_alpha):
+    name = haven_hub.container_name("ada", "alpha")
+    host_config = docker_client.containers.get(name).attrs["HostConfig"]
+    assert host_config["Memory"] == 768 * 1024**2
+    assert host_config["MemorySwap"] == 768 * 1024**2
+    assert host_config["PidsLimit"] == 256
+    assert host_config["CpuQuota"] / host_config["CpuPeriod"] == pytest.approx(0.5)
+    seen = run_probe(name)["cgroup"]
+    assert int(seen["pids"]) == 256
+    assert int(seen["memory"]) == 768 * 1024**2
+    assert int(seen["cpu_quota"]) / int(seen["cpu_period"]) == pytest.approx(0.5)
+
+
+def test_environment_holds_only_what_the_server_needs(haven_hub, ada_alpha):
+    env = set(run_probe(haven_hub.container_name("ada", "alpha"))["env"])
+    image_env = {"PATH", "LANG", "HOME", "SHELL", "HOSTNAME", "PWD", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
+                 "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "HAVEN_PROJECT", "JPY_API_TOKEN"}
+    unexpected = {name for name in env - image_env if not name.startswith("JUPYTERHUB_")}
+    assert unexpected == set()
+
+
+def test_workspace_is_shared_within_the_project_and_home_is_per_user(docker_client, haven_hub, ada_alpha):
+    haven_hub.spawn("grace", "alpha")
+    try:
+        ada = docker_client.containers.get(haven_hub.container_name("ada", "alpha"))
+        grace = docker_client.containers.get(haven_hub.container_name("grace", "alpha"))
+        assert ada.exec_run(["sh", "-c", "echo from-ada > /home/analyst/workspace/shared.txt"]).exit_code == 0
+        assert ada.exec_run(["sh", "-c", "echo private > /home/analyst/notes.txt"]).exit_code == 0
+        assert grace.exec_run(["cat", "/home/analyst/workspace/shared.txt"]).output.strip() == b"from-ada"
+        assert grace.exec_run(["cat", "/home/analyst/notes.txt"]).exit_code != 0
+        owner = ada.exec_run(["stat", "-c", "%u", "/home/analyst/workspace/shared.txt"]).output.strip()
+        assert int(owner) == NOTEBOOK_UID
+    finally:
+        haven_hub.stop("grace", "alpha")
+
+
+def test_home_survives_a_restart(docker_client, haven_hub):
+    haven_hub.spawn("bob", "beta")
+    container = docker_client.containers.get(haven_hub.container_name("bob", "beta"))
+    assert container.exec_run(["sh", "-c", "echo kept > /home/analyst/kept.txt"]).exit_code == 0
+    haven_hub.stop("bob", "beta")
+    haven_hub.spawn("bob", "beta")
+    try:
+        container = docker_client.containers.get(haven_hub.container_name("bob", "beta"))
+        assert container.exec_run(["cat", "/home/analyst/kept.txt"]).output.strip() == b"kept"
+    finally:
+        haven_hub.stop("bob", "beta")

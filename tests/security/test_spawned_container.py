@@ -1,0 +1,121 @@
+"""Trying to cross each boundary from inside a server the real hub spawned.
+
+Every blocked probe has a positive control: the same probe succeeds from the host or
+from an unrestricted container, so a broken stand-in cannot make a test pass.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.fixtures.docker_engine import run_probe
+
+from .conftest import container_ip, host_can_connect
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure", "dump_logs_on_failure")]
+
+DOCKER0_GATEWAY = "172.17.0.1"
+
+
+@pytest.fixture(scope="module")
+def ada_alpha(haven_hub):
+    haven_hub.spawn("ada", "alpha")
+    yield haven_hub.container_name("ada", "alpha")
+    haven_hub.stop("ada", "alpha")
+
+
+@pytest.fixture(scope="module")
+def bob_beta(haven_hub, docker_client):
+    haven_hub.spawn("bob", "beta")
+    yield docker_client.containers.get(haven_hub.container_name("bob", "beta"))
+    haven_hub.stop("bob", "beta")
+
+
+def test_process_is_unprivileged(ada_alpha, unrestricted):
+    seen = run_probe(ada_alpha)
+    control = run_probe(unrestricted.name)
+    assert seen["uid"] != 0 and seen["gid"] != 0
+    assert control["uid"] == 0
+    for field in ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh"):
+        assert int(seen["status"][field], 16) == 0, field
+    assert int(control["status"]["CapEff"], 16) != 0
+    assert seen["status"]["NoNewPrivs"] == "1"
+    assert control["status"]["NoNewPrivs"] == "0"
+
+
+def test_root_filesystem_is_read_only(ada_alpha, unrestricted):
+    seen = run_probe(ada_alpha)
+    assert "ro" in seen["root_mount_options"]
+    assert seen["write_root"].startswith("OSError") and "Read-only" in seen["write_root"]
+    assert seen["tmp_mount"]["fstype"] == "tmpfs"
+    control = run_probe(unrestricted.name)
+    assert "rw" in control["root_mount_options"]
+    assert control["write_root"] == "written"
+
+
+def test_no_docker_socket_and_no_ipv6(ada_alpha):
+    seen = run_probe(ada_alpha)
+    assert seen["docker_socket"] == []
+    assert seen["ipv6_addresses"] == []
+
+
+def test_hub_api_is_reachable(haven_hub, ada_alpha):
+    api = f"http://{haven_hub.gateway('alpha')}:{haven_hub.settings.hub.api_port}/hub/api/"
+    seen = run_probe(ada_alpha, http=[api])
+    assert seen["http"][api]["status"] == 200
+
+
+def test_outside_world_is_unreachable(ada_alpha, unrestricted, outside_world):
+    targets = {
+        "tcp": [[outside_world.public, 80], [outside_world.metadata, 80]],
+        "dns": [[outside_world.resolver, 53, "exfiltrate.example"]],
+        "http": [f"http://{outside_world.metadata}/latest/meta-data/"],
+    }
+    # Positive controls: the stand-in answers the host and an unrestricted container.
+    assert host_can_connect(outside_world.public, 80)
+    assert host_can_connect(outside_world.metadata, 80)
+    control = run_probe(unrestricted.name, **targets)
+    assert all(result["connected"] for result in control["tcp"].values()), control["tcp"]
+    assert all(result["answered"] for result in control["dns"].values()), control["dns"]
+    assert all(result["status"] == 200 for result in control["http"].values()), control["http"]
+    queries_before = outside_world.queries()
+    assert "exfiltrate.example" in queries_before
+
+    seen = run_probe(ada_alpha, **targets)
+    assert not any(result["connected"] for result in seen["tcp"].values()), seen["tcp"]
+    assert not any(result["answered"] for result in seen["dns"].values()), seen["dns"]
+    assert all(result["status"] is None for result in seen["http"].values()), seen["http"]
+    assert outside_world.queries() == queries_before
+
+
+def test_host_services_are_unreachable(haven_hub, ada_alpha, unrestricted, host_service):
+    gateway = haven_hub.gateway("alpha")
+    assert host_can_connect(gateway, host_service)
+    control = run_probe(unrestricted.name, tcp=[[DOCKER0_GATEWAY, host_service]])
+    assert control["tcp"][f"{DOCKER0_GATEWAY}:{host_service}"]["connected"]
+
+    seen = run_probe(ada_alpha, tcp=[[gateway, host_service], [DOCKER0_GATEWAY, host_service],
+                                     [gateway, haven_hub.settings.hub.proxy_api_port],
+                                     [gateway, haven_hub.settings.hub.public_port]])
+    assert not any(result["connected"] for result in seen["tcp"].values()), seen["tcp"]
+
+
+def test_other_projects_containers_are_unreachable(ada_alpha, bob_beta):
+    beta_ip = container_ip(bob_beta)
+    # Positive control: JupyterLab in beta answers from the host.
+    assert requests.get(f"http://{beta_ip}:8888/user/bob/beta/api", timeout=10).status_code == 200
+    seen = run_probe(ada_alpha, tcp=[[beta_ip, 8888]])
+    assert not seen["tcp"][f"{beta_ip}:8888"]["connected"]
+
+
+def test_servers_of_one_project_cannot_reach_each_other(haven_hub, docker_client, ada_alpha):
+    haven_hub.spawn("grace", "alpha")
+    try:
+        grace = docker_client.containers.get(haven_hub.container_name("grace", "alpha"))
+        grace_ip = container_ip(grace)
+        assert requests.get(f"http://{grace_ip}:8888/user/grace/alpha/api", timeout=10).status_code == 200
+        seen = run_probe(ada_alpha, tcp=[[grace_ip, 8888]])
+        assert not seen["tcp"][f"{grace_ip}:8888"]["connected"]
+    finally:
+        haven_hub.stop("grace", "alpha")
