@@ -1,0 +1,158 @@
+"""Checking one submitted file: decide its kind, read its tables, run the rules that apply to
+that kind, and gather the findings into a ``FileResult``. The CLI and the egress service both
+call ``check_file``; nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from . import rules_dominance, rules_frequency, rules_other, rules_suppression
+from .errors import InvalidSetting, UnreadableTable
+from .html_tables import extract_tables
+from .reading import RawTable, decode_text, read_bytes, read_table
+from .results import FileResult, Finding, TableInfo, Verdict
+from .settings import DEFAULT_PRESET, Settings, resolve_settings
+from .tables import build_table, guess_kind
+
+KINDS = ("frequency", "magnitude", "model", "figure", "code", "text", "notebook", "other")
+TABLE_KINDS = ("frequency", "magnitude")
+
+_BY_SUFFIX = {
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".svg", ".gif", ".pdf"), "figure"),
+    **dict.fromkeys((".py", ".r", ".sql", ".do", ".sas", ".sh", ".jl", ".js"), "code"),
+    **dict.fromkeys((".txt", ".md", ".log", ".rst"), "text"),
+    **dict.fromkeys((".html", ".htm", ".ipynb"), "notebook"),
+    **dict.fromkeys((".csv", ".tsv"), "table"),
+}
+_MAGIC = {".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
+          ".gif": (b"GIF8",), ".pdf": (b"%PDF",)}
+
+
+def check_file(path: Path | str, *, kind: str | None = None, preset: str = DEFAULT_PRESET,
+               overrides: Mapping[str, Any] | None = None,
+               evidence: Path | str | None = None,
+               label_columns: Sequence[str] | None = None) -> FileResult:
+    """Check one file. Raises UnreadableTable for unreadable input, InvalidSetting for a bad
+    kind, preset or override. ``label_columns`` overrides the guess of which columns are row
+    labels (all other columns are then values); it applies to CSV/TSV tables."""
+    path = Path(path)
+    if kind is not None and kind not in KINDS:
+        raise InvalidSetting(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
+    settings = resolve_settings(preset, overrides)
+    suffix_kind = _BY_SUFFIX.get(path.suffix.lower(), "other")
+    declared = kind
+    file_kind = kind or ("table" if suffix_kind == "table" else suffix_kind)
+    tables: list[TableInfo] = []
+    findings: list[Finding] = []
+
+    if file_kind in ("table", *TABLE_KINDS) and suffix_kind != "notebook":
+        raw = read_table(path)  # the table's own faults are reported before the evidence's
+        evidence_raw = read_table(Path(evidence)) if evidence else None
+        file_kind = _check_raw_table(raw, declared, settings, evidence_raw, tables, findings,
+                                     label_columns)
+    elif file_kind == "model":
+        text = _text_of(path)
+        findings += rules_other.residual_dof(text, path.name, settings)
+    elif file_kind in ("notebook", *TABLE_KINDS):
+        html, images = _notebook_html(path)
+        raws, more_images = extract_tables(html, path.name)
+        for raw in raws:
+            _check_raw_table(raw, declared if declared in TABLE_KINDS else None, settings,
+                             None, tables, findings)
+        if rules_other.stated_residual_dof(html):
+            findings += rules_other.residual_dof(html, path.name, settings)
+        if declared in (None, "notebook"):
+            findings.append(rules_other.human_review(
+                "notebook", path.name, f"{len(raws)} table(s) checked, "
+                                       f"{images + more_images} image(s) to look at"))
+    elif file_kind == "text" and declared is None:
+        text = _text_of(path)
+        if rules_other.stated_residual_dof(text):  # a model summary saved as text
+            file_kind = "model"
+            findings += rules_other.residual_dof(text, path.name, settings)
+        findings.append(rules_other.human_review("text", path.name))
+    else:
+        findings.append(rules_other.human_review(file_kind, path.name, _figure_note(path)
+                                                 if file_kind == "figure" else ""))
+    return FileResult(file=path.name, kind=file_kind, kind_guessed=declared is None,
+                      preset=preset, settings=settings.as_dict(), tables=tuple(tables),
+                      findings=tuple(findings),
+                      # only named when it was used: frequency tables have no use for it
+                      evidence=Path(evidence).name if evidence and file_kind == "magnitude"
+                      else None)
+
+
+def _check_raw_table(raw: RawTable, declared: str | None, settings: Settings,
+                     evidence_raw: RawTable | None, tables: list[TableInfo],
+                     findings: list[Finding], label_columns: Sequence[str] | None = None) -> str:
+    """Check one table, appending its TableInfo and findings; returns the kind it was checked as."""
+    table = build_table(raw, settings, label_columns)
+    if declared in (*TABLE_KINDS, "model"):
+        kind, reason, guessed = declared, "declared by the author", False
+    else:
+        kind, reason = guess_kind(table)
+        guessed = True
+    index = len(tables)
+    tables.append(TableInfo(index, raw.name, kind, guessed, reason, table.label_columns,
+                            table.value_columns, table.layout, len(raw.rows)))
+    found: list[Finding] = []
+    if not raw.rows or not table.value_columns:
+        what = "no data rows" if not raw.rows else "no column of numbers to check"
+        found.append(Finding("values", Verdict.REVIEW, f"{raw.name} has {what}", {}))
+    elif kind == "frequency":
+        for rule in (rules_frequency.count_values, rules_frequency.minimum_frequency,
+                     rules_frequency.zeros, rules_frequency.rounding,
+                     rules_suppression.suppression_markers):
+            found += rule(table, settings)
+        found += rules_suppression.secondary_disclosure(table, settings, kind)
+    elif kind == "magnitude":
+        evidence = (rules_dominance.parse_evidence(evidence_raw, table)
+                    if evidence_raw is not None else None)
+        found += rules_frequency.magnitude_values(table, settings)
+        found += rules_dominance.dominance(table, settings, evidence)
+        found += rules_suppression.suppression_markers(table, settings)
+        found += rules_suppression.secondary_disclosure(table, settings, kind)
+    else:  # a model's coefficients: only the degrees of freedom can be judged
+        text = "\n".join(",".join(row) for row in (raw.header, *raw.rows))
+        found += rules_other.residual_dof(text, raw.name, settings)
+    findings += [replace(f, table=index) for f in found]
+    return kind
+
+
+def _text_of(path: Path) -> str:
+    return decode_text(read_bytes(path), path.name)
+
+
+def _notebook_html(path: Path) -> tuple[str, int]:
+    """The HTML to search for tables, and the number of images outside it (for .ipynb)."""
+    text = _text_of(path)
+    if path.suffix.lower() != ".ipynb":
+        return text, 0
+    try:
+        notebook = json.loads(text)
+        outputs = [o for cell in notebook.get("cells", []) for o in cell.get("outputs", [])]
+    except (ValueError, AttributeError) as error:
+        raise UnreadableTable(path.name, f"not a Jupyter notebook: {error}") from None
+    html, images = [], 0
+    for output in outputs:
+        data = output.get("data", {}) if isinstance(output, dict) else {}
+        html.append("".join(data.get("text/html", "")))
+        images += sum(1 for mime in data if mime.startswith("image/"))
+    return "\n".join(html), images
+
+
+def _figure_note(path: Path) -> str:
+    data = read_bytes(path)
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        return "" if b"<svg" in data[:4096].lower() else "content does not look like SVG"
+    magic = _MAGIC.get(suffix)
+    if magic and not data.startswith(magic):
+        return f"content does not look like {suffix[1:].upper()}"
+    return ""
+

@@ -1,0 +1,26 @@
+"""Alembic environment: runs on the connection ``storage.upgrade`` passes in, or on the URL."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from haven_egress.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run(connection) -> None:
+    # render_as_batch lets later migrations alter tables on SQLite too.
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    run(connection)
+else:
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.begin() as own_connection:
+        run(own_connection)
+    engine.dispose()

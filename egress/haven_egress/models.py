@@ -1,0 +1,147 @@
+"""The egress database, as SQLAlchemy 2 models.
+
+A request has versions (a returned request is revised as a new version, the old one
+kept); a version has files; files have reviews (one per reviewer). The state of a
+request is never a column: it is the latest row of ``state_events``, which is only ever
+appended to, so the history cannot be rewritten by an update.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, MetaData, String, Text
+from sqlalchemy import UniqueConstraint, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from .audit import audit_table, utcnow
+
+# Named constraints give the same names on SQLite and PostgreSQL, so migrations that
+# alter them later work on both.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+
+
+class Request(Base):
+    __tablename__ = "requests"
+
+    # Random, unguessable ids: a forged or guessed id finds nothing.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project: Mapped[str] = mapped_column(String(64), index=True)
+    author: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+
+    versions: Mapped[list[RequestVersion]] = relationship(
+        back_populates="request", order_by="RequestVersion.number"
+    )
+    events: Mapped[list[StateEvent]] = relationship(order_by="StateEvent.id")
+    comments: Mapped[list[Comment]] = relationship(order_by="Comment.id")
+
+
+class RequestVersion(Base):
+    __tablename__ = "request_versions"
+    __table_args__ = (UniqueConstraint("request_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    number: Mapped[int]
+    created_at: Mapped[datetime] = _now()
+
+    request: Mapped[Request] = relationship(back_populates="versions")
+    files: Mapped[list[File]] = relationship(back_populates="version", order_by="File.id")
+
+
+class File(Base):
+    __tablename__ = "files"
+    __table_args__ = (UniqueConstraint("version_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("request_versions.id"), index=True)
+    path: Mapped[str] = mapped_column(String(1024))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text)
+    controls: Mapped[list[Any]] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(32))
+    # Evidence shown to checkers (an ACRO results.json, the data behind a table); never released.
+    supporting: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    version: Mapped[RequestVersion] = relationship(back_populates="files")
+    reviews: Mapped[list[Review]] = relationship(back_populates="file", order_by="Review.id")
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    # One vote per reviewer per file: independence is counted in distinct people.
+    __table_args__ = (UniqueConstraint("file_id", "reviewer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(32))  # approve | request_changes | reject
+    comment: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(16))  # shared | private
+    created_at: Mapped[datetime] = _now()
+
+    file: Mapped[File] = relationship(back_populates="reviews")
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    version_number: Mapped[int]
+    author: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = _now()
+
+
+class StateEvent(Base):
+    """One row per change of state; the current state is the row with the highest id."""
+
+    __tablename__ = "state_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    version_number: Mapped[int]
+    state: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = _now()
+
+
+audit_events = audit_table(Base.metadata)
+
+
+class HistoryRewrite(Exception):
+    """Something tried to change or delete a state event: history is append-only."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_history_rewrites(session: Session, _context, _instances) -> None:
+    # A guard in the code path; the schema does not (yet) forbid it with triggers.
+    for obj in session.deleted:
+        if isinstance(obj, StateEvent):
+            raise HistoryRewrite("state events are never deleted")
+    for obj in session.dirty:
+        if isinstance(obj, StateEvent) and session.is_modified(obj):
+            raise HistoryRewrite("state events are never changed; append a new one")

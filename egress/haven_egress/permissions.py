@@ -1,0 +1,93 @@
+"""WHO may act on a request, whatever state it is in (``policies`` says WHEN).
+
+Each ``may_*`` returns a bool the pages can use to show or hide a button; the service
+calls ``require`` with the same functions, so a hidden button is never the only guard.
+Identity and roles come from JupyterHub; this module only reasons about them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .errors import Forbidden
+from .rules import Rules
+from .workflow import Actor
+
+
+class Role(StrEnum):
+    ANALYST = "analyst"
+    CHECKER = "checker"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A person as the hub vouches for them: name, Haven roles, projects they belong to."""
+
+    name: str
+    roles: frozenset[Role] = frozenset()
+    projects: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """The only facts about a request that decide who may act on it."""
+
+    author: str
+    project: str
+
+
+def is_author(caller: Caller, request: RequestFacts) -> bool:
+    return caller.name == request.author
+
+
+def is_member(caller: Caller, request: RequestFacts) -> bool:
+    return request.project in caller.projects
+
+
+def may_view(caller: Caller, request: RequestFacts) -> bool:
+    # Analysts see only their own project's requests; checkers and admins see the queue.
+    return (
+        is_author(caller, request)
+        or is_member(caller, request)
+        or bool(caller.roles & {Role.CHECKER, Role.ADMIN})
+    )
+
+
+def may_submit(caller: Caller, project: str) -> bool:
+    return Role.ANALYST in caller.roles and project in caller.projects
+
+
+def may_check(caller: Caller, request: RequestFacts, rules: Rules) -> bool:
+    """Whether the caller may review, decide, release or revoke this request."""
+    if Role.CHECKER not in caller.roles or is_author(caller, request):
+        return False  # the author never checks their own request, whatever roles they hold
+    return rules.members_may_review or not is_member(caller, request)
+
+
+def may_act_as(caller: Caller, actor: Actor, request: RequestFacts, rules: Rules) -> bool:
+    """Whether the caller may take a workflow transition that belongs to ``actor``."""
+    if actor is Actor.AUTHOR:
+        return is_author(caller, request)
+    if actor is Actor.CHECKER:
+        return may_check(caller, request, rules)
+    return False  # system transitions follow from rules, never from a person's call
+
+
+def may_comment(caller: Caller, request: RequestFacts, rules: Rules) -> bool:
+    return is_author(caller, request) or may_check(caller, request, rules)
+
+
+def may_see_private(caller: Caller, request: RequestFacts, rules: Rules) -> bool:
+    """Private review comments are for the checkers who may judge this request only."""
+    return may_check(caller, request, rules)
+
+
+def may_download(caller: Caller, request: RequestFacts, rules: Rules) -> bool:
+    return is_author(caller, request) or (rules.members_may_download and is_member(caller, request))
+
+
+def require(allowed: bool, what: str) -> None:
+    if not allowed:
+        raise Forbidden(f"you may not {what}")

@@ -1,0 +1,311 @@
+"""The egress business logic: every rule of the review queue, with no HTTP in sight.
+
+Each public method is one use case and one database transaction; the audit event for a
+change is written in that same transaction. Refusals are typed (``errors``) so the web
+handlers only translate them. Blobs are written before the transaction that references
+them, so a crash leaves at worst an orphan blob for ``fsck``, never a half request.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import audit, permissions, policies, views
+from .blobs import BlobStore, CorruptBlob, FsckReport
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .models import Comment, File, Request, RequestVersion, Review, StateEvent, audit_events
+from .permissions import Caller
+from .rules import Rules
+from .storage import writing
+from .uploads import FileUpload, check_uploads
+from .workflow import SUBMIT, Action, Actor, State, TransitionRefused, actors_for, next_state
+
+DECISIONS = frozenset({"approve", "request_changes", "reject"})
+VISIBILITIES = frozenset({"shared", "private"})
+_REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class RequestSummary:
+    id: str
+    project: str
+    author: str
+    title: str
+    state: State
+    version: int
+
+
+class EgressService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        blobs: BlobStore,
+        rules: Rules = Rules(),
+        before_commit: Callable[[str], None] | None = None,
+    ):
+        self.sessions = sessions
+        self.blobs = blobs
+        self.rules = rules
+        # A fault hook, called inside each transaction just before it commits: the crash
+        # tests raise (or kill the process) here to prove nothing half-done is left.
+        self.before_commit = before_commit
+
+    # ---- author ----------------------------------------------------------------
+
+    def submit(self, caller: Caller, project: str, title: str, purpose: str,
+               files: Sequence[FileUpload]) -> str:
+        permissions.require(permissions.may_submit(caller, project),
+                            f"submit requests for project {project}")
+        if not title.strip():
+            raise Invalid("a request needs a title")
+        uploads = check_uploads(files, self.rules)
+        if all(upload.supporting for upload in uploads):
+            raise Invalid("a request needs at least one file to release, not only supporting files")
+        for upload in uploads:
+            self.blobs.put(upload.content)
+        with self._transaction("submit") as session:
+            request = Request(id=uuid.uuid4().hex, project=project, author=caller.name,
+                              title=title.strip(), purpose=purpose)
+            session.add(request)
+            request.versions.append(RequestVersion(
+                number=1, files=[_file_row(upload) for upload in uploads]))
+            request.events.append(StateEvent(version_number=1, state=State.SUBMITTED,
+                                             action=SUBMIT, actor=caller.name, reason=""))
+            session.flush()
+            self._audit(session, caller, "submit", request, files=[u.path for u in uploads])
+            return request.id
+
+    def resubmit(self, caller: Caller, request_id: str, files: Sequence[FileUpload],
+                 keep: Sequence[str] = ()) -> int:
+        """A returned request, revised: files in ``keep`` carry over, the rest are dropped."""
+        with self._transaction("resubmit") as session:
+            request, state, current = self._load(session, caller, request_id)
+            self._require_actor(caller, request, Action.RESUBMIT)
+            previous = {f.path: f for f in request.versions[-1].files}
+            unknown = sorted(set(keep) - set(previous))
+            if unknown:
+                raise Invalid(f"cannot keep files the last version did not have: {', '.join(unknown)}")
+            kept = [previous[path] for path in keep]
+            uploads = check_uploads(files, self.rules, kept=list(keep),
+                                    kept_bytes=sum(f.size for f in kept))
+            if all(u.supporting for u in uploads) and all(f.supporting for f in kept):
+                raise Invalid("a request needs at least one file to release, not only supporting files")
+            # The resubmission's state event already belongs to the new version.
+            self._move(session, caller, request, state, current + 1, Action.RESUBMIT, Actor.AUTHOR)
+            # Written inside the transaction, after the state check; a rollback after this
+            # point leaves only orphan blobs, which fsck cleans.
+            for upload in uploads:
+                self.blobs.put(upload.content)
+            version = RequestVersion(number=current + 1,
+                                     files=[_copy(f) for f in kept] + [_file_row(u) for u in uploads])
+            request.versions.append(version)
+            session.flush()
+            self._audit(session, caller, "resubmit", request, version=version.number,
+                        kept=list(keep), added=[u.path for u in uploads])
+            return version.number
+
+    def withdraw(self, caller: Caller, request_id: str) -> State:
+        return self._decide(caller, request_id, Action.WITHDRAW)
+
+    # ---- checker ---------------------------------------------------------------
+
+    def start_review(self, caller: Caller, request_id: str) -> State:
+        return self._decide(caller, request_id, Action.START_REVIEW)
+
+    def return_request(self, caller: Caller, request_id: str, reason: str) -> State:
+        return self._decide(caller, request_id, Action.RETURN, _required(reason, "returning"))
+
+    def reject(self, caller: Caller, request_id: str, reason: str) -> State:
+        return self._decide(caller, request_id, Action.REJECT, _required(reason, "rejecting"))
+
+    def release(self, caller: Caller, request_id: str) -> State:
+        return self._decide(caller, request_id, Action.RELEASE)
+
+    def revoke(self, caller: Caller, request_id: str, reason: str) -> State:
+        return self._decide(caller, request_id, Action.REVOKE, _required(reason, "revoking"))
+
+    def review_file(self, caller: Caller, file_id: int, decision: str, comment: str = "",
+                    visibility: str = "shared") -> State:
+        """Vote on one file; when every file has its votes the request moves on by itself."""
+        if decision not in DECISIONS:
+            raise Invalid(f"decision must be one of {', '.join(sorted(DECISIONS))}")
+        if visibility not in VISIBILITIES:
+            raise Invalid("visibility must be shared or private")
+        if decision != "approve" and not comment.strip():
+            raise Invalid("say why: a comment is required to request changes or reject")
+        with self._transaction("review") as session:
+            file = session.get(File, file_id) if isinstance(file_id, int) else None
+            if file is None:
+                raise NotFound(f"no file {file_id}")
+            request, state, current = self._load(session, caller, file.version.request_id)
+            permissions.require(permissions.may_check(caller, views.facts(request), self.rules),
+                                "review this request")
+            policies.require(policies.may_vote(state), "vote", state)
+            if file.version.number != current:
+                raise Conflict("that file belongs to an earlier version of the request")
+            if file.supporting:
+                raise Invalid(f"{file.path} is a supporting file: it is shown, never released, so not voted on")
+            if any(r.reviewer == caller.name for r in file.reviews):
+                raise Conflict(f"you have already reviewed {file.path}")
+            file.reviews.append(Review(reviewer=caller.name, decision=decision,
+                                       comment=comment, visibility=visibility))
+            session.flush()
+            self._audit(session, caller, "review", request, file=file.path, decision=decision)
+            return self._settle(session, caller, request, state, current)
+
+    # ---- anyone who may see the request ------------------------------------------
+
+    def comment(self, caller: Caller, request_id: str, body: str, visibility: str = "shared") -> None:
+        if visibility not in VISIBILITIES:
+            raise Invalid("visibility must be shared or private")
+        with self._transaction("comment") as session:
+            request, state, current = self._load(session, caller, request_id)
+            facts = views.facts(request)
+            permissions.require(permissions.may_comment(caller, facts, self.rules), "comment here")
+            if visibility == "private":
+                permissions.require(permissions.may_see_private(caller, facts, self.rules),
+                                    "write comments private to checkers")
+            policies.require(policies.may_comment(state), "comment", state)
+            session.add(Comment(request_id=request.id, version_number=current, author=caller.name,
+                                body=_required(body, "a comment"), visibility=visibility))
+            self._audit(session, caller, "comment", request, visibility=visibility)
+
+    def get_request(self, caller: Caller, request_id: str) -> views.RequestView:
+        with self.sessions() as session:
+            request, state, current = self._load(session, caller, request_id)
+            return views.build(caller, request, state, current, self.rules)
+
+    def list_requests(self, caller: Caller) -> list[RequestSummary]:
+        """Checkers and admins see every request; analysts only their projects' and their own."""
+        with self.sessions() as session:
+            latest = (select(StateEvent.request_id, func.max(StateEvent.id).label("last"))
+                      .group_by(StateEvent.request_id).subquery())
+            query = (select(Request, StateEvent)
+                     .join(latest, latest.c.request_id == Request.id)
+                     .join(StateEvent, StateEvent.id == latest.c.last)
+                     .order_by(Request.created_at))
+            if not caller.roles & {permissions.Role.CHECKER, permissions.Role.ADMIN}:
+                query = query.where(Request.project.in_(sorted(caller.projects)) | (Request.author == caller.name))
+            return [RequestSummary(r.id, r.project, r.author, r.title, State(e.state), e.version_number)
+                    for r, e in session.execute(query)]
+
+    def download(self, caller: Caller, file_id: int) -> bytes:
+        """A released file's bytes, re-checked against their SHA-256 first; audited."""
+        with self._transaction("download") as session:
+            file = session.get(File, file_id) if isinstance(file_id, int) else None
+            if file is None:
+                raise NotFound(f"no file {file_id}")
+            request, state, current = self._load(session, caller, file.version.request_id)
+            permissions.require(permissions.may_download(caller, views.facts(request), self.rules),
+                                "download this request's files")
+            policies.require(policies.may_download(state), "download", state)
+            if file.version.number != current or file.supporting:
+                raise Forbidden(f"{file.path} was not released")
+            try:
+                data = self.blobs.read(file.sha256)
+            except (CorruptBlob, FileNotFoundError):
+                raise Conflict(f"{file.path} no longer matches what the checkers approved") from None
+            self._audit(session, caller, "download", request, file=file.path, sha256=file.sha256)
+            return data
+
+    def fsck(self, delete_orphans: bool = False) -> FsckReport:
+        with self.sessions() as session:
+            referenced = set(session.scalars(select(File.sha256).distinct()))
+        return self.blobs.fsck(referenced, delete_orphans=delete_orphans)
+
+    # ---- internals -----------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, operation: str) -> Iterator[Session]:
+        with self.sessions() as session, session.begin():
+            writing(session)
+            yield session
+            if self.before_commit is not None:
+                self.before_commit(operation)
+
+    def _load(self, session: Session, caller: Caller, request_id: str) -> tuple[Request, State, int]:
+        """The request, its current state and version; NotFound if the caller may not see it."""
+        if not isinstance(request_id, str) or not _REQUEST_ID.match(request_id):
+            raise NotFound(f"no request {request_id!r}")
+        # FOR UPDATE (ignored by SQLite) serialises concurrent votes on one request, so
+        # the last vote always sees the others and the request cannot stall.
+        request = session.scalars(select(Request).where(Request.id == request_id)
+                                  .with_for_update()).one_or_none()
+        # Another project's request is "not found", not "forbidden": its existence is private.
+        if request is None or not permissions.may_view(caller, views.facts(request)):
+            raise NotFound(f"no request {request_id!r}")
+        last = request.events[-1]
+        return request, State(last.state), last.version_number
+
+    def _require_actor(self, caller: Caller, request: Request, action: Action) -> None:
+        facts = views.facts(request)
+        permissions.require(
+            any(permissions.may_act_as(caller, actor, facts, self.rules) for actor in actors_for(action)),
+            f"{action.value.replace('_', ' ')} this request")
+
+    def _decide(self, caller: Caller, request_id: str, action: Action, reason: str = "") -> State:
+        with self._transaction(action.value) as session:
+            request, state, current = self._load(session, caller, request_id)
+            self._require_actor(caller, request, action)
+            actor = Actor.AUTHOR if permissions.is_author(caller, views.facts(request)) else Actor.CHECKER
+            return self._move(session, caller, request, state, current, action, actor, reason)
+
+    def _move(self, session: Session, caller: Caller, request: Request, state: State,
+              version: int, action: Action, actor: Actor, reason: str = "") -> State:
+        try:
+            new = next_state(state, action, actor)
+        except TransitionRefused as refused:
+            raise Conflict(str(refused)) from None
+        name = caller.name if actor is not Actor.SYSTEM else "system"
+        request.events.append(StateEvent(version_number=version, state=new,
+                                         action=action, actor=name, reason=reason))
+        session.flush()
+        self._audit(session, caller, action.value, request, by=actor.value, to=new.value,
+                    **({"reason": reason} if reason else {}))
+        return new
+
+    def _settle(self, session: Session, caller: Caller, request: Request, state: State,
+                version: int) -> State:
+        """After a vote: close review when every file has enough votes, then decide."""
+        released = [f for f in request.versions[-1].files if not f.supporting]
+        needed = self.rules.required_approvals
+        if any(len({r.reviewer for r in f.reviews}) < needed for f in released):
+            return state
+        state = self._move(session, caller, request, state, version, Action.COMPLETE_REVIEW, Actor.SYSTEM)
+        decisions = {r.decision for f in released for r in f.reviews}
+        if decisions == {"approve"}:
+            return self._move(session, caller, request, state, version, Action.APPROVE, Actor.SYSTEM)
+        if "reject" not in decisions:
+            return self._move(session, caller, request, state, version, Action.RETURN, Actor.SYSTEM,
+                              "a checker asked for changes")
+        return state  # a rejection vote: a checker decides to reject or return
+
+    def _audit(self, session: Session, caller: Caller, action: str, request: Request, **details) -> None:
+        audit.record(session, audit_events, audit.AuditEvent(
+            actor=caller.name, action=f"egress.{action}", target=f"request/{request.id}",
+            project=request.project, details=details))
+
+
+def _required(text: str, what: str) -> str:
+    if not text or not text.strip():
+        raise Invalid(f"{what} needs a reason")
+    return text.strip()
+
+
+def _file_row(upload: FileUpload) -> File:
+    return File(path=upload.path, sha256=upload.sha256.lower(), size=len(upload.content),
+                media_type=upload.media_type, description=upload.description,
+                controls=list(upload.controls), kind=upload.kind, supporting=upload.supporting)
+
+
+def _copy(file: File) -> File:
+    return File(path=file.path, sha256=file.sha256, size=file.size, media_type=file.media_type,
+                description=file.description, controls=list(file.controls), kind=file.kind,
+                supporting=file.supporting)

@@ -1,0 +1,92 @@
+"""Checking a submission's files before anything is stored.
+
+Everything here is pure: it raises ``Invalid`` with a sentence naming the file, or
+returns the cleaned entries. The service calls it before writing a single blob, so bad
+input changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
+
+from .blobs import sha256_hex
+from .errors import Invalid
+from .rules import Rules
+
+KINDS = frozenset(
+    {"frequency_table", "magnitude_table", "figure", "text", "notebook", "code", "other"}
+)
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class FileUpload:
+    """One file as the author submits it, with the checksum their side computed."""
+
+    path: str
+    content: bytes
+    sha256: str
+    media_type: str = "application/octet-stream"
+    description: str = ""
+    controls: Sequence[str] = field(default_factory=tuple)
+    kind: str = "other"
+    # Evidence shown to checkers (e.g. ACRO's results.json); never released.
+    supporting: bool = False
+
+
+def clean_path(path: str) -> str:
+    """The workspace-relative path, normalised; refuses anything that could leave it."""
+    if not path or "\x00" in path or "\\" in path:
+        raise Invalid(f"{path!r} is not a usable file path")
+    posix = PurePosixPath(path)
+    if posix.is_absolute():
+        raise Invalid(f"{path} is absolute; give the path inside the project workspace")
+    if ".." in posix.parts:
+        raise Invalid(f"{path} points outside the project workspace ('..' is not allowed)")
+    parts = [part for part in posix.parts if part != "."]
+    if not parts:
+        raise Invalid(f"{path!r} names the workspace itself, not a file")
+    return "/".join(parts)
+
+
+def check_uploads(uploads: Sequence[FileUpload], rules: Rules, kept: Sequence[str] = (),
+                  kept_bytes: int = 0) -> list[FileUpload]:
+    """Validate new uploads (plus files ``kept`` from an earlier version) as one request."""
+    if not uploads and not kept:
+        raise Invalid("a request needs at least one file")
+    cleaned = [replace(upload, path=clean_path(upload.path)) for upload in uploads]
+    paths = [upload.path for upload in cleaned] + list(kept)
+    duplicates = sorted({p for p in paths if paths.count(p) > 1})
+    if duplicates:
+        raise Invalid(f"each file may appear once; repeated: {', '.join(duplicates)}")
+    if len(paths) > rules.max_files:
+        raise Invalid(f"a request may hold at most {rules.max_files} files; this one has {len(paths)}")
+    total = kept_bytes
+    for upload in cleaned:
+        _check_one(upload, rules)
+        total += len(upload.content)
+    if total > rules.max_request_bytes:
+        raise Invalid(
+            f"the files add up to {total} bytes; a request may hold at most {rules.max_request_bytes}"
+        )
+    return cleaned
+
+
+def _check_one(upload: FileUpload, rules: Rules) -> None:
+    size = len(upload.content)
+    if size > rules.max_file_bytes:
+        raise Invalid(f"{upload.path} is {size} bytes; the limit per file is {rules.max_file_bytes}")
+    declared = upload.sha256.lower()
+    if not _HEX64.match(declared):
+        raise Invalid(f"{upload.path}: the declared SHA-256 is not 64 hexadecimal digits")
+    if sha256_hex(upload.content) != declared:
+        # The bytes changed in transit or on the author's side: checkers must see exactly
+        # what was meant, so refuse rather than trust either copy.
+        raise Invalid(f"{upload.path}: the content does not match its declared SHA-256")
+    if upload.kind not in KINDS:
+        raise Invalid(f"{upload.path}: kind must be one of {', '.join(sorted(KINDS))}")
+    if not all(isinstance(control, str) for control in upload.controls):
+        raise Invalid(f"{upload.path}: disclosure controls must be a list of text")

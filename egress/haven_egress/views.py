@@ -1,0 +1,127 @@
+"""What a caller may see of a request: the read side of the service.
+
+Votes on the version under review are secret until review closes (each checker judges
+alone); earlier versions' reviews are always visible; private comments are for the
+checkers who may judge the request, never for the author.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import permissions, policies
+from .models import Comment, Request, Review, StateEvent
+from .permissions import Caller, RequestFacts
+from .rules import Rules
+from .workflow import State
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    reviewer: str
+    decision: str
+    comment: str
+    visibility: str
+    time: datetime
+
+
+@dataclass(frozen=True)
+class FileView:
+    id: int
+    path: str
+    sha256: str
+    size: int
+    media_type: str
+    description: str
+    controls: list[str]
+    kind: str
+    supporting: bool
+    reviews: list[ReviewView]
+
+
+@dataclass(frozen=True)
+class VersionView:
+    number: int
+    files: list[FileView]
+
+
+@dataclass(frozen=True)
+class EventView:
+    version: int
+    state: str
+    action: str
+    actor: str
+    reason: str
+    time: datetime
+
+
+@dataclass(frozen=True)
+class CommentView:
+    version: int
+    author: str
+    body: str
+    visibility: str
+    time: datetime
+
+
+@dataclass(frozen=True)
+class RequestView:
+    id: str
+    project: str
+    author: str
+    title: str
+    purpose: str
+    state: State
+    version: int
+    versions: list[VersionView]
+    history: list[EventView]
+    comments: list[CommentView]
+
+
+def facts(request: Request) -> RequestFacts:
+    return RequestFacts(author=request.author, project=request.project)
+
+
+def build(caller: Caller, request: Request, state: State, current: int, rules: Rules) -> RequestView:
+    insider = permissions.may_see_private(caller, facts(request), rules)
+
+    def visible(review: Review, version: int) -> bool:
+        closed = version != current or policies.votes_visible(state)
+        if review.reviewer == caller.name:
+            return True
+        return closed and (insider or review.visibility == "shared")
+
+    versions = [
+        VersionView(
+            number=version.number,
+            files=[
+                FileView(
+                    id=f.id, path=f.path, sha256=f.sha256, size=f.size, media_type=f.media_type,
+                    description=f.description, controls=list(f.controls), kind=f.kind,
+                    supporting=f.supporting,
+                    reviews=[_review(r) for r in f.reviews if visible(r, version.number)],
+                )
+                for f in version.files
+            ],
+        )
+        for version in request.versions
+    ]
+    return RequestView(
+        id=request.id, project=request.project, author=request.author, title=request.title,
+        purpose=request.purpose, state=state, version=current, versions=versions,
+        history=[_event(e) for e in request.events],
+        comments=[_comment(c) for c in request.comments if insider or c.visibility == "shared"],
+    )
+
+
+def _review(review: Review) -> ReviewView:
+    return ReviewView(review.reviewer, review.decision, review.comment, review.visibility, review.created_at)
+
+
+def _event(event: StateEvent) -> EventView:
+    return EventView(event.version_number, event.state, event.action, event.actor, event.reason, event.created_at)
+
+
+def _comment(comment: Comment) -> CommentView:
+    return CommentView(comment.version_number, comment.author, comment.body, comment.visibility, comment.created_at)
