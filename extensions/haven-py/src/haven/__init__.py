@@ -1,0 +1,94 @@
+"""Haven's analyst library: the project's datasets, queried with DuckDB.
+
+    import haven
+    haven.datasets()                                   # what this project holds
+    haven.sql("select sex, count(*) from patients group by all").df()   # pandas
+    haven.table("admissions").pl()                     # polars; .arrow() for Arrow
+
+Every dataset granted to the project is a read-only view named after it. The connection
+reads nothing but those files and writes nothing but the workspace and the scratch
+directory; its settings are locked so SQL cannot change that.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+
+from ._catalogue import Column, Dataset, HavenError, UnknownDataset, read_datasets, unknown
+from ._connection import open_locked
+from ._environment import Environment, discover
+
+__all__ = [
+    "Column", "Dataset", "HavenError", "UnknownDataset",
+    "connect", "datasets", "open_connection", "sql", "table",
+]
+
+_shared: tuple[duckdb.DuckDBPyConnection, dict[str, Dataset]] | None = None
+_shared_lock = threading.Lock()
+
+
+def open_connection(
+    *,
+    data_dir: Path | str | None = None,
+    workspace_dir: Path | str | None = None,
+    scratch_dir: Path | str | None = None,
+    memory_limit: str | None = None,
+    max_scratch: str | None = None,
+    threads: int | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A new locked-down connection. Arguments override the HAVEN_* environment
+    variables (HAVEN_DATA_DIR, HAVEN_WORKSPACE_DIR, HAVEN_SCRATCH_DIR, HAVEN_MEMORY_LIMIT,
+    HAVEN_SCRATCH_MAX_SIZE, HAVEN_THREADS); settings cannot be changed afterwards."""
+    environment = discover(
+        data_dir=data_dir, workspace_dir=workspace_dir, scratch_dir=scratch_dir,
+        memory_limit=memory_limit, max_scratch=max_scratch, threads=threads,
+    )
+    return open_locked(environment, read_datasets(environment.data_dir))
+
+
+def _connection() -> tuple[duckdb.DuckDBPyConnection, dict[str, Dataset]]:
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            environment: Environment = discover()
+            held = read_datasets(environment.data_dir)
+            _shared = (open_locked(environment, held), held)
+        return _shared
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """The connection ``sql`` and ``table`` use (opened on first use)."""
+    return _connection()[0]
+
+
+def datasets() -> list[Dataset]:
+    """The datasets this project holds, with versions, descriptions and columns.
+
+    Read afresh each time, so it reflects the mounts even before a connection exists."""
+    return list(read_datasets(discover().data_dir).values())
+
+
+def sql(query: str) -> duckdb.DuckDBPyRelation | None:
+    """Run SQL; a query returns a lazy relation: ``.df()``, ``.pl()``, ``.arrow()``,
+    ``.fetchall()``. Statements that return nothing (CREATE ...) return None."""
+    con, held = _connection()
+    try:
+        return con.sql(query)
+    except duckdb.CatalogException as error:
+        error.add_note(
+            "datasets in this project: " + (", ".join(sorted(held)) or "none")
+            + ". A pandas or polars frame must be registered first: "
+            "haven.connect().register('name', frame)."
+        )
+        raise
+
+
+def table(name: str) -> duckdb.DuckDBPyRelation:
+    """The whole of one dataset as a relation (nothing is read until you ask for rows)."""
+    con, held = _connection()
+    if name not in held:
+        raise unknown(name, held)
+    return con.table(name)

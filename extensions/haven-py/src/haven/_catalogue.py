@@ -1,0 +1,101 @@
+"""The datasets this project holds: one directory per grant under the data root.
+
+The spawner mounts each granted dataset version read-only at ``<data root>/<name>/``; the
+directory holds ``metadata.json`` (written by the hub's catalogue, ``format`` 1) and the
+Parquet files it lists. This module only reads that JSON; it does not import the hub.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+# The hub refuses any other name; checking again here keeps a hand-made directory from
+# becoming an SQL identifier or a path outside the mount.
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
+FILE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.parquet")
+SUPPORTED_FORMATS = {1}
+
+
+class HavenError(Exception):
+    """A problem an analyst can fix, with a message that says how."""
+
+
+class UnknownDataset(HavenError, LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    version: str
+    title: str
+    description: str
+    source: str
+    licence: str
+    rows: int
+    columns: tuple[Column, ...]
+    files: tuple[Path, ...]
+
+    def __str__(self) -> str:
+        lines = [f"{self.name} (version {self.version}, {self.rows:,} rows): {self.title}"]
+        if self.description:
+            lines.append(f"  {self.description}")
+        for column in self.columns:
+            lines.append(f"  {column.name:<28} {column.type:<10} {column.description}".rstrip())
+        return "\n".join(lines)
+
+
+def _read_one(directory: Path) -> Dataset:
+    raw = json.loads((directory / "metadata.json").read_text(encoding="utf-8"))
+    if raw.get("format") not in SUPPORTED_FORMATS:
+        raise ValueError(f"metadata format {raw.get('format')!r} is not one this library reads")
+    files = []
+    for entry in raw["files"]:
+        if not FILE_PATTERN.fullmatch(entry["path"]):
+            raise ValueError(f"file entry {entry['path']!r} is not a plain Parquet file name")
+        path = directory / entry["path"]
+        if not path.is_file():
+            raise ValueError(f"{entry['path']} is listed but missing")
+        files.append(path)
+    return Dataset(
+        name=directory.name,
+        version=str(raw["version"]),
+        title=raw.get("title", directory.name),
+        description=raw.get("description", ""),
+        source=raw.get("source", ""),
+        licence=raw.get("licence", ""),
+        rows=int(raw["rows"]),
+        columns=tuple(Column(c["name"], c["type"], c.get("description", "")) for c in raw["columns"]),
+        files=tuple(files),
+    )
+
+
+def read_datasets(data_dir: Path) -> dict[str, Dataset]:
+    """Every usable dataset under ``data_dir``, by name; broken ones are skipped with a warning."""
+    if not data_dir.is_dir():
+        return {}
+    found: dict[str, Dataset] = {}
+    for directory in sorted(data_dir.iterdir()):
+        if not directory.is_dir() or not NAME_PATTERN.fullmatch(directory.name):
+            continue
+        try:
+            found[directory.name] = _read_one(directory)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            warnings.warn(f"dataset {directory.name!r} skipped: {error}", stacklevel=3)
+    return found
+
+
+def unknown(name: str, available: dict[str, Dataset]) -> UnknownDataset:
+    held = ", ".join(sorted(available)) or "none (ask an administrator to grant datasets to the project)"
+    return UnknownDataset(f"no dataset {name!r} in this project; it holds: {held}")
