@@ -16,9 +16,19 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .roles import ANALYST, OUTPUT_CHECKER
+
 PROJECT_ID = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 USERNAME = r"^[a-z][a-z0-9._-]{0,31}$"
 BYTE_SIZE = r"^[0-9]+(\.[0-9]+)?[KMGT]?$"
+
+
+def byte_count(size: str) -> int:
+    """Bytes in a size written as in the settings (``16M``, ``1.5G``, ``512``)."""
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+    if size[-1:] in units:
+        return int(float(size[:-1]) * units[size[-1]])
+    return int(float(size))
 
 
 class SettingsError(Exception):
@@ -54,6 +64,21 @@ class Project(_Section):
 class Account(_Section):
     name: Annotated[str, Field(pattern=USERNAME)] = Field(description="Login name.")
     admin: bool = Field(False, description="Whether the account administers Haven.")
+    roles: list[Literal[ANALYST, OUTPUT_CHECKER]] = Field(
+        default_factory=lambda: [ANALYST],
+        description=(
+            "Haven roles of the account: `analyst` (works in projects, submits outputs) and/or "
+            "`output-checker` (reviews the egress queue). Admins also get the `haven-admin` role. "
+            "Roles and their scopes are defined in `hub/haven_hub/roles.py`."
+        ),
+    )
+
+    @field_validator("roles")
+    @classmethod
+    def _roles_once_each(cls, roles: list[str]) -> list[str]:
+        if len(set(roles)) != len(roles):
+            raise ValueError("each role may appear once")
+        return roles
 
 
 class Auth(_Section):
@@ -150,12 +175,58 @@ class Images(_Section):
     )
 
 
+class Egress(_Section):
+    port: int = Field(
+        8082,
+        ge=1,
+        le=65535,
+        description=(
+            "Port of the egress service (the review queue, at `/services/egress/`). It listens on "
+            "every address so project containers reach it through their network's gateway; the "
+            "host firewall admits it only from loopback and the project networks."
+        ),
+    )
+    database_url: str = Field(
+        "",
+        description=(
+            "SQLAlchemy URL of the egress database, e.g. `postgresql+psycopg://haven@db/egress`. "
+            "Empty: SQLite (WAL) at `egress.sqlite` in `egress.data_dir`. Migrated at every start."
+        ),
+    )
+    data_dir: Path = Field(
+        Path("egress"),
+        description="Where the egress service keeps its SQLite database and the submitted files (blobs).",
+    )
+    required_approvals: int = Field(
+        2, ge=1, le=10, description="Independent approvals each released file needs."
+    )
+    checkers_may_review_own_projects: bool = Field(
+        False,
+        description=(
+            "Whether an output checker who is a member of a project may review its outputs. "
+            "An author never reviews their own request, whatever this says."
+        ),
+    )
+    members_may_download: bool = Field(
+        False,
+        description="Whether project members other than the author may download released files.",
+    )
+    max_file_size: Annotated[str, Field(pattern=BYTE_SIZE)] = Field(
+        "16M", description="Largest file a request may hold, e.g. `16M`."
+    )
+    max_request_size: Annotated[str, Field(pattern=BYTE_SIZE)] = Field(
+        "64M", description="Largest total size of one request's files."
+    )
+    max_files: int = Field(50, ge=1, le=1000, description="Most files one request may hold.")
+
+
 class Settings(_Section):
     hub: Hub = Field(default_factory=Hub, description="The hub and its proxy.")
     auth: Auth = Field(default_factory=Auth, description="Who can log in, and how.")
     spawner: Spawner = Field(default_factory=Spawner, description="Project servers.")
     network: Network = Field(default_factory=Network, description="Project networks and the host firewall.")
     images: Images = Field(default_factory=Images, description="How images are built.")
+    egress: Egress = Field(default_factory=Egress, description="The egress review queue (safe outputs).")
     projects: list[Project] = Field(
         default_factory=list,
         description="Projects created at start-up (the demo project); full provisioning uses `haven project`.",

@@ -1,0 +1,54 @@
+"""``python -m haven_egress.web``: run the egress service as the hub starts it.
+
+The hub passes ``HAVEN_SETTINGS`` (the settings file, read and validated here, at start,
+not at import) and the usual ``JUPYTERHUB_*`` variables HubOAuth reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlparse
+
+from haven_hub.settings import load_settings
+
+from . import startup
+from .app import make_app
+
+# Every address: project containers reach the service through their network's gateway.
+# The host firewall (haven_hub.networks) admits the port only from loopback and projects.
+BIND_ADDRESS = "0.0.0.0"
+DEFAULT_PREFIX = "/services/egress/"
+
+
+async def serve() -> None:
+    settings = load_settings(os.environ["HAVEN_SETTINGS"])
+    service = startup.open_service(settings)
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", DEFAULT_PREFIX)
+    port = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "")).port or settings.egress.port
+    executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="egress")
+    app = make_app(service, executor, prefix, startup.cookie_secret(settings))
+    # A little above the request limit, so an oversized upload is cut off while it
+    # streams in, and one just over the limit still reaches the service's clear refusal.
+    server = app.listen(port, address=BIND_ADDRESS,
+                        max_body_size=service.rules.max_request_bytes + 1024 * 1024)
+    logging.getLogger("haven.egress").info("egress service on %s:%s%s", BIND_ADDRESS, port, prefix)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    server.stop()
+    executor.shutdown(wait=True)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="[egress %(levelname)s %(asctime)s] %(message)s")
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The route table (as data, so a test can call every route) and the tornado application."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from jupyterhub.services.auth import HubOAuthCallbackHandler
+from tornado import web
+
+from ..service import EgressService
+from . import handlers
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # relative to the service prefix; {name} is one URL segment
+    handler: type[web.RequestHandler]
+    methods: tuple[str, ...]
+    authenticated: bool = True
+
+    def pattern(self, prefix: str) -> str:
+        decisions = "(" + "|".join(re.escape(word) for word in handlers.DECISIONS) + ")"
+        parts = re.split(r"(\{\w+\})", self.path)
+        regex = "".join(
+            decisions if part == "{decision}" else "([^/]+)" if part.startswith("{") else re.escape(part)
+            for part in parts
+        )
+        return re.escape(prefix) + regex + "$"
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("", handlers.IndexHandler, ("GET",)),
+    # Unauthenticated by nature: it is where the hub sends the browser back with the
+    # OAuth code (refused without a matching state cookie).
+    Route("oauth_callback", HubOAuthCallbackHandler, ("GET",), authenticated=False),
+    Route("api/whoami", handlers.WhoAmIHandler, ("GET",)),
+    Route("api/requests", handlers.RequestsHandler, ("GET", "POST")),
+    Route("api/requests/{request_id}", handlers.RequestDetailHandler, ("GET",)),
+    Route("api/requests/{request_id}/resubmit", handlers.ResubmitHandler, ("POST",)),
+    Route("api/requests/{request_id}/comments", handlers.CommentsHandler, ("POST",)),
+    Route("api/requests/{request_id}/{decision}", handlers.DecisionHandler, ("POST",)),
+    Route("api/files/{file_id}/reviews", handlers.ReviewHandler, ("POST",)),
+    Route("api/files/{file_id}/download", handlers.DownloadHandler, ("GET",)),
+)
+
+
+def make_app(service: EgressService, executor: Executor, prefix: str, cookie_secret: bytes) -> web.Application:
+    context = {"service": service, "executor": executor}
+    rules = [
+        (route.pattern(prefix), route.handler, context if route.authenticated else {})
+        for route in ROUTES
+    ]
+    # No tornado xsrf_cookies: it would check before the caller is known, refusing token
+    # requests. HubOAuth checks XSRF itself whenever the login cookie is used, and a
+    # cookie without a valid XSRF token on a POST authenticates no one.
+    return web.Application(rules, cookie_secret=cookie_secret)

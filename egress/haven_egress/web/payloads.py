@@ -1,0 +1,118 @@
+"""Turning request bodies into the service's arguments, and its answers into JSON.
+
+Only shape is checked here (is it JSON, is each field of the right type); what the
+values may be is the service's business. A malformed body is ``Invalid``, like any other
+bad input, so the client gets one kind of answer for everything it got wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from tornado.httputil import HTTPFile
+
+from ..errors import Invalid
+from ..uploads import FileUpload
+
+# File i's bytes travel in the multipart part named ``file-<i>``.
+PART = "file-{}"
+_SUBMISSION_FIELDS = {"project", "title", "purpose", "files", "keep"}
+_FILE_FIELDS = {"path": str, "sha256": str, "media_type": str, "description": str, "kind": str,
+                "supporting": bool, "controls": list}
+
+
+@dataclass(frozen=True)
+class Submission:
+    project: str
+    title: str
+    purpose: str
+    files: list[FileUpload]
+    keep: list[str]
+
+
+def json_body(body: bytes) -> dict[str, Any]:
+    if not body:
+        return {}
+    try:
+        value = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise Invalid("the body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise Invalid("the body must be a JSON object")
+    return value
+
+
+def text(fields: Mapping[str, Any], name: str, default: str | None = None) -> str:
+    value = fields.get(name, default)
+    if not isinstance(value, str):
+        raise Invalid(f"{name!r} must be text" if name in fields else f"{name!r} is required")
+    return value
+
+
+def submission(metadata: str | None, parts: Mapping[str, Sequence[HTTPFile]]) -> Submission:
+    """A multipart submission: a ``metadata`` JSON field plus one part per file."""
+    if metadata is None:
+        raise Invalid("a submission needs a 'metadata' field holding JSON")
+    fields = json_body(metadata.encode())
+    unknown = sorted(set(fields) - _SUBMISSION_FIELDS)
+    if unknown:
+        raise Invalid(f"unknown field(s) in metadata: {', '.join(unknown)}")
+    entries = fields.get("files", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise Invalid("'files' must be a list of objects, one per uploaded file")
+    expected = {PART.format(i) for i in range(len(entries))}
+    if set(parts) != expected:
+        raise Invalid(f"send one part per entry of 'files', named {PART.format('<index>')}; "
+                      f"expected {sorted(expected)}, got {sorted(parts)}")
+    keep = fields.get("keep", [])
+    if not isinstance(keep, list) or not all(isinstance(path, str) for path in keep):
+        raise Invalid("'keep' must be a list of paths")
+    return Submission(
+        project=text(fields, "project", ""),
+        title=text(fields, "title", ""),
+        purpose=text(fields, "purpose", ""),
+        files=[_upload(entry, parts[PART.format(i)], i) for i, entry in enumerate(entries)],
+        keep=keep,
+    )
+
+
+def _upload(entry: dict[str, Any], part: Sequence[HTTPFile], index: int) -> FileUpload:
+    unknown = sorted(set(entry) - set(_FILE_FIELDS))
+    if unknown:
+        raise Invalid(f"files[{index}]: unknown field(s) {', '.join(unknown)}")
+    for name, kind in _FILE_FIELDS.items():
+        if name in entry and not isinstance(entry[name], kind):
+            raise Invalid(f"files[{index}].{name} must be {kind.__name__}")
+    for name in ("path", "sha256"):
+        if name not in entry:
+            raise Invalid(f"files[{index}] needs '{name}'")
+    if len(part) != 1:
+        raise Invalid(f"send exactly one part named {PART.format(index)}")
+    return FileUpload(content=part[0].body, **{**entry, "controls": tuple(entry.get("controls", ()))})
+
+
+def file_id(text_: str) -> int | str:
+    """A file id from the URL; anything but a number stays text, which finds nothing."""
+    return int(text_) if text_.isdecimal() and len(text_) < 18 else text_
+
+
+def to_json(value: Any) -> Any:
+    """The service's views (dataclasses, enums, datetimes) as JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        items = [to_json(item) for item in value]
+        return sorted(items) if isinstance(value, frozenset | set) else items
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

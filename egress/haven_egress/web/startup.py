@@ -1,0 +1,56 @@
+"""Building the service from Haven's settings: database, blobs, rules, cookie secret."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from haven_hub.settings import Settings, byte_count
+
+from ..blobs import BlobStore
+from ..rules import Rules
+from ..service import EgressService
+from ..storage import open_engine, session_factory, upgrade
+
+
+def data_dir(settings: Settings) -> Path:
+    path = settings.data_path(settings.egress.data_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    # Submitted outputs are not yet approved to leave: readable by the service only.
+    path.chmod(0o700)
+    return path
+
+
+def database_url(settings: Settings) -> str:
+    return settings.egress.database_url or f"sqlite:///{data_dir(settings) / 'egress.sqlite'}"
+
+
+def rules_from(settings: Settings) -> Rules:
+    egress = settings.egress
+    return Rules(
+        required_approvals=egress.required_approvals,
+        members_may_review=egress.checkers_may_review_own_projects,
+        members_may_download=egress.members_may_download,
+        max_file_bytes=byte_count(egress.max_file_size),
+        max_request_bytes=byte_count(egress.max_request_size),
+        max_files=egress.max_files,
+    )
+
+
+def open_service(settings: Settings) -> EgressService:
+    """Migrate the database to the latest schema, then open the service on it."""
+    url = database_url(settings)
+    upgrade(url)
+    return EgressService(session_factory(open_engine(url)), BlobStore(data_dir(settings) / "blobs"),
+                         rules_from(settings))
+
+
+def cookie_secret(settings: Settings) -> bytes:
+    """A secret kept across restarts, so a restart does not log every browser out."""
+    path = data_dir(settings) / "cookie_secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())

@@ -1,0 +1,95 @@
+"""Haven's roles and custom scopes, as data: the one place who-may-do-what is granted.
+
+JupyterHub carries identity and scopes to services (STYLE habit 3). Each Haven role is a
+JupyterHub role; what it allows in the egress service is a custom scope, which the
+service reads from the caller's token. Project membership is not a role: it is the
+hub's groups (``project-<id>``), read from the same user model.
+
+Nothing here imports the settings, so ``settings.py`` can name the roles an account may
+hold without a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+EGRESS_SERVICE = "egress"
+
+SUBMIT = "custom:egress:submit"
+REVIEW = "custom:egress:review"
+ADMIN = "custom:egress:admin"
+
+# Shown on the hub's OAuth and token pages, so written for the person granting them.
+CUSTOM_SCOPES: dict[str, dict[str, str]] = {
+    SUBMIT: {"description": "Ask for outputs of your own projects to be released, and download what was approved."},
+    REVIEW: {"description": "Review other projects' release requests: vote, comment, return, reject, release, revoke."},
+    ADMIN: {"description": "See every release request and its history (no voting: that needs the review scope)."},
+}
+
+# Without it the hub refuses the user's token at the egress service's door (HubOAuth).
+ACCESS_EGRESS = f"access:services!service={EGRESS_SERVICE}"
+
+ANALYST = "analyst"
+OUTPUT_CHECKER = "output-checker"
+# Not "admin": that name is JupyterHub's own role, and overriding it would replace
+# the hub administrators' scopes. Haven admins hold both.
+HAVEN_ADMIN = "haven-admin"
+EGRESS_SERVICE_ROLE = "egress-service"
+
+# The roles an account may list in the settings (``auth.accounts[].roles``).
+ASSIGNABLE = (ANALYST, OUTPUT_CHECKER)
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    name: str
+    description: str
+    scopes: tuple[str, ...]
+
+
+ROLES: dict[str, RoleSpec] = {
+    spec.name: spec
+    for spec in (
+        RoleSpec(ANALYST, "Works in their projects and asks for outputs to be released",
+                 (SUBMIT, ACCESS_EGRESS)),
+        RoleSpec(OUTPUT_CHECKER, "Reviews release requests (never their own, nor by default their projects')",
+                 (REVIEW, ACCESS_EGRESS)),
+        RoleSpec(HAVEN_ADMIN, "Oversees the egress queue and its history",
+                 (ADMIN, ACCESS_EGRESS)),
+        # The service identifies callers with their own tokens and needs no power over
+        # the hub; this lets it read project membership (groups) of users by name.
+        RoleSpec(EGRESS_SERVICE_ROLE, "The egress service itself",
+                 ("read:users:groups", "read:groups:name")),
+    )
+}
+
+# Custom scopes the egress service's OAuth tokens may carry (intersected by the hub
+# with what the user holds), so browser sessions authorise exactly like API tokens.
+EGRESS_OAUTH_SCOPES = (SUBMIT, REVIEW, ADMIN)
+
+
+def members(accounts: Iterable[Any]) -> dict[str, list[str]]:
+    """Usernames holding each role, from the settings' accounts (``name``, ``admin``, ``roles``)."""
+    holders: dict[str, list[str]] = {name: [] for name in ROLES}
+    for account in accounts:
+        for role in account.roles:
+            holders[role].append(account.name)
+        if account.admin:
+            holders[HAVEN_ADMIN].append(account.name)
+    return holders
+
+
+def load_roles(accounts: Iterable[Any]) -> list[dict[str, Any]]:
+    """Entries for ``JupyterHub.load_roles``: every Haven role, with its holders."""
+    holders = members(accounts)
+    entries = []
+    for spec in ROLES.values():
+        entry: dict[str, Any] = {"name": spec.name, "description": spec.description, "scopes": list(spec.scopes)}
+        if spec.name == EGRESS_SERVICE_ROLE:
+            entry["services"] = [EGRESS_SERVICE]
+        else:
+            entry["users"] = sorted(holders[spec.name])
+        entries.append(entry)
+    return entries

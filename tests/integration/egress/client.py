@@ -1,0 +1,147 @@
+"""The egress API as the tests call it: real HTTP through the hub's proxy, real user tokens.
+
+``create_request_at`` reaches each state through the API the way people would (STYLE
+habit 7), so a test starting from "approved" also proves the path to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from tests.fixtures.hub import Hub
+
+TABLE = b"group,count\na,15\nb,20\nc,35\n"
+FIGURE = b"\x89PNG\r\n\x1a\n not really a figure"
+PREFIX = "/services/egress/"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_entry(path: str, content: bytes, **fields) -> tuple[dict, bytes]:
+    entry = {"path": path, "sha256": sha256(content), "media_type": "text/csv", "kind": "frequency_table",
+             "description": "counts by group", "controls": ["rounded to 5", "no cell below 10"]}
+    entry.update(fields)
+    return entry, content
+
+
+def default_files() -> list[tuple[dict, bytes]]:
+    return [file_entry("out/table.csv", TABLE),
+            file_entry("out/figure.png", FIGURE, media_type="image/png", kind="figure")]
+
+
+@dataclass
+class Egress:
+    hub: Hub
+    base: str  # ends with /services/egress/
+    _scoped: dict = field(default_factory=dict)
+
+    def token(self, user: str) -> str:
+        return self.hub.user_token(user)
+
+    def scoped_token(self, user: str, scopes: list[str]) -> str:
+        """A token the user makes for themselves with only these scopes."""
+        key = (user, tuple(scopes))
+        if key not in self._scoped:
+            session = self.hub.login(user)
+            response = session.post(f"{self.hub.url}/hub/api/users/{user}/tokens",
+                                    json={"note": "egress tests", "expires_in": 3600, "scopes": scopes},
+                                    headers={"X-XSRFToken": session.cookies.get("_xsrf")}, timeout=30)
+            assert response.status_code == 201, response.text
+            self._scoped[key] = response.json()["token"]
+        return self._scoped[key]
+
+    def call(self, method: str, path: str, user: str | None = None, token: str | None = None,
+             **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if token is None and user is not None:
+            token = self.token(user)
+        if token is not None:
+            headers["Authorization"] = f"token {token}"
+        return requests.request(method, self.base + path, headers=headers, timeout=60,
+                                allow_redirects=False, **kwargs)
+
+    def submit(self, user: str, project: str = "alpha", files: list[tuple[dict, bytes]] | None = None,
+               title: str = "Counts by group", **extra) -> requests.Response:
+        files = default_files() if files is None else files
+        metadata = {"project": project, "title": title, "purpose": "paper table 1",
+                    "files": [entry for entry, _ in files], **extra}
+        parts = {f"file-{i}": (Path(entry["path"]).name or "f", content, "application/octet-stream")
+                 for i, (entry, content) in enumerate(files)}
+        return self.call("POST", "api/requests", user, data={"metadata": json.dumps(metadata)},
+                         files=parts or None)
+
+    def detail(self, user: str, request_id: str) -> dict:
+        response = self.call("GET", f"api/requests/{request_id}", user)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def act(self, user: str, request_id: str, decision: str, reason: str = "") -> requests.Response:
+        return self.call("POST", f"api/requests/{request_id}/{decision}", user,
+                         json={"reason": reason} if reason else None)
+
+    def review(self, user: str, file_id: int, decision: str = "approve", comment: str = "") -> requests.Response:
+        return self.call("POST", f"api/files/{file_id}/reviews", user,
+                         json={"decision": decision, "comment": comment})
+
+    def vote_all(self, user: str, request_id: str, decision: str = "approve") -> None:
+        for file in self.detail(user, request_id)["versions"][-1]["files"]:
+            response = self.review(user, file["id"], decision, "" if decision == "approve" else "see notes")
+            assert response.status_code == 201, response.text
+
+    def create_request_at(self, state: str, author: str = "ada", project: str = "alpha",
+                          files: list[tuple[dict, bytes]] | None = None) -> str:
+        response = self.submit(author, project, files)
+        assert response.status_code == 201, response.text
+        request_id = response.json()["id"]
+        if state == "submitted":
+            return request_id
+        assert self.act("carol", request_id, "start-review").status_code == 200
+        if state == "under_review":
+            return request_id
+        self.vote_all("carol", request_id)
+        self.vote_all("dave", request_id)
+        if state == "approved":
+            return request_id
+        assert self.act("carol", request_id, "release").status_code == 200
+        assert state == "released"
+        return request_id
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                response = requests.get(self.base + "api/whoami", timeout=5)
+                if response.status_code == 401 and response.json().get("status") == 401:
+                    return
+            except (requests.ConnectionError, ValueError):
+                pass
+            time.sleep(0.25)
+        raise AssertionError(f"the egress service did not answer at {self.base} within {timeout}s")
+
+
+def snapshot(data_dir: Path) -> dict:
+    """Rows in every egress table and the blobs on disk: to prove a refusal changed nothing."""
+    database = data_dir / "egress.sqlite"
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        tables = [row[0] for row in connection.execute(
+            "select name from sqlite_master where type='table' and name != 'alembic_version'")]
+        counts = {t: connection.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
+    counts["blobs"] = sorted(p.name for p in (data_dir / "blobs").rglob("*") if p.is_file())
+    return counts
+
+
+def audit_trail(data_dir: Path, request_id: str) -> list[tuple[str, str]]:
+    """(actor, action) of every audit event about one request, oldest first."""
+    database = data_dir / "egress.sqlite"
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        return list(connection.execute("select actor, action from audit_events where target = ? order by id",
+                                       (f"request/{request_id}",)))

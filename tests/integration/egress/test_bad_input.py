@@ -1,0 +1,73 @@
+"""Bad input gets a clear 4xx and changes nothing: no row, no audit event, no blob."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.fixtures.hub import EGRESS_MAX_FILE_SIZE
+
+from .client import TABLE, default_files, file_entry, snapshot
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
+
+LIMIT = 64 * 1024
+assert EGRESS_MAX_FILE_SIZE == "64K"
+
+BAD_SUBMISSIONS = {
+    "declared sha256 does not match": (
+        [file_entry("out/t.csv", TABLE, sha256="0" * 64)], "does not match its declared SHA-256"),
+    "file over the size limit": (
+        [file_entry("out/big.csv", b"x" * (LIMIT + 1))], f"limit per file is {LIMIT}"),
+    "path with ..": ([file_entry("../../etc/passwd", TABLE)], "outside the project workspace"),
+    "absolute path": ([file_entry("/etc/passwd", TABLE)], "is absolute"),
+    "unknown kind": ([file_entry("out/t.csv", TABLE, kind="spreadsheet")], "kind must be one of"),
+    "no files": ([], "at least one file"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SUBMISSIONS)
+def test_bad_submissions_are_refused_and_change_nothing(egress, egress_data_dir, case):
+    files, message = BAD_SUBMISSIONS[case]
+    before = snapshot(egress_data_dir)
+    response = egress.submit("ada", "alpha", files)
+    assert response.status_code == 422, response.text
+    assert message in response.json()["message"]
+    assert snapshot(egress_data_dir) == before
+
+
+def test_malformed_metadata_is_refused(egress, egress_data_dir):
+    before = snapshot(egress_data_dir)
+    no_metadata = egress.call("POST", "api/requests", "ada", files={"file-0": ("t.csv", TABLE)})
+    assert no_metadata.status_code == 422 and "metadata" in no_metadata.json()["message"]
+    not_json = egress.call("POST", "api/requests", "ada", data={"metadata": "{nope"}, files={"file-0": ("t.csv", TABLE)})
+    assert not_json.status_code == 422 and "not valid JSON" in not_json.json()["message"]
+    entry, _ = default_files()[0]
+    missing_part = egress.call("POST", "api/requests", "ada",
+                               data={"metadata": json.dumps({"project": "alpha", "title": "t", "files": [entry]})})
+    assert missing_part.status_code == 422 and "file-0" in missing_part.json()["message"]
+    assert snapshot(egress_data_dir) == before
+
+
+@pytest.mark.parametrize("path", ["api/requests/" + "0" * 32, "api/requests/not-an-id", "api/requests/..%2F..%2Fx"])
+def test_unknown_or_forged_request_ids_are_not_found(egress, egress_data_dir, path):
+    before = snapshot(egress_data_dir)
+    assert egress.call("GET", path, "carol").status_code == 404
+    assert egress.call("POST", path + "/start-review", "carol").status_code == 404
+    assert snapshot(egress_data_dir) == before
+
+
+@pytest.mark.parametrize("file_id", ["999999999", "abc", "-1"])
+def test_unknown_file_ids_are_not_found(egress, file_id):
+    assert egress.call("GET", f"api/files/{file_id}/download", "ada").status_code == 404
+    assert egress.call("POST", f"api/files/{file_id}/reviews", "carol", json={"decision": "approve"}).status_code == 404
+
+
+def test_a_vote_needs_a_known_decision_and_a_reason_to_refuse(egress):
+    request_id = egress.create_request_at("under_review")
+    file_id = egress.detail("carol", request_id)["versions"][0]["files"][0]["id"]
+    assert egress.review("carol", file_id, "maybe").status_code == 422
+    assert "comment is required" in egress.review("carol", file_id, "reject").json()["message"]
+    assert egress.call("POST", f"api/files/{file_id}/reviews", "carol", data=b"[1]").status_code == 422
+    assert egress.detail("carol", request_id)["versions"][0]["files"][0]["reviews"] == []

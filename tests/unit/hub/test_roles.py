@@ -1,0 +1,119 @@
+"""Roles and custom scopes as data: consistent, least-privilege, and wired into the hub's config."""
+
+from __future__ import annotations
+
+import pytest
+from jupyterhub.scopes import _custom_scope_pattern
+from traitlets.config import Config
+
+from haven_egress.permissions import Role
+from haven_egress.web.identity import caller_from_model
+from haven_egress.web.startup import rules_from
+from haven_hub import config, roles
+from haven_hub.bootstrap import ensure_secrets
+from haven_hub.settings import Account, SettingsError, parse_settings
+
+
+def custom_scopes_of(spec: roles.RoleSpec) -> set[str]:
+    return {scope for scope in spec.scopes if scope.startswith("custom:")}
+
+
+def test_every_custom_scope_a_role_uses_is_declared_with_a_description():
+    for spec in roles.ROLES.values():
+        for scope in custom_scopes_of(spec):
+            assert scope in roles.CUSTOM_SCOPES, f"{spec.name} uses undeclared {scope}"
+    for scope, definition in roles.CUSTOM_SCOPES.items():
+        assert _custom_scope_pattern.match(scope), scope
+        assert definition["description"].strip()
+
+
+def test_every_declared_scope_is_granted_by_some_role_and_offered_to_the_service():
+    granted = set().union(*(custom_scopes_of(spec) for spec in roles.ROLES.values()))
+    assert granted == set(roles.CUSTOM_SCOPES)
+    assert set(roles.EGRESS_OAUTH_SCOPES) == set(roles.CUSTOM_SCOPES)
+
+
+def test_each_role_holds_only_its_own_egress_power():
+    assert custom_scopes_of(roles.ROLES[roles.ANALYST]) == {roles.SUBMIT}
+    assert custom_scopes_of(roles.ROLES[roles.OUTPUT_CHECKER]) == {roles.REVIEW}
+    assert custom_scopes_of(roles.ROLES[roles.HAVEN_ADMIN]) == {roles.ADMIN}
+    # The service acts on nobody's behalf: no custom scope, no admin, no access to servers.
+    service = roles.ROLES[roles.EGRESS_SERVICE_ROLE].scopes
+    assert not custom_scopes_of(roles.ROLES[roles.EGRESS_SERVICE_ROLE])
+    assert not any(s.startswith(("admin", "access:", "tokens", "servers")) for s in service)
+
+
+def test_people_reach_the_service_only_through_a_role():
+    for name in (roles.ANALYST, roles.OUTPUT_CHECKER, roles.HAVEN_ADMIN):
+        assert roles.ACCESS_EGRESS in roles.ROLES[name].scopes
+
+
+def test_the_service_reads_back_exactly_the_roles_granted():
+    expected = {roles.ANALYST: {Role.ANALYST}, roles.OUTPUT_CHECKER: {Role.CHECKER},
+                roles.HAVEN_ADMIN: {Role.ADMIN}}
+    for name, held in expected.items():
+        model = {"name": "x", "groups": [], "scopes": list(roles.ROLES[name].scopes)}
+        assert caller_from_model(model).roles == held
+    # A filtered scope is not the whole permission.
+    assert caller_from_model({"name": "x", "scopes": [roles.SUBMIT + "!user=x"]}).roles == frozenset()
+    caller = caller_from_model({"name": "x", "groups": ["project-alpha", "staff", "project-beta"], "scopes": []})
+    assert caller.projects == {"alpha", "beta"}
+
+
+def test_holders_come_from_the_accounts():
+    accounts = [Account(name="ada"), Account(name="carol", roles=["output-checker"]),
+                Account(name="grace", roles=["analyst", "output-checker"]), Account(name="boss", admin=True)]
+    entries = {entry["name"]: entry for entry in roles.load_roles(accounts)}
+    assert entries[roles.ANALYST]["users"] == ["ada", "boss", "grace"]
+    assert entries[roles.OUTPUT_CHECKER]["users"] == ["carol", "grace"]
+    assert entries[roles.HAVEN_ADMIN]["users"] == ["boss"]
+    assert entries[roles.EGRESS_SERVICE_ROLE]["services"] == [roles.EGRESS_SERVICE]
+    # Haven never redefines JupyterHub's own roles.
+    assert not {"admin", "user", "server", "token"} & set(entries)
+
+
+@pytest.mark.parametrize("bad,key", [
+    ({"name": "ada", "roles": ["superuser"]}, "auth.accounts.0.roles.0"),
+    ({"name": "ada", "roles": ["analyst", "analyst"]}, "auth.accounts.0.roles"),
+])
+def test_unknown_or_repeated_roles_are_settings_errors(bad, key):
+    with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
+        parse_settings({"auth": {"accounts": [bad]}})
+
+
+@pytest.fixture
+def settings(tmp_path):
+    settings = parse_settings({
+        "hub": {"data_dir": str(tmp_path)},
+        "auth": {"accounts": [{"name": "ada"}, {"name": "carol", "roles": ["output-checker"]}]},
+        "egress": {"port": 9123, "required_approvals": 3, "checkers_may_review_own_projects": True,
+                   "max_file_size": "1M"},
+    })
+    ensure_secrets(settings)
+    return settings
+
+
+def test_roles_and_scopes_are_wired_after_the_operators(settings):
+    c = Config()
+    config.configure_hub(c, settings)
+    config.configure_roles(c, settings)
+    assert c.JupyterHub.custom_scopes == roles.CUSTOM_SCOPES
+    names = [role["name"] for role in c.JupyterHub.load_roles]
+    assert names[0] == config.OPERATOR_SERVICE and set(roles.ROLES) <= set(names)
+
+
+def test_the_egress_service_is_managed_by_the_hub(settings, tmp_path):
+    c = Config()
+    config.configure_hub(c, settings)
+    config.configure_egress(c, settings, tmp_path / "haven.yaml")
+    service = c.JupyterHub.services[-1]
+    assert service["name"] == "egress" and service["url"] == "http://127.0.0.1:9123"
+    assert service["command"][-2:] == ["-m", "haven_egress.web"]
+    assert service["environment"]["HAVEN_SETTINGS"] == str(tmp_path / "haven.yaml")
+    assert c.JupyterHub.services[0]["name"] == config.OPERATOR_SERVICE
+
+
+def test_the_service_takes_its_rules_from_the_settings(settings):
+    rules = rules_from(settings)
+    assert (rules.required_approvals, rules.members_may_review, rules.max_file_bytes) == (3, True, 1024**2)
+    assert rules_from(parse_settings({})).members_may_review is False
