@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from . import networks
 from .settings import Settings, SettingsError, load_settings
 
 
@@ -67,6 +68,9 @@ def start(settings: Settings, settings_path: Path, config: Path, timeout: float 
         print(f"[haven] the hub is already running at {public_url(settings)}")
         print_login(settings)
         return 0
+    # Before the hub listens on every address: its API and the egress service must be
+    # closed to the host's other interfaces from the first moment, not from the first spawn.
+    networks.project_firewall(settings).install()
     logs = settings.hub.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / "jupyterhub.log"
@@ -98,15 +102,13 @@ def start(settings: Settings, settings_path: Path, config: Path, timeout: float 
 
 def print_login(settings: Settings) -> None:
     auth = settings.auth
-    analysts = [a.name for a in auth.accounts if not a.admin]
-    admins = [a.name for a in auth.accounts if a.admin]
     password = settings.data_path(auth.password_file).read_text().strip()
     admin_password = settings.data_path(auth.admin_password_file).read_text().strip()
     print(f"[haven] open {public_url(settings)}/ in a browser and log in:")
-    if analysts:
-        print(f"[haven]   analysts {', '.join(analysts)} with password {password}")
-    if admins:
-        print(f"[haven]   admins {', '.join(admins)} with password {admin_password}")
+    for account in auth.accounts:
+        roles = ["admin"] if account.admin else list(account.roles)
+        secret = admin_password if account.admin else password
+        print(f"[haven]   {account.name:<10} ({', '.join(roles)}) password {secret}")
     for project in settings.projects:
         print(f"[haven]   project {project.id!r} ({project.title}): members {', '.join(project.members)}")
     print("[haven] stop Haven with: scripts/down")

@@ -7,11 +7,13 @@ them with a plain ``Config()``. ``configure`` is what ``jupyterhub_config.py`` c
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from traitlets.config import Config
 
+from . import roles
 from .projects import load_groups, projects_of_user
 from .settings import Settings, SettingsError, load_settings
 
@@ -52,6 +54,9 @@ def configure_hub(c: Config, settings: Settings) -> None:
     # refusal reach the person (or API client) as an error instead of a 202.
     c.JupyterHub.slow_spawn_timeout = 1
     c.JupyterHub.allow_named_servers = True
+    # After login, people land on their projects, not on a spawn form for an unnamed
+    # server (which Haven does not have).
+    c.JupyterHub.default_url = "/hub/home"
     c.JupyterHub.named_server_limit_per_user = 0
     c.JupyterHub.template_paths = [str(TEMPLATES)]
     c.JupyterHub.template_vars = {"haven_projects": _projects_for_template}
@@ -103,10 +108,39 @@ def configure_spawner(c: Config, settings: Settings) -> None:
     c.HavenSpawner.default_url = "/lab"
 
 
+def configure_roles(c: Config, settings: Settings) -> None:
+    c.JupyterHub.custom_scopes = dict(roles.CUSTOM_SCOPES)
+    # Appended: configure_hub already put the operator's role there.
+    c.JupyterHub.load_roles.extend(roles.load_roles(settings.auth.accounts))
+
+
+def egress_service(settings: Settings, settings_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The egress review queue as a hub-managed service, at ``/services/egress/``."""
+    return {
+        "name": roles.EGRESS_SERVICE,
+        # Where the proxy sends /services/egress/; the service itself binds every address
+        # (see haven_egress.web) so project containers reach it through their gateway.
+        "url": f"http://127.0.0.1:{settings.egress.port}",
+        "command": [sys.executable, "-m", "haven_egress.web"],
+        # The service reads the same settings file (validated on its own load), no copy.
+        "environment": {"HAVEN_SETTINGS": str(Path(settings_path).resolve())},
+        "oauth_client_allowed_scopes": list(roles.EGRESS_OAUTH_SCOPES),
+        # Part of Haven itself: no "authorize this application?" page in between.
+        "oauth_no_confirm": True,
+        "display": True,
+    }
+
+
+def configure_egress(c: Config, settings: Settings, settings_path: str | os.PathLike[str]) -> None:
+    c.JupyterHub.services.append(egress_service(settings, settings_path))
+
+
 def configure(c: Config, settings_path: str | os.PathLike[str]) -> Settings:
     settings = load_settings(settings_path)
     configure_hub(c, settings)
     configure_auth(c, settings)
     configure_projects(c, settings)
     configure_spawner(c, settings)
+    configure_roles(c, settings)
+    configure_egress(c, settings, settings_path)
     return settings

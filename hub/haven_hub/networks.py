@@ -117,6 +117,11 @@ class Firewall:
         # REJECT rather than DROP: a blocked probe fails at once instead of hanging.
         rules.append([*match, "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"])
         rules.append([*match, "-j", "REJECT"])
+        # The hub API (and egress) listen on every address so that each project gateway
+        # reaches them; from anywhere but loopback and the project bridges they are closed.
+        for port in self.allowed_tcp_ports:
+            rules.append(["!", "-i", "lo", "-p", "tcp", "--dport", str(port), "-j", "REJECT",
+                          "--reject-with", "tcp-reset"])
         return rules
 
     def rules6(self) -> list[list[str]]:
@@ -142,6 +147,15 @@ class Firewall:
             if _iptables(tool, "-L", self.chain, "-n", check=False) == 0:
                 _iptables(tool, "-F", self.chain)
                 _iptables(tool, "-X", self.chain)
+
+
+def project_firewall(settings) -> Firewall:
+    """The firewall for a Haven's settings: project bridges reach only the hub API and egress."""
+    return Firewall(
+        chain=settings.network.firewall_chain,
+        bridge_prefix=settings.network.bridge_prefix,
+        allowed_tcp_ports=(settings.hub.api_port, settings.egress.port),
+    )
 
 
 def _iptables(tool: str, *args: str, check: bool = True) -> int:

@@ -81,6 +81,11 @@ class HavenSpawner(DockerSpawner):
         current = next((p for p in projects if p.id == self.name), None)
         others = [p for p in projects if p.id != self.name]
         base = f"{self.hub.base_url}spawn/{html.escape(self.user.name)}/"
+        if not self.name:
+            return (
+                '<p class="alert alert-info" id="haven-choose-project">Haven servers belong to a project: '
+                f'open one of your projects from the <a href="{self.hub.base_url}home">home page</a>.</p>'
+            )
         if current is None:
             parts = [
                 '<p class="alert alert-warning" id="haven-not-member">'
@@ -135,11 +140,7 @@ class HavenSpawner(DockerSpawner):
         return f"{self.settings.spawner.container_prefix}-home-{project_id}-{self.escaped_name}"
 
     def firewall(self) -> networks.Firewall:
-        return networks.Firewall(
-            chain=self.settings.network.firewall_chain,
-            bridge_prefix=self.settings.network.bridge_prefix,
-            allowed_tcp_ports=(self.settings.hub.api_port,),
-        )
+        return networks.project_firewall(self.settings)
 
     def _prepare_network(self, project_id: str) -> networks.ProjectNetwork:
         # The firewall goes in before any container joins a project bridge.
@@ -192,9 +193,31 @@ class HavenSpawner(DockerSpawner):
             f"Starting a locked-down container ({project.limits.cpu:g} CPU, "
             f"{project.limits.memory} memory, {project.limits.pids} processes)",
         )
-        ip_port = await super().start()
+        ip, port = await super().start()
         self._report(80, "Container started; waiting for JupyterLab to answer")
-        return ip_port
+        await self._wait_for_port(ip, port)
+        self._report(95, "JupyterLab is listening")
+        return ip, port
+
+    async def _wait_for_port(self, ip: str, port: int, interval: float = 0.05) -> None:
+        """Returns once the server accepts connections (or when it is clearly not coming).
+
+        The hub then confirms over HTTP with its first, immediate poll. Its own polling
+        backs off exponentially (0.2 s doubling, randomised), which on average added most
+        of a second after the server was already up.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.http_timeout
+        while loop.time() < deadline:
+            try:
+                _, writer = await asyncio.wait_for(asyncio.open_connection(ip, port), timeout=1)
+            except (OSError, asyncio.TimeoutError):
+                if await self.poll() is not None:
+                    return  # exited: let the hub report the failure as usual
+                await asyncio.sleep(interval)
+                continue
+            writer.close()
+            return
 
     async def stop(self, now: bool = False) -> None:
         await self._log_exit_output()
