@@ -43,14 +43,19 @@ ensure_dockerd() {
 }
 
 # The hub's Python environment, reinstalled only when pyproject.toml or the lock change.
+# With "test", also the test tools and the analyst library (tested on the host too).
 ensure_venv() {
   local extras="${1:-}" stamp_file="$STATE/venv.stamp" stamp
-  stamp="$(cat "$HAVEN_ROOT/pyproject.toml" "$HAVEN_ROOT/requirements.lock" | sha256sum | cut -c1-16)-$extras"
+  stamp="$(cat "$HAVEN_ROOT/pyproject.toml" "$HAVEN_ROOT/requirements.lock" \
+    "$HAVEN_ROOT/extensions/haven-py/pyproject.toml" | sha256sum | cut -c1-16)-$extras"
   if [ -x "$PY" ] && [ "$(cat "$stamp_file" 2>/dev/null)" = "$stamp" ]; then return; fi
-  say "installing Haven's Python environment in .venv"
+  say "installing Haven's Python environment in .venv${extras:+ (with $extras)}"
   [ -x "$PY" ] || /usr/bin/python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -c "$HAVEN_ROOT/requirements.lock" \
     -e "$HAVEN_ROOT${extras:+[$extras]}"
+  if [ "$extras" = test ]; then
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e "$HAVEN_ROOT/extensions/haven-py"
+  fi
   echo "$stamp" > "$stamp_file"
 }
 
@@ -66,3 +71,4 @@ ensure_proxy() {
 ensure_images() {
   "$PY" "$HAVEN_ROOT/images/build.py" --settings "$1"
 }
+

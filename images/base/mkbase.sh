@@ -11,9 +11,15 @@ mirror="${HAVEN_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 root="$(mktemp -d /var/tmp/haven-base.XXXXXX)"
 trap 'rm -rf "$root"' EXIT
 
-debootstrap --variant=minbase \
+log="$(mktemp /var/tmp/haven-debootstrap.XXXXXX.log)"
+if ! debootstrap --variant=minbase \
   --include=python3,python3-venv,ca-certificates,tini \
-  "$suite" "$root" "$mirror" >&2
+  "$suite" "$root" "$mirror" >"$log" 2>&1; then
+  tail -40 "$log" >&2
+  echo "debootstrap failed; full log: $log" >&2
+  exit 1
+fi
+rm -f "$log"
 # Trim what a notebook container never needs; smaller images start faster.
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
        "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/*

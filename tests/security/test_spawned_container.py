@@ -101,6 +101,15 @@ def test_host_services_are_unreachable(haven_hub, ada_alpha, unrestricted, host_
     assert not any(result["connected"] for result in seen["tcp"].values()), seen["tcp"]
 
 
+def test_hub_api_is_closed_to_everything_but_loopback_and_project_networks(haven_hub, unrestricted, host_service):
+    port = haven_hub.settings.hub.api_port
+    assert host_can_connect("127.0.0.1", port)
+    seen = run_probe(unrestricted.name, tcp=[[DOCKER0_GATEWAY, host_service], [DOCKER0_GATEWAY, port]])
+    # Positive control: the same path reaches an ordinary host service.
+    assert seen["tcp"][f"{DOCKER0_GATEWAY}:{host_service}"]["connected"]
+    assert not seen["tcp"][f"{DOCKER0_GATEWAY}:{port}"]["connected"]
+
+
 def test_other_projects_containers_are_unreachable(ada_alpha, bob_beta):
     beta_ip = container_ip(bob_beta)
     # Positive control: JupyterLab in beta answers from the host.

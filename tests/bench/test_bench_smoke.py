@@ -1,0 +1,24 @@
+"""Each benchmark runs at a small size, so a broken benchmark fails CI; figures are not judged."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.docker
+
+
+def test_spawn_latency_smoke():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "spawn_latency.py"), "--runs", "1", "--json"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["runs"] == 1
+    assert figures["haven_median_s"] > 0 and figures["bare_median_s"] > 0
+    assert figures["ratio"] == pytest.approx(figures["haven_median_s"] / figures["bare_median_s"], rel=0.01)

@@ -1,0 +1,54 @@
+"""An analyst starts their project server in a real browser and watches it come up."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import SCREENSHOTS, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
+
+
+def test_analyst_starts_a_project_server_and_sees_progress(page, haven_hub):
+    log_in(page, haven_hub, "bob")
+    assert page.locator("#haven-projects").inner_text().count("Beta outcomes study") == 1
+    page.click("#start-beta")
+    page.wait_for_url("**/hub/spawn/bob/beta")
+    assert page.locator("#haven-project").inner_text() == "Beta outcomes study"
+    page.click("form#spawn_form input[type=submit], form#spawn_form button[type=submit]")
+    # The pending page shows Haven's own steps (in its "Event log", collapsed) before
+    # JupyterLab takes over; the spawn takes seconds, so catch them as they arrive.
+    page.wait_for_function(
+        "document.querySelector('#progress-log')?.textContent.includes('locked-down container')",
+        timeout=30_000,
+    )
+    page.evaluate("document.querySelector('#progress-details').open = true")
+    log = page.locator("#progress-log").text_content()
+    assert "membership checked" in log and "Project network" in log
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "spawn-progress.png"))
+    page.wait_for_url(re.compile(r".*/user/bob/beta/lab.*"), timeout=120_000)
+    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+    page.wait_for_selector(".jp-DirListing-item", timeout=30_000)  # the workspace folder
+    assert "Jupyter news" not in page.content()
+    page.screenshot(path=str(SCREENSHOTS / "jupyterlab.png"))
+    haven_hub.stop("bob", "beta")
+
+
+def test_account_without_projects_sees_a_clear_empty_state(page, haven_hub):
+    log_in(page, haven_hub, "alan")
+    message = page.locator("#haven-no-projects").inner_text()
+    assert "not a member of any project yet" in message
+    page.screenshot(path=str(SCREENSHOTS / "empty-state.png"))
+
+
+def test_refused_spawn_shows_why(page, haven_hub):
+    log_in(page, haven_hub, "alan")
+    page.goto(f"{haven_hub.url}/hub/spawn/alan/alpha")
+    assert page.locator("#haven-not-member").is_visible()
+    page.click("form#spawn_form input[type=submit], form#spawn_form button[type=submit]")
+    page.wait_for_load_state()
+    assert "not a member of project 'alpha'" in page.content()
+    page.screenshot(path=str(SCREENSHOTS / "refused.png"))

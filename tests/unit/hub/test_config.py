@@ -1,0 +1,75 @@
+"""Settings mapped onto JupyterHub's config, checked on a plain traitlets Config."""
+
+from __future__ import annotations
+
+import pytest
+from traitlets.config import Config
+
+from haven_hub import config
+from haven_hub.bootstrap import ensure_secrets
+from haven_hub.settings import SettingsError, parse_settings
+
+
+@pytest.fixture
+def settings(tmp_path):
+    settings = parse_settings(
+        {
+            "hub": {"data_dir": str(tmp_path), "public_port": 9000, "api_port": 9081},
+            "auth": {"accounts": [{"name": "ada"}, {"name": "boss", "admin": True}]},
+            "projects": [{"id": "demo", "title": "Demo", "members": ["ada"], "limits": {"cpu": 2, "memory": "3G"}}],
+        }
+    )
+    ensure_secrets(settings)
+    return settings
+
+
+def test_hub_listens_where_the_settings_say(settings):
+    c = Config()
+    config.configure_hub(c, settings)
+    assert c.JupyterHub.bind_url == "http://127.0.0.1:9000/"
+    assert c.JupyterHub.hub_bind_url == "http://0.0.0.0:9081"
+    assert c.JupyterHub.allow_named_servers is True
+    assert c.JupyterHub.services[0]["name"] == config.OPERATOR_SERVICE
+    (role,) = c.JupyterHub.load_roles
+    assert role["services"] == [config.OPERATOR_SERVICE]
+    # The operator administers users and servers but cannot reach into them.
+    assert "access:servers" not in role["scopes"] and "tokens" not in role["scopes"]
+
+
+def test_projects_become_groups_with_properties(settings):
+    c = Config()
+    config.configure_projects(c, settings)
+    group = c.JupyterHub.load_groups["project-demo"]
+    assert group["users"] == ["ada"]
+    assert group["properties"]["limits"] == {"cpu": 2.0, "memory": "3G", "pids": 512}
+    assert group["properties"]["kind"] == "haven-project"
+
+
+def test_admins_and_analysts_are_separated(settings):
+    c = Config()
+    config.configure_auth(c, settings)
+    assert c.Authenticator.admin_users == {"boss"}
+    assert c.Authenticator.allowed_users == {"ada"}
+    assert len(c.SharedPasswordAuthenticator.admin_password) >= 32
+
+
+def test_spawner_never_pulls_and_removes_containers(settings):
+    c = Config()
+    config.configure_spawner(c, settings)
+    assert c.JupyterHub.spawner_class == "haven_hub.spawner.HavenSpawner"
+    assert c.HavenSpawner.pull_policy == "never"
+    assert c.HavenSpawner.remove is True
+
+
+def test_a_missing_secret_is_a_clear_error(settings):
+    settings.data_path(settings.auth.password_file).unlink()
+    with pytest.raises(SettingsError, match="cannot read demo password"):
+        config.configure_auth(Config(), settings)
+
+
+def test_secrets_are_made_once_and_private(settings):
+    path = settings.data_path(settings.hub.operator_token_file)
+    before = path.read_text()
+    ensure_secrets(settings)
+    assert path.read_text() == before
+    assert path.stat().st_mode & 0o077 == 0
