@@ -30,10 +30,21 @@ LOCAL_BASE = "haven/base"
 NOTEBOOK_REPO = "haven/notebook"
 
 
-def digest_of(paths: list[Path], *extra: str) -> str:
+ANALYST_LIBRARY = HERE.parent / "extensions" / "haven-py"
+NOT_CONTEXT = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc", "build", "dist")
+
+
+def digest_of(paths: list[Path], *extra: str, root: Path | None = None) -> str:
+    """Digest of files (and of every file under directories), by relative name and content."""
     sha = hashlib.sha256()
-    for path in sorted(paths):
-        sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    files: list[tuple[str, Path]] = []
+    for path in paths:
+        if path.is_dir():
+            files += [(str(f.relative_to(root or path.parent)), f) for f in path.rglob("*") if f.is_file()]
+        else:
+            files.append((str(path.relative_to(root)) if root else path.name, path))
+    for name, path in sorted(files):
+        sha.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     for value in extra:
         sha.update(value.encode() + b"\0")
     return sha.hexdigest()[:16]
@@ -71,12 +82,13 @@ def build_notebook(client: docker.DockerClient, base: str, ca_bundle: Path | Non
         for item in NOTEBOOK_DIR.iterdir():
             if item.is_file():
                 shutil.copy2(item, context / item.name)
+        shutil.copytree(ANALYST_LIBRARY, context / "haven-py", ignore=NOT_CONTEXT)
         ca = context / "build-ca.crt"
         if ca_bundle is not None:
             shutil.copyfile(ca_bundle, ca)
         else:
             ca.write_text("")
-        digest = digest_of([p for p in context.iterdir()], base, base_id)
+        digest = digest_of(list(context.iterdir()), base, base_id, root=context)
         tag = f"{NOTEBOOK_REPO}:{digest}"
         if has_image(client, tag):
             say(f"notebook image {tag} is current")

@@ -16,7 +16,7 @@ ensure_packages() {
   local wanted=("$@") missing=() cmd pkg
   for pair in "${wanted[@]}"; do
     cmd="${pair%%:*}"; pkg="${pair#*:}"
-    if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "$cmd" ]; then missing+=("$pkg"); fi
+    if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -e "$cmd" ]; then missing+=("$pkg"); fi
   done
   if [ "${#missing[@]}" -gt 0 ]; then
     [ "$(id -u)" = 0 ] || die "run as root to install: ${missing[*]}"

@@ -48,6 +48,16 @@ class Limits(_Section):
     pids: int = Field(512, ge=32, le=65536, description="Most processes and threads in one server.")
 
 
+DATASET_NAME = r"^[a-z][a-z0-9_]{0,62}$"
+
+
+class DatasetGrant(_Section):
+    name: Annotated[str, Field(pattern=DATASET_NAME)] = Field(description="Dataset name in the catalogue.")
+    version: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")] | None = Field(
+        None, description="A pinned version; empty means the latest version at each spawn."
+    )
+
+
 class Project(_Section):
     id: Annotated[str, Field(pattern=PROJECT_ID)] = Field(
         description="Short id: lower-case letters, digits and dashes; names the server, network and folders."
@@ -59,6 +69,18 @@ class Project(_Section):
         default_factory=list, description="Usernames of the analysts in the project."
     )
     limits: Limits = Field(default_factory=Limits, description="Resources of each member's server.")
+    datasets: list[DatasetGrant] = Field(
+        default_factory=list,
+        description="Datasets granted to the project, mounted read-only at `/data/<name>` in its servers.",
+    )
+
+    @field_validator("datasets")
+    @classmethod
+    def _grant_once_each(cls, grants: list[DatasetGrant]) -> list[DatasetGrant]:
+        names = [grant.name for grant in grants]
+        if len(set(names)) != len(names):
+            raise ValueError("a dataset may be granted once per project")
+        return grants
 
 
 class Account(_Section):
@@ -218,6 +240,45 @@ class Egress(_Section):
         "64M", description="Largest total size of one request's files."
     )
     max_files: int = Field(50, ge=1, le=1000, description="Most files one request may hold.")
+    max_table_rows: int = Field(
+        5000,
+        ge=1,
+        description=(
+            "Most data rows (after the header) a CSV or TSV file to be released may have; more "
+            "is row-level data, not a summary. Supporting files are exempt (never released)."
+        ),
+    )
+    file_types: list[
+        Literal["csv", "tsv", "txt", "md", "json", "png", "jpeg", "pdf", "html", "py", "R", "sql", "ipynb"]
+    ] = Field(
+        default_factory=lambda: [
+            "csv", "tsv", "txt", "md", "json", "png", "jpeg", "pdf", "html", "py", "R", "sql", "ipynb"
+        ],
+        min_length=1,
+        description=(
+            "File types a request may hold, told by extension and checked by content (a PNG must "
+            "be a PNG). Notebooks (`ipynb`) must have no outputs: submit the HTML rendering to "
+            "show results. Remove a type to refuse it."
+        ),
+    )
+
+
+class Datasets(_Section):
+    catalogue_dir: Path = Field(
+        Path("datasets"),
+        description="The dataset catalogue (immutable, versioned Parquet); relative paths are under `hub.data_dir`.",
+    )
+    scratch_size: Annotated[str, Field(pattern=BYTE_SIZE)] = Field(
+        "20G",
+        description=(
+            "Most disk DuckDB may spill to per server (its `max_temp_directory_size`), on a "
+            "disk-backed volume at `/scratch`, so a query larger than memory slows down instead "
+            "of failing. The volume itself is not size-capped by Docker's local driver."
+        ),
+    )
+    demo_rows: int = Field(
+        100_000, ge=100, description="Rows of the synthetic admissions dataset `scripts/up` loads for the demo."
+    )
 
 
 class Settings(_Section):
@@ -226,6 +287,7 @@ class Settings(_Section):
     spawner: Spawner = Field(default_factory=Spawner, description="Project servers.")
     network: Network = Field(default_factory=Network, description="Project networks and the host firewall.")
     images: Images = Field(default_factory=Images, description="How images are built.")
+    datasets: Datasets = Field(default_factory=Datasets, description="Curated datasets and analysts' scratch space.")
     egress: Egress = Field(default_factory=Egress, description="The egress review queue (safe outputs).")
     projects: list[Project] = Field(
         default_factory=list,

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from haven_hub.lockdown import NOTEBOOK_UID
-from tests.fixtures.docker_engine import run_probe
+from tests.fixtures.docker_engine import TEST_PREFIX, run_probe
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure", "dump_logs_on_failure")]
 
@@ -45,7 +45,7 @@ def test_another_user_cannot_use_adas_server(haven_hub, ada_alpha):
 def test_container_name_carries_user_and_project(docker_client, haven_hub, ada_alpha):
     container = docker_client.containers.get(haven_hub.container_name("ada", "alpha"))
     assert container.status == "running"
-    assert container.name == "hvtest-ada--alpha"
+    assert container.name == f"{TEST_PREFIX}-ada--alpha"
     assert container.labels["org.haven.project"] == "alpha"
     assert container.labels["org.haven.user"] == "ada"
 
@@ -137,7 +137,8 @@ def test_limits_are_the_projects(docker_client, haven_hub, ada_alpha):
 def test_environment_holds_only_what_the_server_needs(haven_hub, ada_alpha):
     env = set(run_probe(haven_hub.container_name("ada", "alpha"))["env"])
     image_env = {"PATH", "LANG", "HOME", "SHELL", "HOSTNAME", "PWD", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
-                 "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "HAVEN_PROJECT", "JPY_API_TOKEN"}
+                 "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "HAVEN_PROJECT", "JPY_API_TOKEN", "HAVEN_DATA_DIR", "HAVEN_WORKSPACE_DIR",
+                 "HAVEN_SCRATCH_DIR", "HAVEN_SCRATCH_MAX_SIZE"}
     unexpected = {name for name in env - image_env if not name.startswith("JUPYTERHUB_")}
     assert unexpected == set()
 

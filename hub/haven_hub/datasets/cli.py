@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
+from ..settings import SettingsError, load_settings
 from .catalogue import AddRequest, Catalogue, GrantLookup
 from .errors import DatasetError
+from .grants import GrantsUnavailable, hub_grants
 
 DEFAULT_ROOT = Path("/var/lib/haven/datasets")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="haven dataset", description="Manage Haven's curated datasets.")
-    parser.add_argument("--catalogue", type=Path, default=DEFAULT_ROOT, help=f"catalogue directory (default {DEFAULT_ROOT})")
+    parser.add_argument("--catalogue", type=Path, default=None,
+                        help=f"catalogue directory (default: from $HAVEN_SETTINGS, else {DEFAULT_ROOT})")
     commands = parser.add_subparsers(dest="command", required=True)
 
     add = commands.add_parser("add", help="add a new version of a dataset from CSV, Parquet or a DuckDB table")
@@ -99,9 +103,13 @@ def _show(catalogue: Catalogue, name: str, grants: GrantLookup | None) -> int:
     print(f"columns (version {latest.version}):")
     for column in latest.columns:
         print(f"  {column.name}\t{column.type}" + (f"\t{column.description}" if column.description else ""))
-    held = catalogue.grants(name, grants)
+    try:
+        held = catalogue.grants(name, grants)
+    except GrantsUnavailable as error:
+        print(f"grants: unknown ({error})")
+        return 0
     if held is None:
-        print("grants: not recorded yet (grants are kept with projects; see issue 4)")
+        print("grants: unknown (no hub settings: set HAVEN_SETTINGS to ask the hub)")
     else:
         print("grants: " + (", ".join(f"{g.project} ({g.version or 'latest'})" for g in held) or "none"))
     return 0
@@ -120,9 +128,30 @@ def _verify(catalogue: Catalogue) -> int:
     return 0
 
 
+def _hub_settings():
+    """The Haven settings named by HAVEN_SETTINGS, if any: they give the catalogue and the hub."""
+    path = os.environ.get("HAVEN_SETTINGS")
+    if not path:
+        return None
+    try:
+        return load_settings(path)
+    except SettingsError as error:
+        raise DatasetError(str(error)) from None
+
+
 def main(argv: Sequence[str] | None = None, *, grants: GrantLookup | None = None) -> int:
     args = _parser().parse_args(argv)
-    catalogue = Catalogue(args.catalogue)
+    try:
+        settings = _hub_settings()
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if settings is not None:
+        if args.catalogue is None:
+            args.catalogue = settings.data_path(settings.datasets.catalogue_dir)
+        if grants is None:
+            grants = hub_grants(settings)
+    catalogue = Catalogue(args.catalogue or DEFAULT_ROOT)
     try:
         if args.command == "add":
             return _add(catalogue, args)

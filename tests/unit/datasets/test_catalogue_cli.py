@@ -32,7 +32,7 @@ def test_add_list_show_verify(capsys, catalogue, good_csv, tmp_path):
     code, out, _ = run(capsys, catalogue.root, "show", "visits")
     assert code == 0
     assert "licence: DSA-17" in out and "age\tBIGINT\tage in whole years" in out and "cost\tDOUBLE\tGBP" in out
-    assert "grants: not recorded yet" in out
+    assert "grants: unknown (no hub settings" in out
 
     code, out, _ = run(capsys, catalogue.root, "show", "visits", grants=lambda name: [Grant("demo", None), Grant("p2", "1")])
     assert "grants: demo (latest), p2 (1)" in out

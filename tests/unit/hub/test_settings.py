@@ -45,6 +45,9 @@ def test_defaults_fill_what_is_left_out():
         (lambda s: s["projects"].append(dict(s["projects"][0])), "appears twice"),
         (lambda s: s["network"].update(bridge_prefix="haven-long-"), "network.bridge_prefix"),
         (lambda s: s["hub"].update(api_port=70000), "hub.api_port"),
+        (lambda s: s["projects"][0].update(datasets=[{"name": "a"}, {"name": "a"}]), "granted once"),
+        (lambda s: s["projects"][0].update(datasets=[{"name": "../etc"}]), "projects.0.datasets.0.name"),
+        (lambda s: s["projects"][0].update(datasets=[{"name": "a", "version": "../1"}]), "projects.0.datasets.0.version"),
     ],
 )
 def test_a_bad_key_is_named_in_the_error(change, key):
