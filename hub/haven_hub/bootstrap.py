@@ -16,7 +16,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import networks
+from . import networks, projects
+from .datasets.catalogue import Catalogue
+from .datasets.demo import load_demo_datasets
+from .provisioning.hub_api import HubClient
 from .settings import Settings, SettingsError, load_settings
 
 
@@ -37,6 +40,21 @@ def ensure_secrets(settings: Settings) -> None:
     write_secret_once(settings.data_path(auth.password_file), lambda: secrets.token_urlsafe(9))
     write_secret_once(settings.data_path(auth.admin_password_file), lambda: secrets.token_urlsafe(32))
     write_secret_once(settings.data_path(hub.operator_token_file), lambda: secrets.token_hex(32))
+
+
+def ensure_demo_data(settings: Settings) -> None:
+    catalogue = Catalogue(settings.data_path(settings.datasets.catalogue_dir))
+    added = load_demo_datasets(catalogue, settings.datasets.demo_rows)
+    if added:
+        print(f"[haven] loaded the synthetic demo datasets {', '.join(added)} into {catalogue.root}")
+
+
+def seed_projects(settings: Settings) -> None:
+    token = settings.data_path(settings.hub.operator_token_file).read_text().strip()
+    client = HubClient(f"{public_url(settings)}/hub/api", token)
+    created = projects.seed_projects(client, settings.projects)
+    if created:
+        print(f"[haven] created the projects {', '.join(created)} from the settings")
 
 
 def hub_pid(settings: Settings) -> int | None:
@@ -92,6 +110,7 @@ def start(settings: Settings, settings_path: Path, config: Path, timeout: float 
             print(f"[haven] the hub exited with code {process.returncode}; see {log_path}", file=sys.stderr)
             return 1
         if hub_answers(settings):
+            seed_projects(settings)
             print(f"[haven] Haven is up at {public_url(settings)} (hub log: {log_path})")
             print_login(settings)
             return 0
@@ -133,7 +152,7 @@ def stop(settings: Settings, timeout: float = 60) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m haven_hub.bootstrap")
-    parser.add_argument("action", choices=["secrets", "start", "stop", "status"])
+    parser.add_argument("action", choices=["secrets", "demo-data", "start", "stop", "status"])
     parser.add_argument("--settings", required=True, type=Path)
     parser.add_argument("--config", type=Path, default=Path("jupyterhub_config.py"))
     args = parser.parse_args(argv)
@@ -144,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.action == "secrets":
         ensure_secrets(settings)
+        return 0
+    if args.action == "demo-data":
+        ensure_demo_data(settings)
         return 0
     if args.action == "start":
         return start(settings, args.settings.resolve(), args.config.resolve())

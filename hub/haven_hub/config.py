@@ -14,7 +14,7 @@ from typing import Any
 from traitlets.config import Config
 
 from . import roles
-from .projects import load_groups, projects_of_user
+from .projects import projects_of_user
 from .settings import Settings, SettingsError, load_settings
 
 OPERATOR_SERVICE = "haven-operator"
@@ -90,10 +90,6 @@ def configure_auth(c: Config, settings: Settings) -> None:
     c.Authenticator.admin_users = {a.name for a in auth.accounts if a.admin}
 
 
-def configure_projects(c: Config, settings: Settings) -> None:
-    c.JupyterHub.load_groups = load_groups(settings.projects)
-
-
 def configure_spawner(c: Config, settings: Settings) -> None:
     spawner = settings.spawner
     c.JupyterHub.spawner_class = "haven_hub.spawner.HavenSpawner"
@@ -139,7 +135,6 @@ def configure(c: Config, settings_path: str | os.PathLike[str]) -> Settings:
     settings = load_settings(settings_path)
     configure_hub(c, settings)
     configure_auth(c, settings)
-    configure_projects(c, settings)
     configure_spawner(c, settings)
     configure_roles(c, settings)
     configure_egress(c, settings, settings_path)

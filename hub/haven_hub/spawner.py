@@ -21,11 +21,15 @@ from traitlets import Any as AnyTrait
 from traitlets import default
 
 from . import lockdown, networks
+from .datasets.catalogue import Catalogue
+from .datasets.errors import DatasetError
 from .projects import Project, projects_of_user
-from .settings import Settings
+from .settings import Settings, byte_count
 
 NOTEBOOK_HOME = "/home/analyst"
 WORKSPACE_MOUNT = f"{NOTEBOOK_HOME}/workspace"
+DATA_MOUNT = "/data"
+SCRATCH_MOUNT = "/scratch"
 
 
 class ProjectAccessError(web.HTTPError):
@@ -56,7 +60,8 @@ class HavenSpawner(DockerSpawner):
         return projects_of_user(self.user.orm_user)
 
     def requested_project(self) -> Project:
-        """The project this server is for; refuses anything the user is not a member of."""
+        """The project this server is for; refuses anything the user is not a member of,
+        and projects that are suspended, archived, ended or not started yet."""
         wanted = self.name
         if not wanted:
             raise ProjectAccessError(
@@ -65,6 +70,9 @@ class HavenSpawner(DockerSpawner):
             )
         for project in self.user_projects():
             if project.id == wanted:
+                refusal = project.spawn_refusal()
+                if refusal is not None:
+                    raise ProjectAccessError(refusal)
                 return project
         raise ProjectAccessError(
             f"{self.user.name} is not a member of project {wanted!r}. "
@@ -152,6 +160,28 @@ class HavenSpawner(DockerSpawner):
             project_id=project_id,
         )
 
+    def scratch_volume(self, project_id: str) -> str:
+        return f"{self.settings.spawner.container_prefix}-scratch-{project_id}-{self.escaped_name}"
+
+    def dataset_mounts(self, project: Project) -> dict[str, dict[str, str]]:
+        """Exactly the project's grants, each version directory read-only at /data/<name>.
+
+        "Latest" is resolved now, at spawn, so a server keeps the version it started with.
+        """
+        catalogue = Catalogue(self.settings.data_path(self.settings.datasets.catalogue_dir))
+        mounts = {}
+        for grant in project.datasets:
+            try:
+                source = catalogue.resolve(grant.name, grant.version)
+            except DatasetError as error:
+                raise ProjectAccessError(
+                    f"Project {project.id!r} is granted dataset {grant.name!r}, but it cannot be mounted: "
+                    f"{error}. Ask an administrator to fix the grant.",
+                    status=409,
+                ) from None
+            mounts[str(source)] = {"bind": f"{DATA_MOUNT}/{grant.name}", "mode": "ro"}
+        return mounts
+
     def _prepare_workspace(self, project_id: str) -> None:
         path = self.workspace_dir(project_id)
         path.mkdir(parents=True, exist_ok=True)
@@ -161,6 +191,8 @@ class HavenSpawner(DockerSpawner):
     async def start(self):
         self._haven_events.clear()
         project = self.requested_project()
+        # Resolved before anything is made, so a grant that cannot be honoured changes nothing.
+        datasets = self.dataset_mounts(project)
         self._report(10, f"Project {project.title} ({project.id}): membership checked")
 
         network = await asyncio.get_running_loop().run_in_executor(
@@ -175,8 +207,13 @@ class HavenSpawner(DockerSpawner):
         self.volumes = {
             str(self.workspace_dir(project.id)): {"bind": WORKSPACE_MOUNT, "mode": "rw"},
             self.home_volume(project.id): {"bind": NOTEBOOK_HOME, "mode": "rw"},
+            # Disk-backed, so DuckDB's spills do not count against the memory limit as a
+            # tmpfs would.
+            self.scratch_volume(project.id): {"bind": SCRATCH_MOUNT, "mode": "rw"},
+            **datasets,
         }
-        self._report(40, "Workspace and home folder ready")
+        granted = ", ".join(grant.name for grant in project.datasets) or "no datasets"
+        self._report(40, f"Workspace, home folder and datasets ready ({granted})")
 
         spec = lockdown.hardened_spec(project.limits, self.settings.spawner.tmp_size)
         self.extra_create_kwargs = {
@@ -247,4 +284,8 @@ class HavenSpawner(DockerSpawner):
         # The image has its own PATH; nothing of the hub's environment goes in.
         env.pop("JUPYTER_IMAGE_SPEC", None)
         env["HAVEN_PROJECT"] = self.name
+        env["HAVEN_DATA_DIR"] = DATA_MOUNT
+        env["HAVEN_WORKSPACE_DIR"] = WORKSPACE_MOUNT
+        env["HAVEN_SCRATCH_DIR"] = SCRATCH_MOUNT
+        env["HAVEN_SCRATCH_MAX_SIZE"] = str(byte_count(self.settings.datasets.scratch_size))
         return env

@@ -10,6 +10,14 @@ from haven_hub.bootstrap import ensure_secrets
 from haven_hub.settings import SettingsError, parse_settings
 
 
+def _write(settings) -> str:
+    import yaml
+
+    path = settings.hub.data_dir / "haven.yaml"
+    path.write_text(yaml.safe_dump(settings.model_dump(mode="json")))
+    return str(path)
+
+
 @pytest.fixture
 def settings(tmp_path):
     settings = parse_settings(
@@ -36,13 +44,12 @@ def test_hub_listens_where_the_settings_say(settings):
     assert "access:servers" not in role["scopes"] and "tokens" not in role["scopes"]
 
 
-def test_projects_become_groups_with_properties(settings):
+def test_projects_are_not_loaded_by_config_so_restarts_keep_changes(settings):
     c = Config()
-    config.configure_projects(c, settings)
-    group = c.JupyterHub.load_groups["project-demo"]
-    assert group["users"] == ["ada"]
-    assert group["properties"]["limits"] == {"cpu": 2.0, "memory": "3G", "pids": 512}
-    assert group["properties"]["kind"] == "haven-project"
+    config.configure(c, settings_path=_write(settings))
+    # Seeded through the REST API by bootstrap (only when absent), never by load_groups,
+    # which would overwrite a suspended or edited project at every start.
+    assert "load_groups" not in c.JupyterHub
 
 
 def test_admins_and_analysts_are_separated(settings):
