@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ class FsckReport:
     corrupt: list[str] = field(default_factory=list)  # on disk, bytes no longer match
     stale_temp: list[str] = field(default_factory=list)  # unfinished writes
     deleted: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # orphans too recent to delete (grace period)
 
     @property
     def clean(self) -> bool:
@@ -88,7 +90,14 @@ class BlobStore:
             if p.is_file() and DIGEST.match(p.name) and p.parent.name == p.name[:2]
         }
 
-    def fsck(self, referenced: Iterable[str], delete_orphans: bool = False) -> FsckReport:
+    def fsck(self, referenced: Iterable[str], delete_orphans: bool = False,
+             grace_seconds: float = 0) -> FsckReport:
+        """Compare the store with the digests the database references.
+
+        With ``delete_orphans``, orphans and unfinished writes older than ``grace_seconds``
+        are deleted: a blob written for a submission whose transaction has not committed
+        yet looks exactly like an orphan, so on a live service keep a grace period.
+        """
         referenced = set(referenced)
         present = self.digests()
         report = FsckReport(
@@ -98,9 +107,11 @@ class BlobStore:
             stale_temp=sorted(p.name for p in self.tmp.iterdir()),
         )
         if delete_orphans:
-            # Safe only when no submission is in flight: a blob written for a transaction
-            # not yet committed looks exactly like an orphan.
+            cutoff = time.time() - grace_seconds
             for digest in report.orphans:
+                if _mtime(self.path(digest)) > cutoff:
+                    report.kept.append(digest)
+                    continue
                 self.path(digest).unlink(missing_ok=True)
                 report.deleted.append(digest)
                 try:
@@ -108,6 +119,9 @@ class BlobStore:
                 except OSError:
                     pass
             for name in report.stale_temp:
+                if _mtime(self.tmp / name) > cutoff:
+                    report.kept.append(f"tmp/{name}")
+                    continue
                 (self.tmp / name).unlink(missing_ok=True)
                 report.deleted.append(f"tmp/{name}")
         return report
@@ -122,6 +136,13 @@ class BlobStore:
 
 class CorruptBlob(Exception):
     """A stored blob's bytes no longer match its SHA-256: never serve it."""
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def _fsync_dir(directory: Path) -> None:

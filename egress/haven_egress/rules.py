@@ -1,12 +1,15 @@
 """The egress rules an operator may tune, with their defaults (the safe choice).
 
-Debt: these belong in Haven's settings schema (hub/haven_hub/settings.py) so they are
-validated and documented with every other option; the service will take them from there.
+The operator sets them in Haven's settings file (the ``Egress`` section of
+``hub/haven_hub/settings.py``, validated and documented there); ``web.startup.rules_from``
+maps them here, so the service and its tests need no settings file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .filetypes import ALL_TYPES
 
 
 @dataclass(frozen=True)
@@ -21,10 +24,16 @@ class Rules:
     max_file_bytes: int = 16 * 1024 * 1024
     max_request_bytes: int = 64 * 1024 * 1024
     max_files: int = 50
+    # Data rows (after the header) a CSV or TSV to be released may have.
+    max_table_rows: int = 5000
+    file_types: frozenset[str] = ALL_TYPES
 
     def __post_init__(self) -> None:
         # Zero approvals would let a request through unseen: refuse it at start-up.
         if self.required_approvals < 1:
             raise ValueError("required_approvals must be at least 1")
-        if min(self.max_file_bytes, self.max_request_bytes, self.max_files) < 1:
-            raise ValueError("size and file-count limits must be positive")
+        if min(self.max_file_bytes, self.max_request_bytes, self.max_files, self.max_table_rows) < 1:
+            raise ValueError("size, file-count and row limits must be positive")
+        unknown = set(self.file_types) - ALL_TYPES
+        if unknown or not self.file_types:
+            raise ValueError(f"file_types must be a non-empty subset of {sorted(ALL_TYPES)}")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
+from . import filetypes
 from .blobs import sha256_hex
 from .errors import Invalid
 from .rules import Rules
@@ -65,8 +66,8 @@ def check_uploads(uploads: Sequence[FileUpload], rules: Rules, kept: Sequence[st
     if len(paths) > rules.max_files:
         raise Invalid(f"a request may hold at most {rules.max_files} files; this one has {len(paths)}")
     total = kept_bytes
-    for upload in cleaned:
-        _check_one(upload, rules)
+    for i, upload in enumerate(cleaned):
+        cleaned[i] = _check_one(upload, rules)
         total += len(upload.content)
     if total > rules.max_request_bytes:
         raise Invalid(
@@ -75,7 +76,8 @@ def check_uploads(uploads: Sequence[FileUpload], rules: Rules, kept: Sequence[st
     return cleaned
 
 
-def _check_one(upload: FileUpload, rules: Rules) -> None:
+def _check_one(upload: FileUpload, rules: Rules) -> FileUpload:
+    """The upload, checked, with the media type Haven determined (not the one declared)."""
     size = len(upload.content)
     if size > rules.max_file_bytes:
         raise Invalid(f"{upload.path} is {size} bytes; the limit per file is {rules.max_file_bytes}")
@@ -90,3 +92,9 @@ def _check_one(upload: FileUpload, rules: Rules) -> None:
         raise Invalid(f"{upload.path}: kind must be one of {', '.join(sorted(KINDS))}")
     if not all(isinstance(control, str) for control in upload.controls):
         raise Invalid(f"{upload.path}: disclosure controls must be a list of text")
+    kind = filetypes.type_of(upload.path, rules.file_types)
+    # Supporting evidence is shown, never released, so the row limit is for released tables.
+    filetypes.check_content(upload.path, upload.content, kind,
+                            None if upload.supporting else rules.max_table_rows)
+    # Served later from what Haven found, never from what the client claimed.
+    return replace(upload, media_type=kind.media_type)

@@ -17,6 +17,7 @@ from haven_hub.settings import load_settings
 
 from . import startup
 from .app import make_app
+from .handlers import MULTIPART_SLACK
 
 # Every address: project containers reach the service through their network's gateway.
 # The host firewall (haven_hub.networks) admits the port only from loopback and projects.
@@ -31,10 +32,11 @@ async def serve() -> None:
     port = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "")).port or settings.egress.port
     executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="egress")
     app = make_app(service, executor, prefix, startup.cookie_secret(settings))
-    # A little above the request limit, so an oversized upload is cut off while it
-    # streams in, and one just over the limit still reaches the service's clear refusal.
+    # A little above the request limit: uploads stream (handlers.UploadHandler), which
+    # refuses a declared oversize with a sentence; this cuts off any body that lies about
+    # its size or sends none, and one just over the limit still reaches the service's refusal.
     server = app.listen(port, address=BIND_ADDRESS,
-                        max_body_size=service.rules.max_request_bytes + 1024 * 1024)
+                        max_body_size=service.rules.max_request_bytes + MULTIPART_SLACK)
     logging.getLogger("haven.egress").info("egress service on %s:%s%s", BIND_ADDRESS, port, prefix)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -38,11 +38,15 @@ ROUTES: tuple[Route, ...] = (
     Route("api/whoami", handlers.WhoAmIHandler, ("GET",)),
     Route("api/requests", handlers.RequestsHandler, ("GET", "POST")),
     Route("api/requests/{request_id}", handlers.RequestDetailHandler, ("GET",)),
+    Route("api/openapi.yaml", handlers.OpenAPIHandler, ("GET",)),
+    Route("api/signing-key", handlers.SigningKeyHandler, ("GET",)),
+    Route("api/requests/{request_id}/bundle", handlers.BundleHandler, ("GET",)),
     Route("api/requests/{request_id}/resubmit", handlers.ResubmitHandler, ("POST",)),
     Route("api/requests/{request_id}/comments", handlers.CommentsHandler, ("POST",)),
     Route("api/requests/{request_id}/{decision}", handlers.DecisionHandler, ("POST",)),
     Route("api/files/{file_id}/reviews", handlers.ReviewHandler, ("POST",)),
     Route("api/files/{file_id}/download", handlers.DownloadHandler, ("GET",)),
+    Route("api/files/{file_id}/content", handlers.FileContentHandler, ("GET",)),
 )
 
 

@@ -15,13 +15,13 @@ from functools import partial
 from typing import Any
 
 from jupyterhub.services.auth import HubOAuthenticated, UserNotAllowed
-from tornado import web
+from tornado import httputil, web
 from tornado.ioloop import IOLoop
 
 from .. import errors
 from ..blobs import sha256_hex
 from ..service import EgressService
-from . import payloads
+from . import openapi, payloads
 from .identity import caller_from_model
 
 # The one place domain refusals become HTTP statuses.
@@ -129,13 +129,80 @@ class WhoAmIHandler(BaseHandler):
         self.send(self.caller)
 
 
-class RequestsHandler(BaseHandler):
+# Room for the metadata and multipart framing around a request's files.
+MULTIPART_SLACK = 1024 * 1024
+# An upload declared larger than the limit is read and discarded (to answer it with a
+# sentence) up to this many times the limit; beyond that the connection is cut.
+DRAIN_FACTOR = 4
+
+
+@web.stream_request_body
+class UploadHandler(BaseHandler):
+    """Takes a multipart body only from a caller the hub vouched for, and only up to the limit.
+
+    Streaming lets ``prepare`` (authentication, then the declared size) run before a single
+    byte of the body is kept: an anonymous caller is refused at once, and an oversized upload
+    gets a 413 with a sentence instead of tornado's bare 400 and a cut connection.
+    """
+
+    def set_default_headers(self) -> None:
+        # Tornado closes the connection when a streaming handler answers before the body
+        # is read (a 401 or 405, a cut-off upload), even when there is no body. Saying so
+        # stops the proxy from sending the next request down a connection about to close
+        # (a 503 "socket hang up"). Handler methods run after the body: see body_read.
+        if not getattr(self, "_body_read", False):
+            self.set_header("Connection", "close")
+
+    def body_read(self) -> None:
+        """Called first by each method: the body is in, the connection may be kept."""
+        self._body_read = True
+        self.clear_header("Connection")
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        self._chunks: list[bytes] = []
+        self._too_large = ""
+        limit = self.service.rules.max_request_bytes
+        declared = self.request.headers.get("Content-Length", "")
+        if declared.isdecimal() and int(declared) > limit + MULTIPART_SLACK:
+            self._too_large = (f"the upload is {int(declared)} bytes; a request may hold at most "
+                               f"{limit} bytes of files (egress.max_request_size)")
+            if int(declared) > DRAIN_FACTOR * limit:
+                raise web.HTTPError(413, self._too_large)  # not worth reading: cut off
+            # Answering before the body is read would make tornado close the connection
+            # mid-upload, and the proxy would turn that into a 503. Read it, keep nothing,
+            # then refuse with the sentence.
+            self.request.connection.set_max_body_size(int(declared))
+
+    def data_received(self, chunk: bytes) -> None:
+        if not self._too_large:
+            self._chunks.append(chunk)
+
+    def submission(self) -> payloads.Submission:
+        self.body_read()
+        if self._too_large:
+            raise web.HTTPError(413, self._too_large)
+        self.request.body = b"".join(self._chunks)
+        self._chunks = []
+        content_type = self.request.headers.get("Content-Type", "")
+        # A form with no file parts comes urlencoded; the service then says what is missing.
+        if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+            raise web.HTTPError(415, "send the submission as multipart/form-data (see docs/egress-api.md)")
+        try:
+            httputil.parse_body_arguments(content_type, self.request.body, self.request.body_arguments,
+                                          self.request.files, self.request.headers)
+        except (httputil.HTTPInputError, ValueError) as bad:
+            raise web.HTTPError(422, f"the body is not a valid form: {bad}") from None
+        return self.parsed(payloads.submission, self.get_body_argument("metadata", None), self.request.files)
+
+
+class RequestsHandler(UploadHandler):
     async def get(self) -> None:
+        self.body_read()
         self.send({"requests": await self.call(self.service.list_requests)})
 
     async def post(self) -> None:
-        submission = self.parsed(payloads.submission, self.get_body_argument("metadata", None),
-                                 self.request.files)
+        submission = self.submission()
         request_id = await self.call(self.service.submit, submission.project, submission.title,
                                      submission.purpose, submission.files)
         self.send(await self.call(self.service.get_request, request_id), status=201)
@@ -146,10 +213,9 @@ class RequestDetailHandler(BaseHandler):
         self.send(await self.call(self.service.get_request, request_id))
 
 
-class ResubmitHandler(BaseHandler):
+class ResubmitHandler(UploadHandler):
     async def post(self, request_id: str) -> None:
-        submission = self.parsed(payloads.submission, self.get_body_argument("metadata", None),
-                                 self.request.files)
+        submission = self.submission()
         await self.call(self.service.resubmit, request_id, submission.files, submission.keep)
         self.send(await self.call(self.service.get_request, request_id))
 
@@ -204,3 +270,47 @@ class DownloadHandler(BaseHandler):
         # The service re-checked these bytes against the approved SHA-256.
         self.set_header("X-Haven-SHA256", sha256_hex(data))
         self.finish(data)
+
+
+def _attachment(handler: BaseHandler, data: bytes, filename: str, content_type: str) -> None:
+    # Always an attachment, never rendered here: an HTML output shown in the hub's origin
+    # could act with the viewer's session.
+    handler.set_header("Content-Type", content_type)
+    handler.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+    handler.set_header("X-Content-Type-Options", "nosniff")
+    handler.finish(data)
+
+
+class FileContentHandler(BaseHandler):
+    """A checker opens a file to review it; audited as a view."""
+
+    async def get(self, file_id: str) -> None:
+        _, data = await self.call(self.service.view_file, payloads.file_id(file_id))
+        self.set_header("X-Haven-SHA256", sha256_hex(data))
+        _attachment(self, data, f"haven-file-{int(file_id)}", "application/octet-stream")
+
+
+class BundleHandler(BaseHandler):
+    """A released request as a zip with its signed manifest; audited."""
+
+    async def get(self, request_id: str) -> None:
+        data = await self.call(self.service.bundle, request_id)
+        _attachment(self, data, f"haven-release-{request_id}.zip", "application/zip")
+
+
+class SigningKeyHandler(BaseHandler):
+    """The public half of the key that signs release manifests (PEM), to verify offline."""
+
+    def get(self) -> None:
+        if self.service.signer is None:
+            raise web.HTTPError(404, "this service signs no manifests")
+        self.set_header("Content-Type", "application/x-pem-file")
+        self.finish(self.service.signer.public_pem())
+
+
+class OpenAPIHandler(BaseHandler):
+    """This API's OpenAPI 3 description."""
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/yaml")
+        self.finish(openapi.text())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from haven_hub.settings import Settings, byte_count
@@ -11,6 +13,7 @@ from haven_hub.settings import Settings, byte_count
 from ..blobs import BlobStore
 from ..rules import Rules
 from ..service import EgressService
+from ..signing import Signer
 from ..storage import open_engine, session_factory, upgrade
 
 
@@ -35,7 +38,26 @@ def rules_from(settings: Settings) -> Rules:
         max_file_bytes=byte_count(egress.max_file_size),
         max_request_bytes=byte_count(egress.max_request_size),
         max_files=egress.max_files,
+        max_table_rows=egress.max_table_rows,
+        file_types=frozenset(egress.file_types),
     )
+
+
+# Seconds to pause between a submission's first blob write and its commit. Only the crash
+# tests set it, to widen the window a kill must land in; unset, the hook is not installed.
+FAULT_SLEEP = "HAVEN_EGRESS_FAULT_SLEEP"
+
+
+def fault_hook() -> Callable[[str], None] | None:
+    pause = float(os.environ.get(FAULT_SLEEP) or 0)
+    if pause <= 0:
+        return None
+
+    def hook(point: str) -> None:
+        if point in ("submit.blob", "submit"):
+            time.sleep(pause)
+
+    return hook
 
 
 def open_service(settings: Settings) -> EgressService:
@@ -43,7 +65,8 @@ def open_service(settings: Settings) -> EgressService:
     url = database_url(settings)
     upgrade(url)
     return EgressService(session_factory(open_engine(url)), BlobStore(data_dir(settings) / "blobs"),
-                         rules_from(settings))
+                         rules_from(settings), before_commit=fault_hook(),
+                         signer=Signer.load_or_create(data_dir(settings) / "signing"))
 
 
 def cookie_secret(settings: Settings) -> bytes:

@@ -13,6 +13,10 @@ from .client import TABLE, default_files, file_entry, snapshot
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
 
 LIMIT = 64 * 1024
+NOTEBOOK_WITH_OUTPUT = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+    {"cell_type": "code", "source": "df.groupby('g').size()", "metadata": {}, "execution_count": 1,
+     "outputs": [{"output_type": "execute_result", "data": {"text/plain": "a 3"}, "metadata": {}, "execution_count": 1}]},
+]}).encode()
 assert EGRESS_MAX_FILE_SIZE == "64K"
 
 BAD_SUBMISSIONS = {
@@ -24,6 +28,15 @@ BAD_SUBMISSIONS = {
     "absolute path": ([file_entry("/etc/passwd", TABLE)], "is absolute"),
     "unknown kind": ([file_entry("out/t.csv", TABLE, kind="spreadsheet")], "kind must be one of"),
     "no files": ([], "at least one file"),
+    "a type not on the allowlist": ([file_entry("out/t.xlsx", b"PK\x03\x04")], "'.xlsx' files cannot be released"),
+    "an executable named as a figure": (
+        [file_entry("out/fig.png", b"\x7fELF\x02\x01", kind="figure")], "not a PNG file"),
+    "a notebook with outputs": ([file_entry("nb/a.ipynb", NOTEBOOK_WITH_OUTPUT, kind="notebook")],
+                                "submit its HTML rendering instead"),
+    "a table over the row limit": ([file_entry("out/rows.csv", b"id,n\n" + b"1,2\n" * 5001)],
+                                   "has 5001 rows; a released table may have at most 5000"),
+    "more files than allowed": ([file_entry(f"out/t{i}.csv", TABLE) for i in range(51)],
+                                "at most 50 files; this one has 51"),
 }
 
 
@@ -71,3 +84,14 @@ def test_a_vote_needs_a_known_decision_and_a_reason_to_refuse(egress):
     assert "comment is required" in egress.review("carol", file_id, "reject").json()["message"]
     assert egress.call("POST", f"api/files/{file_id}/reviews", "carol", data=b"[1]").status_code == 422
     assert egress.detail("carol", request_id)["versions"][0]["files"][0]["reviews"] == []
+
+
+def test_an_upload_over_the_request_limit_is_refused_before_it_is_read(egress, egress_data_dir):
+    before = snapshot(egress_data_dir)
+    limit = egress.hub.settings.egress.max_request_size  # "64M" in the test settings' defaults
+    assert limit == "64M"
+    big = b"x" * (65 * 1024 * 1024 + 1)  # more than the limit plus the room for multipart framing
+    response = egress.call("POST", "api/requests", "ada", data={"metadata": "{}"}, files={"file-0": ("big.csv", big)})
+    assert response.status_code == 413, response.text
+    assert "a request may hold at most 67108864 bytes of files" in response.json()["message"]
+    assert snapshot(egress_data_dir) == before

@@ -12,6 +12,7 @@ from haven_egress import models
 from haven_egress.blobs import BlobStore
 from haven_egress.rules import Rules
 from haven_egress.service import EgressService
+from haven_egress.signing import Signer
 from haven_egress.storage import open_engine, session_factory, upgrade
 from tests.postgres import create_database, drop_database
 from tests.postgres import postgresql_server, postgresql_url  # noqa: F401 (fixtures)
@@ -70,12 +71,17 @@ def blobs(tmp_path: Path) -> BlobStore:
     return BlobStore(tmp_path / "blobs")
 
 
+@pytest.fixture(scope="session")
+def signer(tmp_path_factory) -> Signer:
+    return Signer.load_or_create(tmp_path_factory.mktemp("signing"))
+
+
 @pytest.fixture
-def make_service(engine, blobs):
+def make_service(engine, blobs, signer):
     """Build a service on the test database, with other rules or a fault hook."""
 
     def make(rules: Rules = Rules(), before_commit=None) -> EgressService:
-        return EgressService(session_factory(engine), blobs, rules, before_commit)
+        return EgressService(session_factory(engine), blobs, rules, before_commit, signer=signer)
 
     return make
 

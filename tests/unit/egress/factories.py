@@ -38,7 +38,7 @@ def upload(path: str = "out/table.csv", content: bytes = b"group,count\na,12\nb,
 def default_files() -> list[FileUpload]:
     return [
         upload("out/table.csv"),
-        upload("out/figure.png", b"\x89PNG fake figure", media_type="image/png", kind="figure"),
+        upload("out/figure.png", b"\x89PNG\r\n\x1a\n fake figure", media_type="image/png", kind="figure"),
         upload("evidence/results.json", b'{"ok": true}', media_type="application/json",
                kind="other", supporting=True),
     ]
