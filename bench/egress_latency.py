@@ -39,9 +39,9 @@ from haven_egress.permissions import Caller, Role  # noqa: E402
 from haven_egress.service import EgressService  # noqa: E402
 from haven_egress.uploads import FileUpload  # noqa: E402
 from haven_egress.web import startup  # noqa: E402
-from haven_hub import bootstrap, networks  # noqa: E402
+
 from haven_hub.settings import load_settings  # noqa: E402
-from tests.fixtures.hub import Hub, test_settings  # noqa: E402
+from tests.fixtures.hub import Hub, start_test_hub, stop_test_hub, test_settings  # noqa: E402
 from tests.integration.egress.client import PREFIX as SERVICE_PREFIX  # noqa: E402
 from tests.integration.egress.client import Egress  # noqa: E402
 
@@ -111,18 +111,10 @@ def rate(call, seconds: float, at_least: int = 3) -> float:
 
 
 def start_hub(data_dir: Path) -> Hub:
-    settings_path = data_dir / "haven.yaml"
     raw = test_settings(data_dir)
     raw["spawner"]["container_prefix"] = PREFIX
     raw["network"] = {"bridge_prefix": BRIDGE_PREFIX, "firewall_chain": FIREWALL_CHAIN}
-    settings_path.write_text(yaml.safe_dump(raw))
-    settings = load_settings(settings_path)
-    bootstrap.ensure_secrets(settings)
-    if bootstrap.start(settings, settings_path, REPO / "jupyterhub_config.py", timeout=60) != 0:
-        log = (data_dir / "logs" / "jupyterhub.log").read_text(errors="replace")
-        raise SystemExit(f"the benchmark's hub did not start; the end of its log:\n{log[-3000:]}")
-    return Hub(settings=settings, settings_path=settings_path, url=bootstrap.public_url(settings),
-               operator_token=settings.data_path(settings.hub.operator_token_file).read_text().strip())
+    return start_test_hub(data_dir, raw)
 
 
 def measure(hub: Hub, baseline: EgressService, runs: int, queue: int, seconds: float) -> dict:
@@ -173,8 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             result = measure(hub, baseline, runs, queue, seconds)
         finally:
-            bootstrap.stop(hub.settings)
-            networks.Firewall(chain=FIREWALL_CHAIN, bridge_prefix=BRIDGE_PREFIX, allowed_tcp_ports=()).remove()
+            stop_test_hub(hub)
     if args.json:
         print(json.dumps(result))
     else:

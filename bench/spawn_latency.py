@@ -25,15 +25,12 @@ from pathlib import Path
 
 import docker
 import requests
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from haven_hub import bootstrap, networks  # noqa: E402
-from haven_hub.settings import load_settings  # noqa: E402
 from tests.fixtures.docker_engine import NOTEBOOK_IMAGE, remove_test_objects  # noqa: E402
-from tests.fixtures.hub import Hub, test_settings  # noqa: E402
+from tests.fixtures.hub import Hub, start_test_hub, stop_test_hub, test_settings  # noqa: E402
 
 POLL = 0.05
 USER, PROJECT = "ada", "bench"
@@ -87,7 +84,6 @@ def time_bare_run(client: docker.DockerClient, run: int) -> float:
 
 
 def start_hub(data_dir: Path) -> Hub:
-    settings_path = data_dir / "haven.yaml"
     raw = test_settings(data_dir)
     raw["spawner"]["container_prefix"] = PREFIX
     raw["network"] = {"bridge_prefix": BRIDGE_PREFIX, "firewall_chain": FIREWALL_CHAIN}
@@ -95,18 +91,7 @@ def start_hub(data_dir: Path) -> Hub:
     # unlimited bare container measures Haven's overhead, not a smaller CPU share.
     raw["projects"].append({"id": PROJECT, "title": "Benchmark", "members": [USER],
                             "limits": {"cpu": 2.0, "memory": "2G", "pids": 512}})
-    settings_path.write_text(yaml.safe_dump(raw))
-    settings = load_settings(settings_path)
-    bootstrap.ensure_secrets(settings)
-    if bootstrap.start(settings, settings_path, REPO / "jupyterhub_config.py", timeout=60) != 0:
-        log = (data_dir / "logs" / "jupyterhub.log").read_text(errors="replace")
-        raise SystemExit(f"the benchmark's hub did not start; the end of its log:\n{log[-3000:]}")
-    return Hub(
-        settings=settings,
-        settings_path=settings_path,
-        url=bootstrap.public_url(settings),
-        operator_token=settings.data_path(settings.hub.operator_token_file).read_text().strip(),
-    )
+    return start_test_hub(data_dir, raw)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                 haven_times.append(time_haven_spawn(hub))
                 bare_times.append(time_bare_run(client, run))
         finally:
-            bootstrap.stop(hub.settings)
-            networks.Firewall(chain=FIREWALL_CHAIN, bridge_prefix=BRIDGE_PREFIX, allowed_tcp_ports=()).remove()
+            stop_test_hub(hub)
             remove_test_objects(client, PREFIX)
 
     haven, bare = statistics.median(haven_times), statistics.median(bare_times)

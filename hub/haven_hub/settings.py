@@ -198,6 +198,16 @@ class Images(_Section):
 
 
 class Egress(_Section):
+    auth_cache_seconds: int = Field(
+        10,
+        ge=0,
+        le=300,
+        description=(
+            "How long the egress service trusts the hub's answer about a token or login. "
+            "A revoked or expired token, or a changed role, takes effect within this time "
+            "(JupyterHub's default is 300 s)."
+        ),
+    )
     port: int = Field(
         8082,
         ge=1,

@@ -13,6 +13,8 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
+from jupyterhub.services.auth import HubOAuth
+
 from haven_hub.settings import load_settings
 
 from . import startup
@@ -30,6 +32,9 @@ async def serve() -> None:
     service = startup.open_service(settings)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", DEFAULT_PREFIX)
     port = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "")).port or settings.egress.port
+    # The handlers share this one HubOAuth instance; a short cache makes a revoked token
+    # stop working within seconds rather than JupyterHub's default five minutes.
+    HubOAuth.instance().cache_max_age = settings.egress.auth_cache_seconds
     executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="egress")
     app = make_app(service, executor, prefix, startup.cookie_secret(settings))
     # A little above the request limit: uploads stream (handlers.UploadHandler), which
