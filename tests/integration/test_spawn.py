@@ -169,3 +169,16 @@ def test_home_survives_a_restart(docker_client, haven_hub):
         assert container.exec_run(["cat", "/home/analyst/kept.txt"]).output.strip() == b"kept"
     finally:
         haven_hub.stop("bob", "beta")
+
+
+def test_home_page_says_why_a_suspended_project_cannot_start(haven_hub):
+    group = haven_hub.api("GET", "/groups/project-beta").json()
+    suspended = {**group["properties"], "status": "suspended", "status_reason": "data agreement under review"}
+    assert haven_hub.api("PUT", "/groups/project-beta/properties", json=suspended).status_code == 200
+    try:
+        home = haven_hub.login("bob").get(f"{haven_hub.url}/hub/home", timeout=30).text
+        assert 'id="start-beta"' not in home
+        assert "suspended (data agreement under review)" in home
+    finally:
+        haven_hub.api("PUT", "/groups/project-beta/properties", json=group["properties"])
+    assert 'id="start-beta"' in haven_hub.login("bob").get(f"{haven_hub.url}/hub/home", timeout=30).text
