@@ -22,7 +22,9 @@ ensure_packages() {
     [ "$(id -u)" = 0 ] || die "run as root to install: ${missing[*]}"
     say "installing Debian packages: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # With recommends: docker.io's and chromium's recommended packages (cgroup helpers,
+    # fonts) are what the verified installs had.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
 
