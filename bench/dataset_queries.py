@@ -30,11 +30,10 @@ import docker
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from haven_hub import lockdown  # noqa: E402
 from haven_hub.datasets.catalogue import Catalogue  # noqa: E402
 from haven_hub.datasets.demo import load_demo_datasets  # noqa: E402
 from haven_hub.settings import Limits  # noqa: E402
-from tests.fixtures.docker_engine import DOCKER_CLI, NOTEBOOK_IMAGE, remove_test_objects  # noqa: E402
+from tests.fixtures.docker_engine import DOCKER_CLI, NOTEBOOK_IMAGE, remove_test_objects, run_hardened  # noqa: E402
 
 PREFIX = "hvbench"
 THREADS = 2
@@ -109,18 +108,14 @@ def run_timer(command: list[str], mode: str, repeat: int, paths: dict[str, list[
 
 
 def start_container(client: docker.DockerClient, catalogue: Catalogue) -> str:
-    spec = lockdown.hardened_spec(CONTAINER_LIMITS, "256M")
     binds = {
         str(catalogue.resolve(name)): {"bind": f"/data/{name}", "mode": "ro"} for name in ("admissions", "patients")
     }
     network = client.networks.create(f"{PREFIX}-net", internal=True)
-    host_config = client.api.create_host_config(**spec.host_config, binds=binds, network_mode=network.name)
-    created = client.api.create_container(
-        NOTEBOOK_IMAGE, command=["python3", "-c", "import time; time.sleep(86400)"],
-        name=f"{PREFIX}-queries", host_config=host_config, **spec.create,
-    )
-    client.api.start(created["Id"])
-    return f"{PREFIX}-queries"
+    return run_hardened(
+        client, NOTEBOOK_IMAGE, name=f"{PREFIX}-queries", network=network.name, limits=CONTAINER_LIMITS,
+        command=["python3", "-c", "import time; time.sleep(86400)"], tmp_size="256M", binds=binds,
+    ).name
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,7 +46,7 @@ from tests.integration.egress.client import PREFIX as SERVICE_PREFIX  # noqa: E4
 from tests.integration.egress.client import Egress  # noqa: E402
 
 # Names of its own: never touches a test session's hub, containers or firewall chain.
-PREFIX, BRIDGE_PREFIX, FIREWALL_CHAIN = "hvebench", "hveb-", "HAVENEB-INPUT"
+PREFIX, BRIDGE_PREFIX = "hvebench", "hveb-"
 AUTHOR = Caller("ada", frozenset({Role.ANALYST}), frozenset({"alpha"}))
 CHECKER = Caller("carol", frozenset({Role.CHECKER}))
 FILES = 20
@@ -111,9 +111,7 @@ def rate(call, seconds: float, at_least: int = 3) -> float:
 
 
 def start_hub(data_dir: Path) -> Hub:
-    raw = test_settings(data_dir)
-    raw["spawner"]["container_prefix"] = PREFIX
-    raw["network"] = {"bridge_prefix": BRIDGE_PREFIX, "firewall_chain": FIREWALL_CHAIN}
+    raw = test_settings(data_dir, prefix=PREFIX, bridge_prefix=BRIDGE_PREFIX)
     return start_test_hub(data_dir, raw)
 
 

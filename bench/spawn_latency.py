@@ -36,7 +36,7 @@ POLL = 0.05
 USER, PROJECT = "ada", "bench"
 # Names of its own, so the benchmark never touches a test session's hub, containers or
 # firewall chain (the test suite runs it as a smoke test while its own hub is up).
-PREFIX, BRIDGE_PREFIX, FIREWALL_CHAIN = "hvbench", "hvb-", "HAVENB-INPUT"
+PREFIX, BRIDGE_PREFIX = "hvbench", "hvb-"
 
 
 def wait_for_200(url: str, headers: dict[str, str] | None = None, timeout: float = 120) -> None:
@@ -84,9 +84,7 @@ def time_bare_run(client: docker.DockerClient, run: int) -> float:
 
 
 def start_hub(data_dir: Path) -> Hub:
-    raw = test_settings(data_dir)
-    raw["spawner"]["container_prefix"] = PREFIX
-    raw["network"] = {"bridge_prefix": BRIDGE_PREFIX, "firewall_chain": FIREWALL_CHAIN}
+    raw = test_settings(data_dir, prefix=PREFIX, bridge_prefix=BRIDGE_PREFIX)
     # Limits that do not bind (the machine's two cores), so the comparison with an
     # unlimited bare container measures Haven's overhead, not a smaller CPU share.
     raw["projects"].append({"id": PROJECT, "title": "Benchmark", "members": [USER],

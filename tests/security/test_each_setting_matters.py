@@ -14,7 +14,7 @@ import pytest
 
 from haven_hub import lockdown, networks
 from haven_hub.settings import Limits
-from tests.fixtures.docker_engine import TEST_PREFIX, run_probe
+from tests.fixtures.docker_engine import TEST_PREFIX, run_hardened, run_probe
 from tests.fixtures.hub import BRIDGE_PREFIX, FIREWALL_CHAIN
 
 from .conftest import BASE_IMAGE, SLEEP, WEB, container_ip, unique, wait_until_listening
@@ -76,15 +76,9 @@ def start(docker_client, base_image):
     started = []
 
     def start(network: str, omit: frozenset[str] = frozenset(), command=SLEEP):
-        spec = lockdown.hardened_spec(LIMITS, TMP_SIZE, omit=omit)
-        api = docker_client.api
-        host_config = api.create_host_config(**spec.host_config, network_mode=network)
-        created = api.create_container(
-            BASE_IMAGE, command=command, name=unique("c"), host_config=host_config, **spec.create
-        )
-        container = docker_client.containers.get(created["Id"])
+        container = run_hardened(docker_client, BASE_IMAGE, name=unique("c"), network=network, limits=LIMITS,
+                                 command=command, tmp_size=TMP_SIZE, omit=omit)
         started.append(container)
-        container.start()
         return container
 
     yield start
