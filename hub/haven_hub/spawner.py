@@ -147,12 +147,9 @@ class HavenSpawner(DockerSpawner):
     def home_volume(self, project_id: str) -> str:
         return f"{self.settings.spawner.container_prefix}-home-{project_id}-{self.escaped_name}"
 
-    def firewall(self) -> networks.Firewall:
-        return networks.project_firewall(self.settings)
-
     def _prepare_network(self, project_id: str) -> networks.ProjectNetwork:
         # The firewall goes in before any container joins a project bridge.
-        self.firewall().install()
+        networks.project_firewall(self.settings).install()
         return networks.ensure_project_network(
             self._docker_client,
             container_prefix=self.settings.spawner.container_prefix,
@@ -236,21 +233,25 @@ class HavenSpawner(DockerSpawner):
         self._report(95, "JupyterLab is listening")
         return ip, port
 
-    async def _wait_for_port(self, ip: str, port: int, interval: float = 0.05) -> None:
+    async def _wait_for_port(self, ip: str, port: int, interval: float = 0.05, check_every: float = 0.5) -> None:
         """Returns once the server accepts connections (or when it is clearly not coming).
 
         The hub then confirms over HTTP with its first, immediate poll. Its own polling
         backs off exponentially (0.2 s doubling, randomised), which on average added most
-        of a second after the server was already up.
+        of a second after the server was already up. Whether the container has exited is
+        asked of the engine less often than the port, since each ask is a docker inspect.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.http_timeout
+        next_check = loop.time() + check_every
         while loop.time() < deadline:
             try:
                 _, writer = await asyncio.wait_for(asyncio.open_connection(ip, port), timeout=1)
             except (OSError, asyncio.TimeoutError):
-                if await self.poll() is not None:
-                    return  # exited: let the hub report the failure as usual
+                if loop.time() >= next_check:
+                    if await self.poll() is not None:
+                        return  # exited: let the hub report the failure as usual
+                    next_check = loop.time() + check_every
                 await asyncio.sleep(interval)
                 continue
             writer.close()
