@@ -84,6 +84,32 @@ class File(Base):
 
     version: Mapped[RequestVersion] = relationship(back_populates="files")
     reviews: Mapped[list[Review]] = relationship(back_populates="file", order_by="Review.id")
+    # Oldest first; the last is the one shown. A file with none is waiting to be checked.
+    check_results: Mapped[list[CheckResult]] = relationship(back_populates="file",
+                                                            order_by="CheckResult.id")
+
+
+class CheckResult(Base):
+    """One run of the automated disclosure checks on one file; never changed (a re-run is a
+    new row), so what checkers saw when they voted stays on record."""
+
+    __tablename__ = "check_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # done | error
+    verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)  # pass | review | fail
+    preset: Mapped[str] = mapped_column(String(64))
+    # The parameters the checks ran with (the preset with the operator's overrides).
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # ``FileResult.to_dict()`` when done (rule, parameters, cells, verdict per finding).
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # What ACRO itself said, when the file is an ACRO results.json (``acro_results``).
+    acro: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = _now()
+
+    file: Mapped[File] = relationship(back_populates="check_results")
 
 
 class Review(Base):
@@ -140,8 +166,8 @@ class HistoryRewrite(Exception):
 def _refuse_history_rewrites(session: Session, _context, _instances) -> None:
     # A guard in the code path; the schema does not (yet) forbid it with triggers.
     for obj in session.deleted:
-        if isinstance(obj, StateEvent):
-            raise HistoryRewrite("state events are never deleted")
+        if isinstance(obj, StateEvent | CheckResult):
+            raise HistoryRewrite(f"{obj.__tablename__} rows are never deleted")
     for obj in session.dirty:
-        if isinstance(obj, StateEvent) and session.is_modified(obj):
-            raise HistoryRewrite("state events are never changed; append a new one")
+        if isinstance(obj, StateEvent | CheckResult) and session.is_modified(obj):
+            raise HistoryRewrite(f"{obj.__tablename__} rows are never changed; append a new one")

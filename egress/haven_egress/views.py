@@ -7,11 +7,12 @@ checkers who may judge the request, never for the author.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from . import permissions, policies
-from .models import Comment, Request, Review, StateEvent
+from . import check_view, permissions, policies
+from .models import Comment, File, Request, Review, StateEvent
 from .permissions import Caller, RequestFacts
 from .rules import Rules
 from .workflow import State
@@ -38,6 +39,11 @@ class FileView:
     kind: str
     supporting: bool
     reviews: list[ReviewView]
+    # The automated disclosure checks, shaped as ``check_view`` documents (never None).
+    checks: dict[str, Any] = field(default_factory=check_view.pending)
+    # What ACRO itself said about this file, when the request carries an ACRO results.json
+    # naming it (shape: ``acro_results.file_view``); None otherwise.
+    acro: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,7 @@ def build(caller: Caller, request: Request, state: State, current: int, rules: R
                     description=f.description, controls=list(f.controls), kind=f.kind,
                     supporting=f.supporting,
                     reviews=[_review(r) for r in f.reviews if visible(r, version.number)],
+                    checks=checks_of(f),
                 )
                 for f in version.files
             ],
@@ -113,6 +120,16 @@ def build(caller: Caller, request: Request, state: State, current: int, rules: R
         history=[_event(e) for e in request.events],
         comments=[_comment(c) for c in request.comments if insider or c.visibility == "shared"],
     )
+
+
+def checks_of(file: File) -> dict[str, Any]:
+    """The latest check record of a file (a re-run is a new row), as ``check_view`` shapes it."""
+    if not file.check_results:
+        return check_view.pending()
+    latest = file.check_results[-1]
+    if latest.status == check_view.ERROR:
+        return check_view.failed(latest.error, latest.preset, latest.created_at)
+    return check_view.done(latest.result, latest.created_at)
 
 
 def _review(review: Review) -> ReviewView:

@@ -31,7 +31,7 @@ def test_migrations_create_every_table(migrated_engine):
 def test_upgrade_twice_is_harmless(db_url, engine):
     upgrade(db_url)
     with engine.connect() as connection:
-        assert connection.scalar(text("select version_num from alembic_version")) == "0002"
+        assert connection.scalar(text("select version_num from alembic_version")) == "0003"
 
 
 def test_sqlite_uses_wal_and_foreign_keys(tmp_path):
