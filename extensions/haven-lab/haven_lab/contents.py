@@ -1,0 +1,97 @@
+"""The contents API, without the ways to carry data out through it.
+
+JupyterLab reads and writes files through ``/api/contents``; the same API would hand a
+dataset copied into the workspace to anyone who asks for it as base64. This manager keeps
+everything the editor needs (listings, text files, notebooks, saving) and refuses, with a
+message that points to "Request release":
+
+* anything whose real path (symlinks followed) is outside the root directory, or under
+  the dataset mounts;
+* base64 reads, and binary files (which the stock manager would send as base64);
+* text files and notebooks over a size limit.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+from tornado import web
+from traitlets import Integer, Unicode, default
+
+from .policy import RELEASE_HINT
+from .workspace import is_within
+
+MB = 1024 * 1024
+
+
+class HavenContentsManager(AsyncLargeFileManager):
+    max_text_read_size = Integer(
+        5 * MB,
+        help="Largest text file (bytes) the contents API sends to the browser; larger files "
+        "stay in the workspace and leave, if at all, through a release request.",
+    ).tag(config=True)
+
+    max_notebook_read_size = Integer(
+        25 * MB,
+        help="Largest notebook (bytes) the contents API sends to the browser (notebooks carry "
+        "their outputs, figures included, so they get more room than other text).",
+    ).tag(config=True)
+
+    data_dir = Unicode(help="The dataset mounts: never read through the contents API.").tag(config=True)
+
+    @default("data_dir")
+    def _default_data_dir(self) -> str:
+        return os.environ.get("HAVEN_DATA_DIR", "/data")
+
+    def _refuse(self, path: str, why: str) -> web.HTTPError:
+        return web.HTTPError(403, f"{path}: {why}. {RELEASE_HINT}", reason="Refused by Haven")
+
+    def _checked_os_path(self, path: str) -> str:
+        os_path = self._get_os_path(path)
+        real = Path(os.path.realpath(os_path))
+        if is_within(real, Path(os.path.realpath(self.data_dir))):
+            raise self._refuse(path, "the datasets are not served to the browser; query them with haven")
+        if not is_within(real, Path(os.path.realpath(self.root_dir))):
+            raise self._refuse(path, "it is outside the workspace")
+        return os_path
+
+    async def get(self, path, content=True, type=None, format=None, require_hash=False):
+        path = path.strip("/")
+        if not self.exists(path):
+            raise web.HTTPError(404, f"No such file or directory: {path}")
+        os_path = self._checked_os_path(path)
+        if not content or os.path.isdir(os_path):
+            return await super().get(path, content=content, type=type, format=format, require_hash=require_hash)
+        if format == "base64":
+            raise self._refuse(path, "files are not sent to the browser as base64")
+        size = os.path.getsize(os_path)
+        notebook = type == "notebook" or (type is None and path.endswith(".ipynb"))
+        limit = self.max_notebook_read_size if notebook else self.max_text_read_size
+        if size > limit:
+            raise self._refuse(path, f"{size:,} bytes is over the {limit:,}-byte limit for opening files here")
+        if notebook:
+            return await super().get(path, content=True, type=type, format=None, require_hash=require_hash)
+        try:
+            # Text only: the stock manager would fall back to base64 for binary files.
+            return await super().get(path, content=True, type=type, format="text", require_hash=require_hash)
+        except web.HTTPError as error:
+            if error.status_code == 400:
+                raise self._refuse(path, "binary files cannot be opened here") from None
+            raise
+
+    async def save(self, model, path=""):
+        self._checked_parent(path)
+        return await super().save(model, path)
+
+    async def rename_file(self, old_path, new_path):
+        self._checked_os_path(old_path.strip("/"))
+        self._checked_parent(new_path)
+        return await super().rename_file(old_path, new_path)
+
+    def _checked_parent(self, path: str) -> None:
+        """Writes go only where reads may: not through a symlink into /data or out of the root."""
+        parent = path.strip("/").rpartition("/")[0]
+        if self.exists(parent) if parent else True:
+            self._checked_os_path(parent)

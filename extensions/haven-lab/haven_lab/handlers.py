@@ -1,0 +1,246 @@
+"""The extension's HTTP endpoints under ``<base_url>haven/``: they only translate.
+
+Each handler checks the body's shape, calls the workspace, notebook and egress helpers,
+and turns a ``Refused`` into ``{"message"}`` with its status (STYLE habit 4). Every
+endpoint needs the analyst's login (a test checks each one refuses an anonymous call).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import tempfile
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import tornado
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.utils import url_path_join
+
+from . import requests as req
+from .egress import EgressClient, multipart
+from .notebooks import extract_output
+from .policy import CLOSED_ROUTES, RELEASE_HINT
+from .settings import HavenLab
+from .workspace import Refused, Workspace, is_within
+
+REQUEST_ID = r"([A-Za-z0-9_-]{1,64})"
+
+
+class HavenHandler(APIHandler):
+    def initialize(self, haven: HavenLab, workspace: Workspace) -> None:
+        self.haven = haven
+        self.workspace = workspace
+
+    @property
+    def egress(self) -> EgressClient:
+        return EgressClient(self.haven.egress_url, self.haven.hub_token, self.haven.egress_timeout)
+
+    def body(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.request.body or b"{}")
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise Refused(400, "the body is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise Refused(400, "the body must be a JSON object")
+        return value
+
+    def answer(self, value: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(value))
+
+    def refuse(self, refusal: Refused) -> None:
+        self.log.info("haven: refused %s %s: %s", self.request.method, self.request.path, refusal.message)
+        self.answer({"message": refusal.message}, refusal.status)
+
+    async def in_thread(self, function, *args):
+        return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args))
+
+    async def prepared(self, files: list[dict[str, Any]], include_code: bool) -> list[req.Prepared]:
+        return [await self.in_thread(req.prepare, self.workspace, entry, include_code) for entry in files]
+
+
+class DatasetsHandler(HavenHandler):
+    @tornado.web.authenticated
+    def get(self) -> None:
+        # The analyst library's own reader, so the panel lists what haven.sql can query.
+        from haven._catalogue import read_datasets
+
+        datasets = read_datasets(Path(self.haven.data_dir))
+        self.answer({"datasets": [
+            {
+                "name": d.name,
+                "title": d.title,
+                "version": d.version,
+                "rows": d.rows,
+                "description": d.description,
+                "columns": [{"name": c.name, "type": c.type, "description": c.description} for c in d.columns],
+                "snippet": f'import haven\nhaven.sql("select * from {d.name} limit 10").df()',
+            }
+            for d in datasets.values()
+        ]})
+
+
+class PreflightHandler(HavenHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            body = self.body()
+            req.check_fields(body, req.PREFLIGHT_FIELDS, "pre-flight check")
+            prepared = await self.prepared(req.file_entries(body), req.bool_field(body, "include_code", True))
+            content_type, payload = multipart(req.preflight_metadata(prepared), [p.part for p in prepared])
+            answer = await self.egress.call("POST", "api/preflight", body=payload, content_type=content_type)
+        except Refused as refusal:
+            return self.refuse(refusal)
+        results = answer.get("files", []) if isinstance(answer, dict) else []
+        for item, source in zip(results, prepared, strict=False):
+            if isinstance(item, dict):
+                item["path"] = source.source_path
+                item["sent_as"] = source.part.entry["path"]
+        self.answer({**answer, "files": results})
+
+
+class RequestsHandler(HavenHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        try:
+            listing = await self.egress.call("GET", "api/requests")
+            mine = [r for r in listing.get("requests", [])
+                    if r.get("project") == self.haven.project and r.get("author") == self.haven.user]
+            details = await asyncio.gather(*(self.egress.call("GET", f"api/requests/{r['id']}") for r in mine))
+        except Refused as refusal:
+            return self.refuse(refusal)
+        self.answer({"requests": [req.for_the_panel(d, self.haven.hub_base_url) for d in details]})
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            body = self.body()
+            req.check_fields(body, req.REQUEST_FIELDS, "release request")
+            title = req.text_field(body, "title", required=True)
+            purpose = req.text_field(body, "purpose", required=True)
+            files = req.file_entries(body)
+            prepared = await self.prepared(files, req.bool_field(body, "include_code", True))
+            metadata = req.submission(self.haven.project, title, purpose, prepared)
+            content_type, payload = multipart(metadata, [p.part for p in prepared])
+            created = await self.egress.call("POST", "api/requests", body=payload, content_type=content_type)
+        except Refused as refusal:
+            return self.refuse(refusal)
+        self.log.info("haven: release request %s submitted with %d file(s)", created.get("id"), len(prepared))
+        self.answer(req.for_the_panel(created, self.haven.hub_base_url), 201)
+
+
+class WithdrawHandler(HavenHandler):
+    @tornado.web.authenticated
+    async def post(self, request_id: str) -> None:
+        try:
+            body = self.body()
+            req.check_fields(body, {"reason"}, "withdrawal")
+            reason = req.text_field(body, "reason")
+            answer = await self.egress.call("POST", f"api/requests/{request_id}/withdraw",
+                                            json_body={"reason": reason} if reason else {})
+        except Refused as refusal:
+            return self.refuse(refusal)
+        self.answer(req.for_the_panel(answer, self.haven.hub_base_url))
+
+
+class ResubmitHandler(HavenHandler):
+    @tornado.web.authenticated
+    async def post(self, request_id: str) -> None:
+        try:
+            body = self.body()
+            req.check_fields(body, req.RESUBMIT_FIELDS, "resubmission")
+            note = req.text_field(body, "note")
+            keep = body.get("keep", [])
+            if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
+                raise Refused(400, "'keep' must be a list of paths of the previous version")
+            files = req.file_entries(body, required=not keep)
+            current = await self.egress.call("GET", f"api/requests/{request_id}")
+            title = req.text_field(body, "title") or current.get("title", "")
+            purpose = req.text_field(body, "purpose") or current.get("purpose", "")
+            prepared = await self.prepared(files, req.bool_field(body, "include_code", True))
+            metadata = req.submission(self.haven.project, title, purpose, prepared, keep)
+            content_type, payload = multipart(metadata, [p.part for p in prepared])
+            answer = await self.egress.call("POST", f"api/requests/{request_id}/resubmit",
+                                            body=payload, content_type=content_type)
+            if note:
+                answer = await self.egress.call("POST", f"api/requests/{request_id}/comments",
+                                                json_body={"body": note, "visibility": "shared"})
+        except Refused as refusal:
+            return self.refuse(refusal)
+        self.answer(req.for_the_panel(answer, self.haven.hub_base_url))
+
+
+SAFE_STEM = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class OutputsHandler(HavenHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            body = self.body()
+            req.check_fields(body, {"notebook", "cell", "output"}, "output to save")
+            notebook_path = body.get("notebook")
+            if not isinstance(notebook_path, str) or not notebook_path.lower().endswith(".ipynb"):
+                raise Refused(400, "'notebook' must be the path of a saved notebook (.ipynb)")
+            content = await self.in_thread(self.workspace.read, notebook_path)
+            name = notebook_path.rsplit("/", 1)[-1]
+            saved = await self.in_thread(extract_output, content, name, body.get("cell"), body.get("output"))
+            stem = SAFE_STEM.sub("_", name[: -len(".ipynb")]) or "notebook"
+            target = await self.in_thread(
+                self._write, f"{stem}-cell{body['cell']}-output{body['output']}{saved.suffix}", saved.content)
+        except Refused as refusal:
+            return self.refuse(refusal)
+        self.answer({"path": self.workspace.api_path(target)}, 201)
+
+    def _write(self, filename: str, content: bytes) -> Path:
+        folder = self.workspace.workspace / self.haven.outputs_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        if not is_within(Path(os.path.realpath(folder)), self.workspace.workspace):
+            raise Refused(403, f"{self.haven.outputs_dir}/ must be a folder inside the workspace, not a link out of it")
+        # Written beside the target and renamed over it: a link planted at the target is
+        # replaced, never followed.
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".haven-")
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+        os.chmod(temporary, 0o660)
+        target = folder / filename
+        os.replace(temporary, target)
+        return target
+
+
+class ClosedRouteHandler(JupyterHandler):
+    """403 for every method on a route Haven closes, whether or not the caller is logged in."""
+
+    def initialize(self, what: str) -> None:
+        self.what = what
+
+    def prepare(self) -> None:
+        message = f"{self.what.capitalize()} are closed in Haven. {RELEASE_HINT}"
+        self.set_status(403)
+        if "/api/" in self.request.path or "json" in self.request.headers.get("Accept", ""):
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"message": message}))
+        else:
+            self.set_header("Content-Type", "text/html; charset=UTF-8")
+            self.finish(
+                "<!doctype html><html><head><title>Closed in Haven</title></head><body>"
+                f"<h1>403: closed</h1><p>{tornado.escape.xhtml_escape(message)}</p></body></html>"
+            )
+
+
+def route_table(base_url: str, haven: HavenLab, workspace: Workspace) -> list[tuple[str, type, dict]]:
+    context = {"haven": haven, "workspace": workspace}
+    api = [
+        ("haven/datasets", DatasetsHandler),
+        ("haven/preflight", PreflightHandler),
+        ("haven/requests", RequestsHandler),
+        (f"haven/requests/{REQUEST_ID}/withdraw", WithdrawHandler),
+        (f"haven/requests/{REQUEST_ID}/resubmit", ResubmitHandler),
+        ("haven/outputs", OutputsHandler),
+    ]
+    closed = [(url_path_join(base_url, pattern), ClosedRouteHandler, {"what": what}) for pattern, what in CLOSED_ROUTES]
+    return closed + [(url_path_join(base_url, path), handler, context) for path, handler in api]

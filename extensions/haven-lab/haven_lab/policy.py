@@ -1,0 +1,50 @@
+"""What the single-user server closes: the Content-Security-Policy and the direct ways out.
+
+The image's server config sets ``CONTENT_SECURITY_POLICY`` as a header on every response;
+the extension answers 403 on ``CLOSED_ROUTES``. Both are plain data so tests read the same
+values the server uses.
+"""
+
+from __future__ import annotations
+
+# Every fetch the page may make goes to this server's own origin: an HTML or JavaScript
+# output cannot send data to another one (no connections, images, frames, forms, fonts,
+# styles, media or scripts from elsewhere). 'self' covers the same-origin WebSockets the
+# kernels use (CSP level 3; Chromium and Firefox match ws:/wss: of the same host).
+# Inline styles are allowed because JupyterLab sets them everywhere; a style cannot send
+# anything by itself, and url() in it is held to img-src/font-src. No 'unsafe-eval' and
+# no inline scripts: JavaScript outputs do not run.
+CSP_DIRECTIVES: tuple[tuple[str, str], ...] = (
+    ("default-src", "'self'"),
+    ("script-src", "'self'"),
+    ("style-src", "'self' 'unsafe-inline'"),
+    ("connect-src", "'self'"),
+    ("img-src", "'self' data: blob:"),
+    ("media-src", "'self' data: blob:"),
+    ("font-src", "'self'"),
+    ("frame-src", "'self'"),
+    ("child-src", "'self'"),
+    ("worker-src", "'self' blob:"),
+    ("manifest-src", "'self'"),
+    ("object-src", "'none'"),
+    ("base-uri", "'self'"),
+    ("form-action", "'self'"),
+    ("frame-ancestors", "'self'"),
+)
+CONTENT_SECURITY_POLICY = "; ".join(f"{name} {value}" for name, value in CSP_DIRECTIVES)
+
+RELEASE_HINT = (
+    "Files do not leave a Haven project directly. Use \u201cRequest release\u2026\u201d "
+    "(File menu, or right-click a file) so that output checkers can approve it."
+)
+
+# (URL pattern relative to the base URL, what it was for). Each answers 403 to every
+# method: the front end hides these, but hiding is not a boundary (STYLE trap 4).
+CLOSED_ROUTES: tuple[tuple[str, str], ...] = (
+    (r"files/.*", "file downloads"),
+    (r"files", "file downloads"),
+    (r"view/.*", "viewing files in a new browser tab"),
+    (r"nbconvert/.*", "notebook export"),
+    (r"api/nbconvert.*", "notebook export"),
+    (r"lab/api/extensions.*", "the extension manager"),
+)

@@ -1,0 +1,136 @@
+"""Release requests as the extension builds them: checked bodies in, egress payloads out.
+
+Only shape and the workspace are checked here; what a request may contain (kinds, sizes,
+file types, states) is the egress service's business, and its refusals reach the analyst
+with its own message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from .egress import Part, media_type
+from .notebooks import render_html
+from .workspace import Refused, Workspace
+
+REQUEST_FIELDS = {"title", "purpose", "files", "include_code"}
+RESUBMIT_FIELDS = {"title", "purpose", "files", "include_code", "note", "keep"}
+PREFLIGHT_FIELDS = {"files", "include_code"}
+FILE_FIELDS = {"path": str, "description": str, "kind": str, "controls": list}
+
+
+def check_fields(body: dict[str, Any], allowed: set[str], what: str) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise Refused(400, f"unknown field(s) in the {what}: {', '.join(unknown)}")
+
+
+def text_field(body: dict[str, Any], name: str, required: bool = False) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise Refused(400, f"'{name}' must be text")
+    if required and not value.strip():
+        raise Refused(400, f"'{name}' is required")
+    return value.strip()
+
+
+def bool_field(body: dict[str, Any], name: str, default: bool) -> bool:
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise Refused(400, f"'{name}' must be true or false")
+    return value
+
+
+def file_entries(body: dict[str, Any], required: bool = True) -> list[dict[str, Any]]:
+    files = body.get("files", [])
+    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+        raise Refused(400, "'files' must be a list of objects, one per file")
+    if required and not files:
+        raise Refused(400, "pick at least one file to release")
+    for index, entry in enumerate(files):
+        unknown = sorted(set(entry) - set(FILE_FIELDS))
+        if unknown:
+            raise Refused(400, f"files[{index}]: unknown field(s) {', '.join(unknown)}")
+        for name, kind in FILE_FIELDS.items():
+            if name in entry and not isinstance(entry[name], kind):
+                raise Refused(400, f"files[{index}].{name} must be {'a list' if kind is list else 'text'}")
+        if not all(isinstance(c, str) for c in entry.get("controls", [])):
+            raise Refused(400, f"files[{index}].controls must be a list of text")
+    paths = [entry.get("path") for entry in files]
+    if len(set(map(str, paths))) != len(paths):
+        raise Refused(400, "the same file is listed twice")
+    return files
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A workspace file as it will be sent: notebooks rendered to HTML."""
+
+    source_path: str  # as the analyst named it
+    part: Part
+
+
+def prepare(workspace: Workspace, entry: dict[str, Any], include_code: bool) -> Prepared:
+    path = entry.get("path")
+    content = workspace.read(path)
+    assert isinstance(path, str)
+    send_path = path.strip("/")
+    kind = entry.get("kind")
+    if send_path.lower().endswith(".ipynb"):
+        # Checkers read the notebook as the analyst saw it; the .ipynb itself never leaves.
+        content = render_html(content, send_path.rsplit("/", 1)[-1], include_code)
+        send_path = send_path[: -len(".ipynb")] + ".html"
+        kind = kind or "notebook"
+    metadata: dict[str, Any] = {
+        "path": send_path,
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "media_type": media_type(send_path),
+        "description": entry.get("description", ""),
+        "controls": list(entry.get("controls", [])),
+    }
+    if kind:
+        metadata["kind"] = kind
+    return Prepared(path, Part(metadata, content))
+
+
+def submission(project: str, title: str, purpose: str, prepared: list[Prepared],
+               keep: list[str] | None = None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"project": project, "title": title, "purpose": purpose,
+                                "files": [p.part.entry for p in prepared]}
+    if keep:
+        metadata["keep"] = keep
+    return metadata
+
+
+def preflight_metadata(prepared: list[Prepared]) -> dict[str, Any]:
+    return {"files": [{key: p.part.entry[key] for key in ("path", "kind") if key in p.part.entry}
+                      for p in prepared]}
+
+
+def for_the_panel(request: dict[str, Any], hub_base_url: str) -> dict[str, Any]:
+    """A request as the Release requests panel shows it: latest files, shared comments only."""
+    versions = request.get("versions") or [{"files": []}]
+    released = request.get("state") == "released"
+    files = []
+    for file in versions[-1].get("files", []):
+        shown = {key: file.get(key) for key in ("id", "path", "sha256", "size", "media_type",
+                                                 "description", "kind", "controls")}
+        shown["comments"] = [
+            {"author": review.get("reviewer"), "body": review.get("comment"), "time": review.get("time")}
+            for review in file.get("reviews", [])
+            if review.get("visibility") == "shared" and review.get("comment")
+        ]
+        if released and file.get("id") is not None:
+            # The hub's origin, outside the container: the browser downloads from the egress
+            # service itself, which re-checks the SHA-256 and audits the download.
+            shown["download_url"] = f"{hub_base_url.rstrip('/')}/services/egress/api/files/{file['id']}/download"
+        files.append(shown)
+    return {
+        **{key: request.get(key) for key in ("id", "project", "author", "title", "purpose", "state", "version")},
+        "files": files,
+        "comments": [c for c in request.get("comments", []) if c.get("visibility") == "shared"],
+        "history": [{key: h.get(key) for key in ("version", "state", "action", "actor", "reason", "time")}
+                    for h in request.get("history", [])],
+    }
