@@ -2,7 +2,10 @@
 
 ``manifest.json`` names every released file with its SHA-256 and size, the reviews each
 received (reviewer, decision, time; comments stay inside Haven), the request's history and
-the disclosure-check results when there are any. It is signed with the service's Ed25519
+the disclosure-check results (the latest run of each file's checks). Beside it, an
+ACRO-style ``results.json`` (``acro_results.export``) lets the SACRO viewer open the release;
+its SHA-256 is in the manifest. Evidence and other supporting files never enter the zip.
+The manifest is signed with the service's Ed25519
 key (``manifest.sig``, raw 64 bytes). The public key is NOT in the bundle (whoever could
 alter the bundle could swap it): it comes from the service (``api/signing-key``). A data owner verifies offline in two steps: the
 signature over the manifest, then each file's checksum against the manifest.
@@ -16,12 +19,15 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
+from . import acro_results, check_view, views
 from .blobs import BlobStore, CorruptBlob, sha256_hex
 from .errors import Conflict
 from .models import File, Request
 from .signing import Signer
 
 FORMAT = "haven-release/1"
+# ACRO's layout (results.json beside the outputs), so the SACRO viewer opens a release.
+ACRO_RESULTS = "results.json"
 # Step 2 checks files against the manifest just verified, never against a loose list a
 # tamperer could rewrite along with the files.
 VERIFY = ("1) openssl pkeyutl -verify -pubin -inkey <the key Haven publishes> -rawin -in manifest.json "
@@ -33,10 +39,10 @@ def _time(value: datetime) -> str:
 
 
 def manifest(request: Request, signer: Signer, released_at: datetime, generated_for: str,
-             generated_at: datetime) -> dict[str, Any]:
+             generated_at: datetime, acro_results_sha256: str | None = None) -> dict[str, Any]:
     version = request.versions[-1]
     released = [f for f in version.files if not f.supporting]
-    return {
+    body = {
         "format": FORMAT,
         "request": {"id": request.id, "project": request.project, "author": request.author,
                     "title": request.title, "purpose": request.purpose, "version": version.number,
@@ -50,17 +56,31 @@ def manifest(request: Request, signer: Signer, released_at: datetime, generated_
         "signing_key_sha256": signer.fingerprint(),
         "verify": VERIFY,
     }
+    if acro_results_sha256 is not None:
+        # The ACRO-style summary for the SACRO viewer, bound to this signed manifest.
+        body["acro_results"] = {"path": ACRO_RESULTS, "sha256": acro_results_sha256}
+    return body
 
 
 def _file(file: File) -> dict[str, Any]:
     return {
         "path": file.path, "sha256": file.sha256, "size": file.size, "media_type": file.media_type,
         "kind": file.kind, "description": file.description, "controls": list(file.controls),
-        # The automated disclosure checks are stored with the file once they run on submit.
-        "check_results": None,
+        "check_results": check_results(file),
         "reviews": [{"reviewer": r.reviewer, "decision": r.decision, "time": _time(r.created_at)}
                     for r in file.reviews],
     }
+
+
+def check_results(file: File) -> dict[str, Any]:
+    """The automated checks the checkers saw: the latest run's verdict and full record."""
+    if not file.check_results:
+        return {"status": check_view.PENDING}
+    row = file.check_results[-1]
+    shown = views.checks_of(file)
+    return {"status": row.status, "verdict": row.verdict, "summary": shown["summary"],
+            "preset": row.preset, "parameters": row.parameters,
+            "checked_at": _time(row.created_at), "error": row.error or None, "result": row.result}
 
 
 def canonical(value: dict[str, Any]) -> bytes:
@@ -71,7 +91,13 @@ def canonical(value: dict[str, Any]) -> bytes:
 def bundle(request: Request, blobs: BlobStore, signer: Signer, released_at: datetime,
            generated_for: str, generated_at: datetime) -> tuple[bytes, str]:
     """The zip's bytes and the manifest's SHA-256; every blob re-checked before it goes in."""
-    body = manifest(request, signer, released_at, generated_for, generated_at)
+    released = [f for f in request.versions[-1].files if not f.supporting]
+    acro = canonical(acro_results.export(
+        # Names relative to results.json at the top of the zip, as ACRO's folder has them.
+        [{"path": f"files/{f.path}", "kind": f.kind, "check_results": check_results(f)}
+         for f in released],
+        generated_at))
+    body = manifest(request, signer, released_at, generated_for, generated_at, sha256_hex(acro))
     manifest_bytes = canonical(body)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -81,6 +107,7 @@ def bundle(request: Request, blobs: BlobStore, signer: Signer, released_at: date
             except (CorruptBlob, FileNotFoundError):
                 raise Conflict(f"{entry['path']} no longer matches what the checkers approved") from None
             archive.writestr(f"files/{entry['path']}", data)
+        archive.writestr(ACRO_RESULTS, acro)
         archive.writestr("manifest.json", manifest_bytes)
         archive.writestr("manifest.sig", signer.sign(manifest_bytes))
     return out.getvalue(), sha256_hex(manifest_bytes)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import audit, permissions, policies, release, views
 from .blobs import BlobStore, CorruptBlob, FsckReport
+from .checking import BackgroundChecks
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import Comment, File, Request, RequestVersion, Review, StateEvent, audit_events
 from .permissions import Caller
@@ -51,6 +52,7 @@ class EgressService:
         rules: Rules = Rules(),
         before_commit: Callable[[str], None] | None = None,
         signer: Signer | None = None,
+        checks: BackgroundChecks | None = None,
     ):
         self.sessions = sessions
         self.blobs = blobs
@@ -61,6 +63,9 @@ class EgressService:
         self.before_commit = before_commit
         # Signs release manifests; a service without one cannot make bundles.
         self.signer = signer
+        # Runs the automated disclosure checks off the request path; without it, files
+        # stay "pending" (unit tests of the workflow need no checks).
+        self.checks = checks
 
     # ---- author ----------------------------------------------------------------
 
@@ -87,7 +92,9 @@ class EgressService:
                                              action=SUBMIT, actor=caller.name, reason=""))
             session.flush()
             self._audit(session, caller, "submit", request, files=[u.path for u in uploads])
-            return request.id
+            file_ids = [f.id for f in request.versions[0].files]
+        self._queue_checks(file_ids)
+        return request.id
 
     def resubmit(self, caller: Caller, request_id: str, files: Sequence[FileUpload],
                  keep: Sequence[str] = ()) -> int:
@@ -116,7 +123,10 @@ class EgressService:
             session.flush()
             self._audit(session, caller, "resubmit", request, version=version.number,
                         kept=list(keep), added=[u.path for u in uploads])
-            return version.number
+            file_ids, number = [f.id for f in version.files], version.number
+        # Kept files are checked again too: their evidence or preset may have changed.
+        self._queue_checks(file_ids)
+        return number
 
     def withdraw(self, caller: Caller, request_id: str) -> State:
         return self._decide(caller, request_id, Action.WITHDRAW)
@@ -267,6 +277,11 @@ class EgressService:
             return audit.verify(session, audit_events)
 
     # ---- internals -----------------------------------------------------------------
+
+    def _queue_checks(self, file_ids: list[int]) -> None:
+        # After the commit: the worker must find the rows it is told about.
+        if self.checks is not None:
+            self.checks.enqueue(file_ids)
 
     @contextmanager
     def _transaction(self, operation: str) -> Iterator[Session]:

@@ -18,8 +18,10 @@ from .errors import Invalid
 from .rules import Rules
 
 KINDS = frozenset(
-    {"frequency_table", "magnitude_table", "figure", "text", "notebook", "code", "other"}
+    {"frequency_table", "magnitude_table", "model", "figure", "text", "notebook", "code", "other"}
 )
+# The evidence behind a table (``haven.summarise``): checked against, never released.
+EVIDENCE_SUFFIXES = (".evidence.json", ".evidence.csv")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -92,6 +94,9 @@ def _check_one(upload: FileUpload, rules: Rules) -> FileUpload:
         raise Invalid(f"{upload.path}: kind must be one of {', '.join(sorted(KINDS))}")
     if not all(isinstance(control, str) for control in upload.controls):
         raise Invalid(f"{upload.path}: disclosure controls must be a list of text")
+    if upload.path.lower().endswith(EVIDENCE_SUFFIXES) and not upload.supporting:
+        # Evidence holds individual contributions: it must never be released by mistake.
+        upload = replace(upload, supporting=True)
     kind = filetypes.type_of(upload.path, rules.file_types)
     # Supporting evidence is shown, never released, so the row limit is for released tables.
     filetypes.check_content(upload.path, upload.content, kind,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from . import check_view, permissions, policies
+from . import acro_results, check_view, permissions, policies
 from .models import Comment, File, Request, Review, StateEvent
 from .permissions import Caller, RequestFacts
 from .rules import Rules
@@ -98,6 +98,7 @@ def build(caller: Caller, request: Request, state: State, current: int, rules: R
             return True
         return closed and (insider or review.visibility == "shared")
 
+    acro = {version.number: _acro_by_path(version.files) for version in request.versions}
     versions = [
         VersionView(
             number=version.number,
@@ -108,6 +109,7 @@ def build(caller: Caller, request: Request, state: State, current: int, rules: R
                     supporting=f.supporting,
                     reviews=[_review(r) for r in f.reviews if visible(r, version.number)],
                     checks=checks_of(f),
+                    acro=acro[version.number].get(f.path),
                 )
                 for f in version.files
             ],
@@ -130,6 +132,18 @@ def checks_of(file: File) -> dict[str, Any]:
     if latest.status == check_view.ERROR:
         return check_view.failed(latest.error, latest.preset, latest.created_at)
     return check_view.done(latest.result, latest.created_at)
+
+
+def _acro_by_path(files: list[File]) -> dict[str, dict[str, Any]]:
+    """What any ACRO results.json of this version said, by the request path it names; the
+    results.json itself gets its whole reading."""
+    found: dict[str, dict[str, Any]] = {}
+    for file in files:
+        parsed = file.check_results[-1].acro if file.check_results else None
+        if parsed:
+            found.update(acro_results.by_request_path(parsed))
+            found[file.path] = parsed
+    return found
 
 
 def _review(review: Review) -> ReviewView:

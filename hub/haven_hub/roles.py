@@ -59,9 +59,10 @@ ROLES: dict[str, RoleSpec] = {
         RoleSpec(HAVEN_ADMIN, "Oversees the egress queue and its history",
                  (ADMIN, ACCESS_EGRESS)),
         # The service identifies callers with their own tokens and needs no power over
-        # the hub; this lets it read project membership (groups) of users by name.
+        # the hub; this lets it read project membership (groups) of users by name, and
+        # each project's properties for its disclosure-check preset (read only).
         RoleSpec(EGRESS_SERVICE_ROLE, "The egress service itself",
-                 ("read:users:groups", "read:groups:name")),
+                 ("read:users:groups", "read:groups")),
     )
 }
 

@@ -271,6 +271,42 @@ class Egress(_Section):
             "show results. Remove a type to refuse it."
         ),
     )
+    disclosure_preset: str = Field(
+        "acro",
+        description=(
+            "Disclosure-check preset for projects that name none (`acro`: threshold 10, N-K 2/0.9, "
+            "p-ratio 0.1; `opensafely`: counts of 7 or less redacted, the rest rounded to 5). A "
+            "project chooses its own with `haven project update ID --disclosure-preset NAME`."
+        ),
+    )
+    disclosure_overrides: dict[str, dict[str, str | int | float | bool | list[str] | None]] = Field(
+        default_factory=dict,
+        description=(
+            "Values overriding a preset's parameters, by preset, e.g. `{acro: {threshold: 12}}`; "
+            "the parameters are listed in docs/disclosure-checks.md. Checked at start."
+        ),
+    )
+
+    @field_validator("disclosure_preset")
+    @classmethod
+    def _known_preset(cls, preset: str) -> str:
+        from haven_egress.disclosure.settings import PRESETS  # the presets are the checks' data
+
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; known presets: {', '.join(PRESETS)}")
+        return preset
+
+    @field_validator("disclosure_overrides")
+    @classmethod
+    def _valid_overrides(cls, overrides: dict) -> dict:
+        from haven_egress.disclosure import DisclosureCheckError, resolve_settings
+
+        for preset, values in overrides.items():
+            try:
+                resolve_settings(preset, values)
+            except DisclosureCheckError as error:
+                raise ValueError(f"{preset}: {error}") from None
+        return overrides
 
 
 class Datasets(_Section):

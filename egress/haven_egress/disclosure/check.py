@@ -52,7 +52,12 @@ def check_file(path: Path | str, *, kind: str | None = None, preset: str = DEFAU
 
     if file_kind in ("table", *TABLE_KINDS) and suffix_kind != "notebook":
         raw = read_table(path)  # the table's own faults are reported before the evidence's
-        evidence_raw = read_table(Path(evidence)) if evidence else None
+        evidence_raw = _read_evidence(Path(evidence)) if evidence else None
+        if label_columns is None and isinstance(evidence_raw, tuple):
+            # haven.summarise says which columns are the groups: no guess needed.
+            named = evidence_raw[1].get("label_columns") if isinstance(evidence_raw[1], dict) else None
+            if isinstance(named, list) and set(named) <= set(raw.header):
+                label_columns = named
         file_kind = _check_raw_table(raw, declared, settings, evidence_raw, tables, findings,
                                      label_columns)
     elif file_kind == "model":
@@ -87,8 +92,18 @@ def check_file(path: Path | str, *, kind: str | None = None, preset: str = DEFAU
                       else None)
 
 
+def _read_evidence(path: Path) -> RawTable | tuple[str, Any]:
+    """A long table of contributions (CSV), or a ``haven.summarise`` summary (JSON)."""
+    if path.suffix.lower() != ".json":
+        return read_table(path)
+    try:
+        return path.name, json.loads(_text_of(path))
+    except ValueError as error:
+        raise UnreadableTable(path.name, f"evidence is not JSON: {error}") from None
+
+
 def _check_raw_table(raw: RawTable, declared: str | None, settings: Settings,
-                     evidence_raw: RawTable | None, tables: list[TableInfo],
+                     evidence_raw: RawTable | tuple[str, Any] | None, tables: list[TableInfo],
                      findings: list[Finding], label_columns: Sequence[str] | None = None) -> str:
     """Check one table, appending its TableInfo and findings; returns the kind it was checked as."""
     table = build_table(raw, settings, label_columns)
@@ -111,8 +126,12 @@ def _check_raw_table(raw: RawTable, declared: str | None, settings: Settings,
             found += rule(table, settings)
         found += rules_suppression.secondary_disclosure(table, settings, kind)
     elif kind == "magnitude":
-        evidence = (rules_dominance.parse_evidence(evidence_raw, table)
-                    if evidence_raw is not None else None)
+        if evidence_raw is None:
+            evidence = None
+        elif isinstance(evidence_raw, tuple):
+            evidence = rules_dominance.parse_summary(evidence_raw[1], evidence_raw[0], table)
+        else:
+            evidence = rules_dominance.parse_evidence(evidence_raw, table)
         found += rules_frequency.magnitude_values(table, settings)
         found += rules_dominance.dominance(table, settings, evidence)
         found += rules_suppression.suppression_markers(table, settings)

@@ -1,7 +1,9 @@
 """Dominance rules for magnitude tables (sums, means), judged on the contributions behind
 each cell: the N-K rule, the p-ratio rule and a minimum number of contributors.
 
-The evidence is a long table of contributions: the table's label columns (matched by name),
+The evidence comes in one of two forms. ``haven.summarise`` writes a JSON summary
+(``SUMMARY_FORMAT``): per cell its labels, count, total and largest contributions, which is
+all the rules need (see ``parse_summary``). Otherwise it is a long table of contributions: the table's label columns (matched by name),
 at most one further label column naming the table's value column (for wide tables), and one
 numeric column of contributions (named ``value`` or, failing that, the last column). A total
 cell draws on every contribution that matches its other labels.
@@ -23,6 +25,25 @@ from .settings import Settings
 from .tables import Cell, CellState, Table, is_total_label, parse_number
 
 RULES = ("min_contributors", "dominance_nk", "dominance_p_ratio")
+SUMMARY_FORMAT = "haven-evidence/1"
+
+
+@dataclass(frozen=True)
+class CellEvidence:
+    """What the rules need of one cell's contributions."""
+
+    count: int
+    total: float
+    largest: tuple[float, ...]  # descending; at least the N of N-K and the two of p-ratio
+    negative: bool
+
+    @classmethod
+    def of(cls, values: list[float]) -> CellEvidence:
+        return cls(len(values), sum(values), tuple(sorted(values, reverse=True)),
+                   any(v < 0 for v in values))
+
+    def knows_largest(self, n: int) -> bool:
+        return len(self.largest) >= min(n, self.count)
 
 
 @dataclass(frozen=True)
@@ -30,6 +51,29 @@ class Evidence:
     label_columns: tuple[str, ...]
     column_dimension: str | None
     rows: tuple[tuple[tuple[str, ...], str | None, float], ...]  # (labels, column, value)
+    # The summarised form: (labels, value column or None) -> the cell's evidence.
+    cells: dict[tuple[tuple[str, ...], str | None], CellEvidence] | None = None
+
+
+def parse_summary(data: object, source: str, table: Table) -> Evidence:
+    """A ``haven.summarise`` evidence file: one entry per cell of the table it sits beside."""
+    if not isinstance(data, dict) or data.get("format") != SUMMARY_FORMAT:
+        raise UnreadableTable(source, f"not a Haven evidence file (format {SUMMARY_FORMAT!r})")
+    labels = data.get("label_columns")
+    if labels is None or list(labels) != list(table.label_columns):
+        raise UnreadableTable(source, f"evidence is for label columns {labels}, the table has "
+                              f"{list(table.label_columns)}")
+    cells: dict[tuple[tuple[str, ...], str | None], CellEvidence] = {}
+    for position, entry in enumerate(data.get("cells") or []):
+        try:
+            key = (tuple(str(v) for v in entry["labels"]), entry.get("column"))
+            largest = tuple(sorted((float(v) for v in entry["largest"]), reverse=True))
+            cells[key] = CellEvidence(int(entry["count"]), float(entry["total"]), largest,
+                                      int(entry.get("negative", 0)) > 0)
+        except (KeyError, TypeError, ValueError) as error:
+            raise UnreadableTable(source, f"cell {position} of the evidence is malformed: "
+                                  f"{error!r}") from None
+    return Evidence(tuple(table.label_columns), None, (), cells)
 
 
 def parse_evidence(raw: RawTable, table: Table) -> Evidence:
@@ -59,6 +103,14 @@ def parse_evidence(raw: RawTable, table: Table) -> Evidence:
     return Evidence(tuple(table.label_columns), column_dimension, tuple(rows))
 
 
+def cell_evidence(cell: Cell, evidence: Evidence, settings: Settings) -> CellEvidence | None:
+    if evidence.cells is not None:
+        labels = tuple(cell.ref.row_labels.values())
+        return evidence.cells.get((labels, cell.ref.column)) or evidence.cells.get((labels, None))
+    values = contributions(cell, evidence, settings)
+    return CellEvidence.of(values) if values else None
+
+
 def contributions(cell: Cell, evidence: Evidence, settings: Settings) -> list[float]:
     labels = tuple(cell.ref.row_labels.values())
     wanted_column = None
@@ -74,19 +126,19 @@ def contributions(cell: Cell, evidence: Evidence, settings: Settings) -> list[fl
     return out
 
 
-def n_k_dominated(values: list[float], n: int, k: float) -> bool:
-    total = sum(values)
-    if total <= 0:
+def n_k_dominated(values: list[float] | CellEvidence, n: int, k: float) -> bool:
+    cell = values if isinstance(values, CellEvidence) else CellEvidence.of(values)
+    if cell.total <= 0:
         return False
-    return sum(sorted(values, reverse=True)[:n]) > k * total
+    return sum(cell.largest[:n]) > k * cell.total
 
 
-def p_ratio_dominated(values: list[float], p: float) -> bool:
-    ordered = sorted(values, reverse=True)
-    if not ordered or ordered[0] <= 0:
+def p_ratio_dominated(values: list[float] | CellEvidence, p: float) -> bool:
+    cell = values if isinstance(values, CellEvidence) else CellEvidence.of(values)
+    if not cell.largest or cell.largest[0] <= 0:
         return False
-    second = ordered[1] if len(ordered) > 1 else 0.0
-    return (sum(ordered) - ordered[0] - second) / ordered[0] < p
+    second = cell.largest[1] if len(cell.largest) > 1 else 0.0
+    return (cell.total - cell.largest[0] - second) / cell.largest[0] < p
 
 
 def dominance(table: Table, settings: Settings, evidence: Evidence | None) -> list[Finding]:
@@ -99,22 +151,25 @@ def dominance(table: Table, settings: Settings, evidence: Evidence | None) -> li
                "contributors cannot be checked (submit the table with its evidence file)")
         return [Finding(rule, Verdict.REVIEW, why, params[rule]) for rule in RULES]
     flagged: dict[str, list[Cell]] = {rule: [] for rule in RULES}
-    unmatched, negative = [], []
+    unmatched, negative, too_few = [], [], []
     for cell in table.cells:
         if cell.state is not CellState.NUMBER:
             continue
-        values = contributions(cell, evidence, settings)
-        if not values:
+        found = cell_evidence(cell, evidence, settings)
+        if found is None or found.count == 0:
             unmatched.append(cell)
             continue
-        if any(v < 0 for v in values):
+        if found.negative:
             negative.append(cell)  # dominance is not defined over negative contributions
             continue
-        if len(values) < settings.threshold:
+        if not found.knows_largest(max(settings.nk_n, 2)):
+            too_few.append(cell)  # a summary that kept fewer largest values than N needs
+            continue
+        if found.count < settings.threshold:
             flagged["min_contributors"].append(cell)
-        if n_k_dominated(values, settings.nk_n, settings.nk_k):
+        if n_k_dominated(found, settings.nk_n, settings.nk_k):
             flagged["dominance_nk"].append(cell)
-        if p_ratio_dominated(values, settings.p_ratio):
+        if p_ratio_dominated(found, settings.p_ratio):
             flagged["dominance_p_ratio"].append(cell)
     sentences = {"min_contributors": f"fewer than {settings.threshold} contributors",
                  "dominance_nk": f"the {settings.nk_n} largest contributors exceed "
@@ -131,7 +186,9 @@ def dominance(table: Table, settings: Settings, evidence: Evidence | None) -> li
             findings.append(Finding(rule, Verdict.PASS,
                                     f"no cell in {name} where {sentences[rule]}", params[rule]))
     for cells, why in ((unmatched, "have no contributions in the evidence"),
-                       (negative, "have negative contributions, where dominance is undefined")):
+                       (negative, "have negative contributions, where dominance is undefined"),
+                       (too_few, f"have fewer largest contributions in the evidence than the "
+                                 f"N-K rule's N={settings.nk_n}")):
         if cells:
             findings.append(Finding("evidence", Verdict.REVIEW,
                                     f"{len(cells)} cell(s) in {name} {why}", {},

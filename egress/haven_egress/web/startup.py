@@ -11,10 +11,14 @@ from pathlib import Path
 from haven_hub.settings import Settings, byte_count
 
 from ..blobs import BlobStore
+from ..notify import MailSettings
+from ..checking import BackgroundChecks, PresetLookup, no_project_presets
+from ..file_checks import CheckPolicy
 from ..rules import Rules
 from ..service import EgressService
 from ..signing import Signer
 from ..storage import open_engine, session_factory, upgrade
+from .project_presets import HubProjectPresets
 
 
 def data_dir(settings: Settings) -> Path:
@@ -60,13 +64,32 @@ def fault_hook() -> Callable[[str], None] | None:
     return hook
 
 
+def check_policy(settings: Settings) -> CheckPolicy:
+    return CheckPolicy(default_preset=settings.egress.disclosure_preset,
+                       overrides=settings.egress.disclosure_overrides)
+
+
+def project_presets() -> PresetLookup:
+    """The hub's answer when run as its service; outside the hub, every project gets the default."""
+    api_url, token = os.environ.get("JUPYTERHUB_API_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
+    if api_url and token:
+        return HubProjectPresets(api_url, token)
+    return no_project_presets
+
+
 def open_service(settings: Settings) -> EgressService:
-    """Migrate the database to the latest schema, then open the service on it."""
+    """Migrate the database to the latest schema, then open the service on it, with the
+    background checks started (they pick up every file whose checks had not run)."""
     url = database_url(settings)
     upgrade(url)
-    return EgressService(session_factory(open_engine(url)), BlobStore(data_dir(settings) / "blobs"),
-                         rules_from(settings), before_commit=fault_hook(),
-                         signer=Signer.load_or_create(data_dir(settings) / "signing"))
+    sessions = session_factory(open_engine(url))
+    blobs = BlobStore(data_dir(settings) / "blobs")
+    checks = BackgroundChecks(sessions, blobs, check_policy(settings), project_presets())
+    service = EgressService(sessions, blobs, rules_from(settings), before_commit=fault_hook(),
+                            signer=Signer.load_or_create(data_dir(settings) / "signing"),
+                            checks=checks)
+    checks.start()
+    return service
 
 
 def cookie_secret(settings: Settings) -> bytes:
@@ -77,3 +100,13 @@ def cookie_secret(settings: Settings) -> bytes:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
     return bytes.fromhex(path.read_text().strip())
+
+
+def mail_settings(settings: Settings) -> MailSettings | None:
+    """The email notices' settings (``egress.notify_smtp``), or None when email is off."""
+    smtp = settings.egress.notify_smtp
+    if smtp is None:
+        return None
+    return MailSettings(host=smtp.host, port=smtp.port, sender=smtp.sender, starttls=smtp.starttls,
+                        checkers=tuple(smtp.checkers), author_address=smtp.author_address,
+                        public_url=smtp.public_url)

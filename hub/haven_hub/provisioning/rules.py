@@ -109,9 +109,21 @@ def record_with(record: ProjectRecord, **changes: Any) -> ProjectRecord:
 
 def validated(build: Any) -> ProjectRecord:
     try:
-        return build()
+        record = build()
     except ValidationError as error:
         raise ProvisioningError("; ".join(_describe(e) for e in error.errors())) from None
+    check_disclosure_preset(record.disclosure_preset)
+    return record
+
+
+def check_disclosure_preset(preset: str) -> None:
+    """An unknown preset would leave the project's outputs unchecked until someone noticed."""
+    from haven_egress.disclosure.settings import PRESETS  # the presets are the checks' data
+
+    if preset and preset not in PRESETS:
+        raise ProvisioningError(
+            f"disclosure_preset: unknown preset {preset!r}; known presets: {', '.join(PRESETS)} "
+            "(empty: the service default)")
 
 
 def _describe(error: dict[str, Any]) -> str:

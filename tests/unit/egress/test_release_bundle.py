@@ -1,5 +1,6 @@
 """Release bundles: signed manifests that a data owner verifies OFFLINE with openssl."""
 
+import hashlib
 import io
 import json
 import os
@@ -43,8 +44,10 @@ def checksums_match(folder) -> bool:
 def test_a_bundle_verifies_offline_and_one_changed_byte_fails(service, signer, tmp_path):
     request_id = create_request_at_status(service, State.RELEASED)
     entries = unpack(service.bundle(AUTHOR, request_id), tmp_path)
-    assert set(entries) == {"manifest.json", "manifest.sig", "files/out/table.csv", "files/out/figure.png"}
+    assert set(entries) == {"manifest.json", "manifest.sig", "files/out/table.csv", "files/out/figure.png",
+                            "results.json"}
     manifest = json.loads(entries["manifest.json"])
+    assert manifest["acro_results"]["sha256"] == hashlib.sha256(entries["results.json"]).hexdigest()
     assert [f["path"] for f in manifest["files"]] == ["out/table.csv", "out/figure.png"]  # no supporting file
     table = manifest["files"][0]
     assert {(r["reviewer"], r["decision"]) for r in table["reviews"]} == {("cara", "approve"), ("dan", "approve")}

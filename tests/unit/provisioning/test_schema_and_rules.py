@@ -55,6 +55,7 @@ def test_settings_projects_become_active_records():
     ({"title": "T", "colour": "red"}, "colour: unknown field"),
     ({"title": ""}, "title"),
     ({"title": "T", "status": SUSPENDED}, "always active"),
+    ({"title": "T", "disclosure_preset": "acr0"}, "disclosure_preset: unknown preset 'acr0'"),
 ])
 def test_bad_records_are_refused_with_the_field_named(fields, message):
     with pytest.raises(ProvisioningError, match=message):
@@ -141,3 +142,10 @@ def test_spawn_refusal_names_the_state_and_what_to_do(fields, today, expected):
 def test_record_is_the_only_schema_the_project_extends():
     # Project adds only its identity; every stored field is declared once, on the record.
     assert set(Project.model_fields) - set(ProjectRecord.model_fields) == {"id", "members"}
+
+
+def test_a_preset_is_checked_on_change_too():
+    with pytest.raises(ProvisioningError, match="known presets: acro, opensafely"):
+        rules.record_with(project(), disclosure_preset="strict")
+    assert rules.record_with(project(), disclosure_preset="opensafely").disclosure_preset == "opensafely"
+    assert rules.record_with(project(), disclosure_preset="").disclosure_preset == ""

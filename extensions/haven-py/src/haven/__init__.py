@@ -4,6 +4,8 @@
     haven.datasets()                                   # what this project holds
     haven.sql("select sex, count(*) from patients group by all").df()   # pandas
     haven.table("admissions").pl()                     # polars; .arrow() for Arrow
+    haven.summarise(haven.table("admissions"), by=["region"], value="cost", stat="mean",
+                    path="outputs/cost.csv")   # the table + its evidence for the checks
 
 Every dataset granted to the project is a read-only view named after it. The connection
 reads nothing but those files and writes nothing but the workspace and the scratch
@@ -20,10 +22,11 @@ import duckdb
 from ._catalogue import Column, Dataset, HavenError, UnknownDataset, read_datasets, unknown
 from ._connection import open_locked
 from ._environment import Environment, discover
+from ._summarise import summarise
 
 __all__ = [
     "Column", "Dataset", "HavenError", "UnknownDataset",
-    "connect", "datasets", "open_connection", "sql", "table",
+    "connect", "datasets", "open_connection", "sql", "summarise", "table",
 ]
 
 _shared: tuple[duckdb.DuckDBPyConnection, dict[str, Dataset]] | None = None
