@@ -11,7 +11,6 @@ from pathlib import Path
 from haven_hub.settings import Settings, byte_count
 
 from ..blobs import BlobStore
-from ..notify import MailSettings
 from ..checking import BackgroundChecks, PresetLookup, no_project_presets
 from ..file_checks import CheckPolicy
 from ..rules import Rules
@@ -101,12 +100,3 @@ def cookie_secret(settings: Settings) -> bytes:
             handle.write(secrets.token_hex(32))
     return bytes.fromhex(path.read_text().strip())
 
-
-def mail_settings(settings: Settings) -> MailSettings | None:
-    """The email notices' settings (``egress.notify_smtp``), or None when email is off."""
-    smtp = settings.egress.notify_smtp
-    if smtp is None:
-        return None
-    return MailSettings(host=smtp.host, port=smtp.port, sender=smtp.sender, starttls=smtp.starttls,
-                        checkers=tuple(smtp.checkers), author_address=smtp.author_address,
-                        public_url=smtp.public_url)
