@@ -197,6 +197,27 @@ class Images(_Section):
     )
 
 
+class EgressNotifySmtp(_Section):
+    host: str = Field(min_length=1, description="SMTP server the egress service sends notices through.")
+    port: int = Field(25, ge=1, le=65535, description="Its port (25, or 587 with `starttls`).")
+    sender: str = Field(min_length=3, description="The From address of the notices, e.g. `haven@tre.example.org`.")
+    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS before sending (refuse if the server cannot).")
+    checkers: list[str] = Field(
+        default_factory=list,
+        description="Addresses told of each new submission, e.g. the output checkers' team mailbox.",
+    )
+    author_address: str = Field(
+        "",
+        description=(
+            "How to reach a request's author, with `{user}` for their Haven username, e.g. "
+            "`{user}@tre.example.org`. Empty: authors get no email, only the in-app count."
+        ),
+    )
+    public_url: str = Field(
+        "", description="Haven's address as people reach it, for the link in each notice, e.g. `https://tre.example.org`."
+    )
+
+
 class Egress(_Section):
     auth_cache_seconds: int = Field(
         10,
@@ -256,6 +277,14 @@ class Egress(_Section):
         description=(
             "Most data rows (after the header) a CSV or TSV file to be released may have; more "
             "is row-level data, not a summary. Supporting files are exempt (never released)."
+        ),
+    )
+    notify_smtp: EgressNotifySmtp | None = Field(
+        None,
+        description=(
+            "Email notices: to `checkers` on each submission, to the author on each decision. A notice "
+            "carries the request id, project, state and a link, never file names or content. "
+            "Unset: no email; the pages still show counts."
         ),
     )
     file_types: list[
@@ -411,6 +440,11 @@ def _markdown_rows(model: type[BaseModel], prefix: str) -> list[str]:
         if nested is not None:
             rows.append(f"| `{key}` | section | | {field.description or ''} |")
             rows.extend(_markdown_rows(nested, f"{key}."))
+            continue
+        if isinstance(item, type) and issubclass(item, BaseModel) and type(None) in annotation.__args__:
+            # An optional section (``Section | None``): off unless the file sets it.
+            rows.append(f"| `{key}` | optional section | unset | {field.description or ''} |")
+            rows.extend(_markdown_rows(item, f"{key}."))
             continue
         if isinstance(item, type) and issubclass(item, BaseModel):
             rows.append(f"| `{key}` | list | `[]` | {field.description or ''} |")

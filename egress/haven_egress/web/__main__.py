@@ -17,6 +17,7 @@ from jupyterhub.services.auth import HubOAuth
 
 from haven_hub.settings import load_settings
 
+from .. import notify
 from . import startup
 from .app import make_app
 from .handlers import MULTIPART_SLACK
@@ -43,12 +44,18 @@ async def serve() -> None:
     server = app.listen(port, address=BIND_ADDRESS,
                         max_body_size=service.rules.max_request_bytes + MULTIPART_SLACK)
     logging.getLogger("haven.egress").info("egress service on %s:%s%s", BIND_ADDRESS, port, prefix)
+    mail = notify.MailSettings.from_settings(settings.egress.notify_smtp)
+    # Email notices follow the state changes from a watermark; without SMTP settings, none.
+    notices = (asyncio.create_task(notify.Notifier(service, mail, startup.data_dir(settings) / "notify-watermark")
+                                   .run_forever()) if mail else None)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     server.stop()
+    if notices is not None:
+        notices.cancel()
     executor.shutdown(wait=True)
 
 
