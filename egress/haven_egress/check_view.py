@@ -63,6 +63,17 @@ def done(result: dict[str, Any], checked_at: datetime | None) -> dict[str, Any]:
     }
 
 
+def preflight_entry(name: str, sha256: str, size: int, outcome: Any) -> dict[str, Any]:
+    """One file of a preflight answer: the ``done``/``failed`` shape plus the file's identity."""
+    shown = (done(outcome.result, None) if outcome.status == DONE
+             else failed(outcome.error, None, None))
+    entry = {"name": name, "sha256": sha256, "size": size}
+    entry.update({key: shown[key] for key in ("status", "verdict", "summary", "error", "kind",
+                                              "kind_guessed", "tables", "findings")})
+    entry["acro"] = outcome.acro
+    return entry
+
+
 def summary(result: dict[str, Any]) -> str:
     """One sentence for a person: what failed or needs review, or that everything passed."""
     name = result.get("file", "the file")

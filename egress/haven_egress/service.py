@@ -13,13 +13,16 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import audit, permissions, policies, release, views
+from . import audit, check_view, permissions, policies, release, views
 from .blobs import BlobStore, CorruptBlob, FsckReport
 from .checking import BackgroundChecks
+from .disclosure import DisclosureCheckError
+from .file_checks import CheckInput, check_one
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import Comment, File, Request, RequestVersion, Review, StateEvent, audit_events
 from .permissions import Caller
@@ -127,6 +130,25 @@ class EgressService:
         # Kept files are checked again too: their evidence or preset may have changed.
         self._queue_checks(file_ids)
         return number
+
+    def preflight(self, caller: Caller, project: str, files: Sequence[FileUpload]) -> list[dict[str, Any]]:
+        """The checks a submission of ``files`` would get, run now; nothing is stored or audited.
+
+        The same validation as ``submit`` (sizes, checksums, types) and the same checks with
+        the project's preset, so what the author sees here is what the checkers will see.
+        """
+        permissions.require(permissions.may_submit(caller, project),
+                            f"submit requests for project {project}")
+        uploads = check_uploads(files, self.rules)
+        checks = self.checks or BackgroundChecks(self.sessions, self.blobs)
+        try:
+            preset = checks.policy.preset_for(checks.project_preset(project))
+        except DisclosureCheckError as error:
+            raise Conflict(str(error)) from None
+        siblings = {u.path: CheckInput(u.path, u.content, u.kind, u.supporting) for u in uploads}
+        return [check_view.preflight_entry(u.path, u.sha256.lower(), len(u.content),
+                                           check_one(siblings[u.path], siblings, preset, checks.policy))
+                for u in uploads]
 
     def withdraw(self, caller: Caller, request_id: str) -> State:
         return self._decide(caller, request_id, Action.WITHDRAW)

@@ -10,7 +10,7 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler
 from tornado import web
 
 from ..service import EgressService
-from . import handlers
+from . import handlers, preflight
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ ROUTES: tuple[Route, ...] = (
     Route("oauth_callback", HubOAuthCallbackHandler, ("GET",), authenticated=False),
     Route("api/whoami", handlers.WhoAmIHandler, ("GET",)),
     Route("api/requests", handlers.RequestsHandler, ("GET", "POST")),
+    Route("api/preflight", preflight.PreflightHandler, ("POST",)),
     Route("api/requests/{request_id}", handlers.RequestDetailHandler, ("GET",)),
     Route("api/openapi.yaml", handlers.OpenAPIHandler, ("GET",)),
     Route("api/signing-key", handlers.SigningKeyHandler, ("GET",)),

@@ -214,3 +214,21 @@ def test_resubmitted_files_are_checked_again(checked, engine):
     assert files["out/regions.csv"].checks["verdict"] == "fail"
     with session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(CheckResult)) == 3
+
+
+def test_preflight_checks_now_and_stores_nothing(checked, snapshot):
+    service, _, presets = checked
+    before = snapshot()
+    answer = service.preflight(AUTHOR, PROJECT, [upload("out/regions.csv", SMALL)])
+    assert [(a["name"], a["verdict"], a["summary"]) for a in answer] == [
+        ("out/regions.csv", "fail", "1 cell below 10 in regions.csv")]
+    assert snapshot() == before
+    presets[PROJECT] = "nonesuch"
+    from haven_egress.errors import Conflict, Forbidden, Invalid
+    with pytest.raises(Conflict, match="preset 'nonesuch' is unknown"):
+        service.preflight(AUTHOR, PROJECT, [upload("out/regions.csv", SMALL)])
+    with pytest.raises(Forbidden):
+        service.preflight(CHECKER, PROJECT, [upload("out/regions.csv", SMALL)])
+    with pytest.raises(Invalid, match="SHA-256"):
+        service.preflight(AUTHOR, PROJECT, [upload("out/regions.csv", SMALL, sha256="0" * 64)])
+    assert snapshot() == before

@@ -1,0 +1,17 @@
+"""``POST api/preflight``: the checks a submission would get, before it is made.
+
+The JupyterLab extension sends the same multipart body as a submission (``metadata`` with
+``project`` and ``files``, one part per file) and shows the author what the checkers will
+see. Nothing is stored: no blob, no row, no audit event.
+"""
+
+from __future__ import annotations
+
+from .handlers import UploadHandler
+
+
+class PreflightHandler(UploadHandler):
+    async def post(self) -> None:
+        submission = self.submission()
+        files = await self.call(self.service.preflight, submission.project, submission.files)
+        self.send({"files": files})
