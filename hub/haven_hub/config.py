@@ -108,6 +108,7 @@ def configure_roles(c: Config, settings: Settings) -> None:
     c.JupyterHub.custom_scopes = dict(roles.CUSTOM_SCOPES)
     # Appended: configure_hub already put the operator's role there.
     c.JupyterHub.load_roles.extend(roles.load_roles(settings.auth.accounts))
+    c.JupyterHub.load_roles.append(roles.server_role())
 
 
 def egress_service(settings: Settings, settings_path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -94,3 +94,18 @@ def load_roles(accounts: Iterable[Any]) -> list[dict[str, Any]]:
             entry["users"] = sorted(holders[spec.name])
         entries.append(entry)
     return entries
+
+
+# -- the single-user server's own token (haven-lab, issue 7) ------------------------------
+# JupyterHub gives each server a token with the "server" role; Haven's JupyterLab extension
+# sends release requests with it, so the analyst never handles a token. Least scopes: the
+# hub's defaults plus reaching the egress service and submitting. The hub intersects them
+# with the owner's own scopes, and never adds review or admin: a server cannot vote even
+# when its owner is a checker.
+SERVER_ROLE_SCOPES = ("users:activity!user", "access:servers!server", ACCESS_EGRESS, SUBMIT)
+
+
+def server_role() -> dict[str, Any]:
+    """The entry for ``JupyterHub.load_roles`` that redefines the built-in "server" role."""
+    return {"name": "server", "description": "A project server: activity, and release requests for its owner",
+            "scopes": list(SERVER_ROLE_SCOPES)}

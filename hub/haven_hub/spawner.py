@@ -198,6 +198,8 @@ class HavenSpawner(DockerSpawner):
         self.network_name = network.name
         self.use_internal_ip = True
         self.hub_connect_url = f"http://{network.gateway}:{self.settings.hub.api_port}"
+        # The egress service, as the server reaches it (haven-lab sends release requests there).
+        self.egress_url = f"http://{network.gateway}:{self.settings.egress.port}/services/egress/"
         self._report(25, f"Project network {network.name} ready")
 
         self._prepare_workspace(project.id)
@@ -289,4 +291,6 @@ class HavenSpawner(DockerSpawner):
         env["HAVEN_WORKSPACE_DIR"] = WORKSPACE_MOUNT
         env["HAVEN_SCRATCH_DIR"] = SCRATCH_MOUNT
         env["HAVEN_SCRATCH_MAX_SIZE"] = str(byte_count(self.settings.datasets.scratch_size))
+        if getattr(self, "egress_url", None):
+            env["HAVEN_EGRESS_URL"] = self.egress_url
         return env

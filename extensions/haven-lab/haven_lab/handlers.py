@@ -91,7 +91,9 @@ class PreflightHandler(HavenHandler):
             body = self.body()
             req.check_fields(body, req.PREFLIGHT_FIELDS, "pre-flight check")
             prepared = await self.prepared(req.file_entries(body), req.bool_field(body, "include_code", True))
-            content_type, payload = multipart(req.preflight_metadata(prepared), [p.part for p in prepared])
+            # The same body as a submission (egress runs the same validation and checks).
+            metadata = req.submission(self.haven.project, "", "", prepared)
+            content_type, payload = multipart(metadata, [p.part for p in prepared])
             answer = await self.egress.call("POST", "api/preflight", body=payload, content_type=content_type)
         except Refused as refusal:
             return self.refuse(refusal)

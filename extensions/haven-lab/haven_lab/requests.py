@@ -104,11 +104,6 @@ def submission(project: str, title: str, purpose: str, prepared: list[Prepared],
     return metadata
 
 
-def preflight_metadata(prepared: list[Prepared]) -> dict[str, Any]:
-    return {"files": [{key: p.part.entry[key] for key in ("path", "kind") if key in p.part.entry}
-                      for p in prepared]}
-
-
 def for_the_panel(request: dict[str, Any], hub_base_url: str) -> dict[str, Any]:
     """A request as the Release requests panel shows it: latest files, shared comments only."""
     versions = request.get("versions") or [{"files": []}]
