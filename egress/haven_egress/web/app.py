@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from jupyterhub.services.auth import HubOAuthCallbackHandler
 from tornado import web
 
+from haven_hub import theme
+
 from ..service import EgressService
-from . import handlers, preflight
+from . import handlers, pages, preflight
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,8 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("", handlers.IndexHandler, ("GET",)),
+    # The browser's entry: the review queue (an analyst is sent on to "My requests").
+    Route("", pages.QueuePage, ("GET",)),
     # Unauthenticated by nature: it is where the hub sends the browser back with the
     # OAuth code (refused without a matching state cookie).
     Route("oauth_callback", HubOAuthCallbackHandler, ("GET",), authenticated=False),
@@ -50,14 +53,25 @@ ROUTES: tuple[Route, ...] = (
     Route("api/files/{file_id}/content", handlers.FileContentHandler, ("GET",)),
 )
 
+# The pages people use in a browser (HTML, forms with XSRF); not part of the API description.
+PAGE_ROUTES: tuple[Route, ...] = (
+    Route("mine", pages.MinePage, ("GET",)),
+    Route("requests/{request_id}", pages.RequestPage, ("GET",)),
+    Route("requests/{request_id}/comment", pages.CommentForm, ("POST",)),
+    Route("requests/{request_id}/{decision}", pages.DecisionForm, ("POST",)),
+    Route("requests/{request_id}/files/{file_id}/vote", pages.VoteForm, ("POST",)),
+    Route("requests/{request_id}/files/{file_id}/preview", pages.FilePreview, ("GET",)),
+)
+
 
 def make_app(service: EgressService, executor: Executor, prefix: str, cookie_secret: bytes) -> web.Application:
     context = {"service": service, "executor": executor}
     rules = [
         (route.pattern(prefix), route.handler, context if route.authenticated else {})
-        for route in ROUTES
+        for route in ROUTES + PAGE_ROUTES
     ]
+    rules.append(theme.static_route(prefix))
     # No tornado xsrf_cookies: it would check before the caller is known, refusing token
     # requests. HubOAuth checks XSRF itself whenever the login cookie is used, and a
     # cookie without a valid XSRF token on a POST authenticates no one.
-    return web.Application(rules, cookie_secret=cookie_secret)
+    return web.Application(rules, cookie_secret=cookie_secret, haven_prefix=prefix)

@@ -7,7 +7,6 @@ the hub does not know and 403 to one it knows but who holds none of the egress s
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -98,30 +97,6 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             message = "the egress service failed; the error is in its log"
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps({"status": status_code, "message": message}))
-
-
-class IndexHandler(BaseHandler):
-    """The browser's entry: logs the person in through the hub (OAuth), then says who they are."""
-
-    redirects_to_login = True
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exception = kwargs.get("exc_info", (None, None, None))[1]
-        message = getattr(exception, "log_message", None) or self._reason
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.finish(f"<!doctype html><title>Haven egress</title><p>{html.escape(message)}</p>")
-
-    def get(self) -> None:
-        # The checkers' pages come with the next issue; this page proves the login and
-        # carries the XSRF token that cookie-authenticated POSTs need.
-        caller = self.caller
-        self.finish(
-            "<!doctype html><title>Haven egress</title>"
-            f'<meta name="haven-xsrf" content="{html.escape(self.xsrf_token.decode())}">'
-            f'<p id="haven-egress-user">Signed in as {html.escape(caller.name)} '
-            f"({html.escape(', '.join(sorted(caller.roles)))}).</p>"
-            '<p>The API is at <a href="api/requests">api/requests</a>.</p>'
-        )
 
 
 class WhoAmIHandler(BaseHandler):

@@ -92,7 +92,8 @@ def test_a_browser_logs_in_through_the_hub_and_keeps_xsrf(egress):
     browser = egress.hub.login("carol")
     page = browser.get(egress.base, timeout=30)  # follows the OAuth redirects back to the service
     assert page.status_code == 200
-    assert "Signed in as carol (checker)" in page.text  # the OAuth token carries her review scope
+    # The review queue: the OAuth token carries her review scope.
+    assert 'id="haven-user">carol<' in page.text and "<h1>Review queue</h1>" in page.text
     listing = browser.get(egress.base + "api/requests", timeout=30)
     assert listing.status_code == 200 and "requests" in listing.json()
     # A cookie-authenticated POST without the XSRF token the page carries authenticates no one.
