@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,14 @@ NOTEBOOK_REPO = "haven/notebook"
 
 
 ANALYST_LIBRARY = HERE.parent / "extensions" / "haven-py"
+LAB_EXTENSION = HERE.parent / "extensions" / "haven-lab"
 NOT_CONTEXT = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc", "build", "dist")
+# The extension's wheel needs its Python package, the prebuilt front end and the metadata;
+# not node_modules or the TypeScript build.
+NOT_LAB_CONTEXT = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc", "build", "dist", "node_modules",
+                                         "lib", "tsconfig.tsbuildinfo", "_version.py", ".gitignore")
+LAB_FRONTEND_SOURCES = ["package.json", "package-lock.json", "tsconfig.json", "src", "style", "schema"]
+FRONTEND_STAMP = HERE.parent / ".state" / "haven-lab-frontend.digest"
 
 
 def digest_of(paths: list[Path], *extra: str, root: Path | None = None) -> str:
@@ -75,6 +83,44 @@ def ensure_local_base(client: docker.DockerClient) -> str:
     return tag
 
 
+def lab_core_package() -> Path:
+    """The JupyterLab core the front end is built against: the Python jupyterlab beside us."""
+    import jupyterlab
+
+    return Path(jupyterlab.__file__).parent / "staging" / "package.json"
+
+
+def ensure_lab_frontend() -> None:
+    """Builds haven-lab's front end on the host unless its sources are unchanged.
+
+    The notebook image has no Node.js (its base is made by debootstrap), so the wheel is
+    built from the prebuilt ``haven_lab/labextension``; npm versions come from the lock file.
+    """
+    output = LAB_EXTENSION / "haven_lab" / "labextension"
+    sources = [LAB_EXTENSION / name for name in LAB_FRONTEND_SOURCES]
+    source_digest = digest_of(sources + [lab_core_package()])
+    if (output / "static" / "style.js").is_file() and FRONTEND_STAMP.is_file() \
+            and FRONTEND_STAMP.read_text() == f"{source_digest}:{digest_of([output])}":
+        say(f"haven-lab front end {source_digest} is current")
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("[images] haven-lab's front end must be built and npm is not installed (Node.js 20)")
+    say(f"compiling haven-lab front end {source_digest} with npm")
+    started = time.monotonic()
+    # `python` in the npm scripts must be this interpreter, whose jupyterlab is the core.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    stamp = LAB_EXTENSION / "node_modules" / ".haven-lock-digest"
+    lock_digest = digest_of([LAB_EXTENSION / "package-lock.json"])
+    if not stamp.is_file() or stamp.read_text() != lock_digest:
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=LAB_EXTENSION, env=env, check=True)
+        stamp.write_text(lock_digest)
+    subprocess.run([npm, "run", "build:prod"], cwd=LAB_EXTENSION, env=env, check=True)
+    FRONTEND_STAMP.parent.mkdir(parents=True, exist_ok=True)
+    FRONTEND_STAMP.write_text(f"{source_digest}:{digest_of([output])}")
+    say(f"haven-lab front end compiled in {time.monotonic() - started:.0f}s")
+
+
 def build_notebook(client: docker.DockerClient, base: str, ca_bundle: Path | None, final_tag: str) -> str:
     base_id = client.images.get(base).id
     with tempfile.TemporaryDirectory(prefix="haven-notebook-") as tmp:
@@ -83,6 +129,7 @@ def build_notebook(client: docker.DockerClient, base: str, ca_bundle: Path | Non
             if item.is_file():
                 shutil.copy2(item, context / item.name)
         shutil.copytree(ANALYST_LIBRARY, context / "haven-py", ignore=NOT_CONTEXT)
+        shutil.copytree(LAB_EXTENSION, context / "haven-lab", ignore=NOT_LAB_CONTEXT)
         ca = context / "build-ca.crt"
         if ca_bundle is not None:
             shutil.copyfile(ca_bundle, ca)
@@ -124,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     if ca_bundle is not None and not ca_bundle.is_file():
         print(f"images.build_ca_bundle: {ca_bundle} does not exist", file=sys.stderr)
         return 2
+    ensure_lab_frontend()
     tag = build_notebook(client, base, ca_bundle, settings.spawner.image)
     say(f"{settings.spawner.image} -> {tag}")
     return 0

@@ -14,6 +14,7 @@ from typing import Any
 from traitlets.config import Config
 
 from . import roles
+from .auth import setup as auth_setup
 from .projects import projects_of_user
 from .settings import Settings, SettingsError, load_settings
 
@@ -47,7 +48,6 @@ def configure_hub(c: Config, settings: Settings) -> None:
     c.JupyterHub.db_url = f"sqlite:///{data_dir / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(data_dir / "secrets" / "cookie_secret")
     c.JupyterHub.pid_file = str(data_dir / "jupyterhub.pid")
-    c.JupyterHub.cookie_max_age_days = hub.idle_session_hours / 24
     # Send the browser to the spawn-pending page (where the spawner's progress
     # messages are shown) after a second, instead of holding the request for ten.
     # Not zero: a refused spawn fails within milliseconds, and this lets the
@@ -81,13 +81,20 @@ def _projects_for_template(user: Any) -> list[Any]:
 
 def configure_auth(c: Config, settings: Settings) -> None:
     auth = settings.auth
-    c.JupyterHub.authenticator_class = "shared-password"
-    c.SharedPasswordAuthenticator.user_password = read_secret(settings, auth.password_file, "demo password")
-    c.SharedPasswordAuthenticator.admin_password = read_secret(
-        settings, auth.admin_password_file, "demo admin password"
-    )
-    c.Authenticator.allowed_users = {a.name for a in auth.accounts if not a.admin}
-    c.Authenticator.admin_users = {a.name for a in auth.accounts if a.admin}
+    if auth.kind == "oidc":
+        secret = read_secret(settings, auth.oidc.client_secret_file, "OIDC client secret")
+        auth_setup.configure_oidc(c, settings, secret)
+    else:
+        auth_setup.configure_builtin(c, settings)
+    auth_setup.configure_sessions(c, settings)
+    c.Authenticator.admin_users = {a.name for a in _accounts(settings) if a.admin}
+
+
+def _accounts(settings: Settings) -> list[Any]:
+    """The settings' accounts, overridden by the accounts store (``haven account`` changes roles)."""
+    accounts = {account.name: account for account in settings.auth.accounts}
+    accounts.update({account.name: account for account in auth_setup.stored_accounts(settings)})
+    return list(accounts.values())
 
 
 def configure_spawner(c: Config, settings: Settings) -> None:
@@ -107,7 +114,7 @@ def configure_spawner(c: Config, settings: Settings) -> None:
 def configure_roles(c: Config, settings: Settings) -> None:
     c.JupyterHub.custom_scopes = dict(roles.CUSTOM_SCOPES)
     # Appended: configure_hub already put the operator's role there.
-    c.JupyterHub.load_roles.extend(roles.load_roles(settings.auth.accounts))
+    c.JupyterHub.load_roles.extend(roles.load_roles(_accounts(settings)))
     c.JupyterHub.load_roles.append(roles.server_role())
 
 

@@ -103,24 +103,94 @@ class Account(_Section):
         return roles
 
 
+HTTPS_URL = r"^https://\S+$"
+
+
+class Oidc(_Section):
+    authorize_url: Annotated[str, Field(pattern=HTTPS_URL)] | None = Field(
+        None, description="The identity provider's authorization endpoint (https)."
+    )
+    token_url: Annotated[str, Field(pattern=HTTPS_URL)] | None = Field(
+        None, description="The identity provider's token endpoint (https)."
+    )
+    userdata_url: Annotated[str, Field(pattern=HTTPS_URL)] | None = Field(
+        None, description="The identity provider's userinfo endpoint (https)."
+    )
+    client_id: str = Field("", description="OAuth client id Haven is registered under at the provider.")
+    client_secret_file: Path = Field(
+        Path("secrets/oidc-client-secret"), description="File holding the OAuth client secret."
+    )
+    callback_url: Annotated[str, Field(pattern=r"^https?://\S+/hub/oauth_callback$")] | None = Field(
+        None, description="Haven's public callback URL, ending in `/hub/oauth_callback`."
+    )
+    username_claim: str = Field(
+        "preferred_username", min_length=1, description="Claim of the userinfo that becomes the Haven username."
+    )
+    scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "profile", "email"], description="OAuth scopes requested."
+    )
+    login_service: str = Field("your organisation", description="Shown on the button: Sign in with ...")
+
+
 class Auth(_Section):
-    kind: Literal["shared-password"] = Field(
-        "shared-password",
+    kind: Literal["builtin", "oidc"] = Field(
+        "builtin",
         description=(
-            "How people log in. `shared-password` (JupyterHub's SharedPasswordAuthenticator, every "
-            "listed account shares one password read from `password_file`) is for demos only; "
-            "per-user passwords with two-factor login and OIDC come with provisioning."
+            "How people log in. `builtin`: Haven's own accounts (`haven account`), each with a hashed "
+            "password and a TOTP second factor required for everyone, admin approval, lock-out and "
+            "an approved-until date. `oidc`: an OpenID Connect provider (oauthenticator's "
+            "GenericOAuthenticator) configured under `auth.oidc`; the provider enforces 2FA."
         ),
     )
-    password_file: Path = Field(
-        Path("secrets/demo-password"),
-        description="File holding the analysts' shared demo password (8+ characters).",
+    database_url: str = Field(
+        "",
+        description=(
+            "SQLAlchemy URL of the built-in accounts store (hashed passwords, TOTP secrets, approval, "
+            "lock-out). Empty: SQLite at `accounts.sqlite` in `hub.data_dir`."
+        ),
     )
-    admin_password_file: Path = Field(
-        Path("secrets/demo-admin-password"),
-        description="File holding the admins' shared demo password (32+ characters).",
+    max_failed_logins: int = Field(
+        5, ge=1, le=100, description="Failed logins in a row (wrong password or code) that lock an account."
     )
+    lockout_minutes: float = Field(
+        15, gt=0, description="How long a locked account stays locked (an admin may unlock it earlier)."
+    )
+    default_approval_days: int = Field(
+        365,
+        ge=1,
+        description="Approved-until date of a new account, in days from its creation, unless given.",
+    )
+    session_idle_minutes: float = Field(
+        30,
+        gt=0,
+        description=(
+            "A browser session with no activity (hub pages, or JupyterLab requests the hub sees) for "
+            "this long must log in again, and the session's JupyterLab tokens are revoked."
+        ),
+    )
+    session_max_hours: float = Field(
+        12, gt=0, description="A browser session ends this long after its login, active or not."
+    )
+    credentials_dir: Path = Field(
+        Path("secrets/accounts"),
+        description=(
+            "Where `scripts/up` writes the demo accounts' initial passwords and TOTP secrets "
+            "(one file per account, readable by root only)."
+        ),
+    )
+    oidc: Oidc = Field(default_factory=Oidc, description="OpenID Connect provider, used when `kind` is `oidc`.")
     accounts: list[Account] = Field(default_factory=list, description="Accounts allowed to log in.")
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Auth:
+        if self.kind == "oidc":
+            missing = [
+                key for key in ("authorize_url", "token_url", "userdata_url", "client_id", "callback_url")
+                if not getattr(self.oidc, key)
+            ]
+            if missing:
+                raise ValueError(f"auth.kind is oidc but auth.oidc lacks {', '.join(missing)}")
+        return self
 
 
 class Hub(_Section):
@@ -150,9 +220,6 @@ class Hub(_Section):
             "File holding the API token of the `haven-operator` service, which the `haven` admin "
             "command uses (admin of users, groups and servers; no access to servers' contents)."
         ),
-    )
-    idle_session_hours: float = Field(
-        8, gt=0, description="Browser sessions expire after this many hours."
     )
 
 

@@ -1,0 +1,180 @@
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/** The kinds of output the egress service knows, with the words analysts see. */
+export const FILE_KINDS: ReadonlyArray<[string, string]> = [
+  ['frequency_table', 'Frequency table'],
+  ['magnitude_table', 'Magnitude table'],
+  ['model', 'Model output'],
+  ['figure', 'Figure'],
+  ['notebook', 'Notebook'],
+  ['code', 'Code'],
+  ['text', 'Text'],
+  ['other', 'Other']
+];
+
+export interface IDatasetColumn {
+  name: string;
+  type: string;
+  description: string;
+}
+
+export interface IDataset {
+  name: string;
+  description: string;
+  columns: IDatasetColumn[];
+  snippet: string;
+}
+
+export interface IFinding {
+  rule: string;
+  row?: number | string | null;
+  column?: string | null;
+  value?: unknown;
+  message?: string;
+  verdict: string;
+}
+
+export interface IPreflightResult {
+  path: string;
+  name: string;
+  sha256: string;
+  size: number;
+  verdict: 'pass' | 'fail' | 'review' | null;
+  findings: IFinding[] | null;
+  summary: string | null;
+  error?: string | null;
+}
+
+export interface IFileToRelease {
+  path: string;
+  description: string;
+  kind: string;
+  controls: string[];
+}
+
+export interface IRequestFile {
+  id: string;
+  /** The server extension names files by their path in the request. */
+  path?: string;
+  name?: string;
+  state?: string;
+  kind?: string;
+  description?: string;
+  controls?: string[];
+  comments?: IComment[];
+  download_url?: string | null;
+}
+
+export interface IComment {
+  author?: string | null;
+  body?: string | null;
+  created?: string | null;
+  time?: string | null;
+}
+
+export interface IReleaseRequest {
+  id: string;
+  title: string;
+  state: string;
+  created?: string;
+  version?: number;
+  files: IRequestFile[];
+  comments: IComment[];
+}
+
+/** An error the server explained: its message is meant for the analyst. */
+export class HavenAPIError extends Error {
+  constructor(
+    message: string,
+    readonly status: number
+  ) {
+    super(message);
+  }
+}
+
+/** Calls the haven_lab server extension under the server's base URL. */
+export async function requestAPI<T>(
+  endPoint: string,
+  init: RequestInit = {}
+): Promise<T> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, 'haven', endPoint);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new HavenAPIError(
+      `Could not reach the notebook server: ${(error as Error).message}`,
+      0
+    );
+  }
+  const text = await response.text();
+  let data: any = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const message =
+      (data && (data.message || data.reason)) ||
+      `${response.status} ${response.statusText}`.trim();
+    throw new HavenAPIError(message, response.status);
+  }
+  return data as T;
+}
+
+export function postJSON<T>(endPoint: string, body: unknown): Promise<T> {
+  return requestAPI<T>(endPoint, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json' }
+  });
+}
+
+/** A first guess at a file's kind from its name; the analyst can change it. */
+export function guessKind(path: string): string {
+  const ext = path.toLowerCase().split('.').pop() ?? '';
+  if (['csv', 'tsv', 'xlsx', 'parquet'].includes(ext)) {
+    return 'frequency_table';
+  }
+  if (['png', 'jpg', 'jpeg', 'svg', 'pdf'].includes(ext)) {
+    return 'figure';
+  }
+  if (ext === 'ipynb') {
+    return 'notebook';
+  }
+  if (['py', 'r', 'sql', 'sh', 'jl'].includes(ext)) {
+    return 'code';
+  }
+  if (['txt', 'md', 'html'].includes(ext)) {
+    return 'text';
+  }
+  return 'other';
+}
+
+/** Disclosure controls as the service takes them: one per line or separated by semicolons. */
+export function splitControls(text: string): string[] {
+  return text
+    .split(/[;\n]/)
+    .map(c => c.trim())
+    .filter(c => c.length > 0);
+}
+
+export function describeFinding(finding: IFinding): string {
+  if (finding.message) {
+    return finding.message;
+  }
+  const where = [
+    finding.row !== undefined && finding.row !== null ? `row ${finding.row}` : '',
+    finding.column ? `column ${finding.column}` : ''
+  ].filter(Boolean);
+  return `${finding.rule}${where.length ? ` (${where.join(', ')})` : ''}: ${finding.verdict}`;
+}
+
+export function fileName(file: IRequestFile): string {
+  return file.name ?? file.path ?? file.id;
+}

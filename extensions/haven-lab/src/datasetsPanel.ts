@@ -1,0 +1,85 @@
+import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { Widget } from '@lumino/widgets';
+
+import { IDataset, requestAPI } from './api';
+import { el } from './dom';
+
+/** The project's datasets, their columns, and a query snippet to start from. */
+export class DatasetsPanel extends Widget {
+  constructor(private readonly notebooks: INotebookTracker) {
+    super();
+    this.id = 'haven-datasets-panel';
+    this.addClass('haven-panel');
+    this.title.caption = 'Datasets';
+    this.title.label = 'Datasets';
+    this.message = el('div', { class: 'haven-status', role: 'status', 'aria-live': 'polite' });
+    this.list = el('div', { class: 'haven-dataset-list' });
+    this.node.append(el('div', { class: 'haven-panel-header' }, el('h2', { text: 'Datasets' })), this.message, this.list);
+  }
+
+  protected onAfterShow(): void {
+    if (!this.loaded) {
+      void this.refresh();
+    }
+  }
+
+  async refresh(): Promise<void> {
+    this.message.textContent = 'Loading…';
+    try {
+      const { datasets } = await requestAPI<{ datasets: IDataset[] }>('datasets');
+      this.loaded = true;
+      this.list.replaceChildren(...datasets.map(d => this.renderDataset(d)));
+      this.message.textContent = datasets.length === 0 ? 'This project has no datasets granted.' : '';
+    } catch (error) {
+      this.message.textContent = `Could not list the datasets: ${(error as Error).message}`;
+    }
+  }
+
+  private renderDataset(dataset: IDataset): HTMLElement {
+    const section = el('section', { class: 'haven-dataset', 'data-dataset': dataset.name, 'aria-label': dataset.name });
+    section.append(el('h3', { text: dataset.name }), el('p', { text: dataset.description }));
+    const table = el('table', { class: 'haven-columns' });
+    table.append(
+      el('caption', { text: `Columns of ${dataset.name}` }),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Column' }), el('th', { scope: 'col', text: 'Type' }),
+        el('th', { scope: 'col', text: 'Description' })))
+    );
+    const body = el('tbody');
+    for (const column of dataset.columns) {
+      body.append(el('tr', {}, el('th', { scope: 'row', text: column.name }), el('td', { text: column.type }),
+        el('td', { text: column.description })));
+    }
+    table.append(body);
+    const details = el('details', {}, el('summary', { text: `${dataset.columns.length} columns` }), table);
+    const insert = el('button', {
+      type: 'button',
+      class: 'jp-mod-styled jp-mod-accept haven-insert-snippet',
+      text: 'Insert query',
+      'aria-label': `Insert a query on ${dataset.name} into the notebook`
+    });
+    insert.addEventListener('click', () => this.insert(dataset));
+    section.append(details, el('pre', { class: 'haven-snippet', text: dataset.snippet }), insert);
+    return section;
+  }
+
+  /** Into the active cell when it is empty, else into a new cell below it. */
+  insert(dataset: IDataset): void {
+    const panel = this.notebooks.currentWidget;
+    if (!panel) {
+      this.message.textContent = 'Open a notebook first, then insert the query.';
+      return;
+    }
+    const notebook = panel.content;
+    const active = notebook.activeCell;
+    if (!active || active.model.type !== 'code' || active.model.sharedModel.getSource().trim() !== '') {
+      NotebookActions.insertBelow(notebook);
+      NotebookActions.changeCellType(notebook, 'code');
+    }
+    notebook.activeCell?.model.sharedModel.setSource(dataset.snippet);
+    this.message.textContent = `Inserted a query on ${dataset.name} into ${panel.context.path}.`;
+  }
+
+  private loaded = false;
+  private readonly message: HTMLElement;
+  private readonly list: HTMLElement;
+}
