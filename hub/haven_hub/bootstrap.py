@@ -6,6 +6,7 @@ usage: python -m haven_hub.bootstrap (secrets|start|stop|status) --settings FILE
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import signal
@@ -17,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from . import networks, projects
+from .auth import setup as auth_setup
 from .datasets.catalogue import Catalogue
 from .datasets.demo import load_demo_datasets
 from .provisioning.hub_api import HubClient
@@ -36,10 +38,32 @@ def write_secret_once(path: Path, make: callable) -> bool:
 
 
 def ensure_secrets(settings: Settings) -> None:
-    auth, hub = settings.auth, settings.hub
-    write_secret_once(settings.data_path(auth.password_file), lambda: secrets.token_urlsafe(9))
-    write_secret_once(settings.data_path(auth.admin_password_file), lambda: secrets.token_urlsafe(32))
+    hub = settings.hub
     write_secret_once(settings.data_path(hub.operator_token_file), lambda: secrets.token_hex(32))
+    if settings.auth.kind == "builtin":
+        ensure_accounts(settings)
+
+
+def credentials_path(settings: Settings, name: str) -> Path:
+    return settings.data_path(settings.auth.credentials_dir) / f"{name}.json"
+
+
+def ensure_accounts(settings: Settings) -> list[str]:
+    """Creates the settings' accounts that the accounts store lacks, each with a password and a
+    TOTP secret written once to the credentials folder (readable by root only)."""
+    store = auth_setup.open_store(settings)
+    created = []
+    for account in settings.auth.accounts:
+        if store.exists(account.name):
+            continue
+        fresh = store.create(account.name, roles=list(account.roles), admin=account.admin, approved=True)
+        path = credentials_path(settings, account.name)
+        path.unlink(missing_ok=True)  # left by an earlier store: those credentials no longer work
+        credentials = {"name": account.name, "password": fresh.password,
+                       "totp_secret": fresh.totp_secret, "otpauth_uri": fresh.otpauth_uri}
+        write_secret_once(path, lambda: json.dumps(credentials, indent=2))
+        created.append(account.name)
+    return created
 
 
 def ensure_demo_data(settings: Settings) -> None:
@@ -120,14 +144,25 @@ def start(settings: Settings, settings_path: Path, config: Path, timeout: float 
 
 
 def print_login(settings: Settings) -> None:
-    auth = settings.auth
-    password = settings.data_path(auth.password_file).read_text().strip()
-    admin_password = settings.data_path(auth.admin_password_file).read_text().strip()
     print(f"[haven] open {public_url(settings)}/ in a browser and log in:")
-    for account in auth.accounts:
+    if settings.auth.kind == "oidc":
+        print(f"[haven]   with {settings.auth.oidc.login_service} (OIDC)")
+    for account in settings.auth.accounts:
         roles = ["admin"] if account.admin else list(account.roles)
-        secret = admin_password if account.admin else password
-        print(f"[haven]   {account.name:<10} ({', '.join(roles)}) password {secret}")
+        path = credentials_path(settings, account.name)
+        try:
+            credentials = json.loads(path.read_text())
+        except (OSError, ValueError):
+            if settings.auth.kind == "builtin":
+                print(f"[haven]   {account.name:<10} ({', '.join(roles)}): no initial credentials in {path}")
+            continue
+        print(f"[haven]   {account.name:<10} ({', '.join(roles)}) password {credentials['password']}"
+              f"  TOTP secret {credentials['totp_secret']}")
+        print(f"[haven]   {'':<10} enrol an authenticator app with {credentials['otpauth_uri']}")
+    if settings.auth.kind == "builtin":
+        print("[haven]   the code for the login form, without an app: "
+              f"{Path(sys.executable)} -m haven_hub.auth.totp SECRET  (or: oathtool --totp -b SECRET)")
+        print(f"[haven]   credentials are kept in {settings.data_path(settings.auth.credentials_dir)}/NAME.json")
     for project in settings.projects:
         print(f"[haven]   project {project.id!r} ({project.title}): members {', '.join(project.members)}")
     print("[haven] stop Haven with: scripts/down")

@@ -21,6 +21,7 @@ from traitlets import Any as AnyTrait
 from traitlets import default
 
 from . import lockdown, networks
+from .auth.authenticator import account_refusal
 from .datasets.catalogue import Catalogue
 from .datasets.errors import DatasetError
 from .projects import Project, projects_of_user
@@ -63,6 +64,9 @@ class HavenSpawner(DockerSpawner):
         """The project this server is for; refuses anything the user is not a member of,
         and projects that are suspended, archived, ended or not started yet."""
         wanted = self.name
+        account_refused = account_refusal(self)
+        if account_refused is not None:
+            raise ProjectAccessError(account_refused)
         if not wanted:
             raise ProjectAccessError(
                 "Haven servers belong to a project: open one of your projects from the home page.",

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.login import log_in_page
+
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".state" / "screenshots"
 
@@ -40,9 +42,4 @@ def page(browser, request):
 
 
 def log_in(page, hub, username: str) -> None:
-    password = hub.settings.data_path(hub.settings.auth.password_file).read_text().strip()
-    page.goto(f"{hub.url}/hub/login")
-    page.fill("#username_input", username)
-    page.fill("#password_input", password)
-    page.click("#login_submit")
-    page.wait_for_url("**/hub/home**")
+    log_in_page(page, hub.url, hub.settings, username)

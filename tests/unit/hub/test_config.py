@@ -52,12 +52,16 @@ def test_projects_are_not_loaded_by_config_so_restarts_keep_changes(settings):
     assert "load_groups" not in c.JupyterHub
 
 
-def test_admins_and_analysts_are_separated(settings):
+def test_built_in_login_maps_the_auth_settings(settings):
     c = Config()
     config.configure_auth(c, settings)
+    assert c.JupyterHub.authenticator_class == "haven_hub.auth.authenticator.HavenAuthenticator"
+    assert c.HavenAuthenticator.store_url == f"sqlite:///{settings.hub.data_dir / 'accounts.sqlite'}"
+    assert c.HavenAuthenticator.session_idle_seconds == 30 * 60
+    assert c.HavenAuthenticator.max_failed_logins == 5
     assert c.Authenticator.admin_users == {"boss"}
-    assert c.Authenticator.allowed_users == {"ada"}
-    assert len(c.SharedPasswordAuthenticator.admin_password) >= 32
+    # Absolute upper bound of a session; idleness is the authenticator's.
+    assert c.JupyterHub.cookie_max_age_days == 0.5
 
 
 def test_spawner_never_pulls_and_removes_containers(settings):
@@ -69,9 +73,9 @@ def test_spawner_never_pulls_and_removes_containers(settings):
 
 
 def test_a_missing_secret_is_a_clear_error(settings):
-    settings.data_path(settings.auth.password_file).unlink()
-    with pytest.raises(SettingsError, match="cannot read demo password"):
-        config.configure_auth(Config(), settings)
+    settings.data_path(settings.hub.operator_token_file).unlink()
+    with pytest.raises(SettingsError, match="cannot read operator token"):
+        config.configure_hub(Config(), settings)
 
 
 def test_secrets_are_made_once_and_private(settings):

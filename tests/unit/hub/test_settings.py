@@ -86,7 +86,7 @@ def test_unreadable_and_malformed_files_get_clear_errors(tmp_path):
 
 def test_relative_paths_are_under_the_data_dir():
     settings = parse_settings({"hub": {"data_dir": "/srv/haven"}})
-    assert settings.data_path(settings.auth.password_file) == Path("/srv/haven/secrets/demo-password")
+    assert settings.data_path(settings.auth.credentials_dir) == Path("/srv/haven/secrets/accounts")
     assert settings.data_path(Path("/etc/x")) == Path("/etc/x")
 
 

@@ -1,0 +1,1 @@
+"""Administrators' commands over the built-in accounts (``haven account``)."""

@@ -1,0 +1,335 @@
+"""The built-in accounts: hashed passwords, TOTP secrets, approval, lock-out, approved-until.
+
+One table in its own database (SQLite beside the hub's by default, or any SQLAlchemy URL),
+used only by the hub process: the authenticator at login, and the ``/hub/haven-accounts``
+API that ``haven account`` calls. The hub's own ``users`` table still says who exists and
+holds which roles; this store says who may log in.
+
+The clock is injected (``clock() -> aware datetime``), so tests move time instead of
+waiting for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, create_engine, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from . import totp
+
+USERNAME = re.compile(r"^[a-z][a-z0-9._-]{0,31}$")
+ROLE_NAMES = ("analyst", "output-checker")
+MIN_PASSWORD_LENGTH = 12
+
+# scrypt with n=2**14, r=8 (16 MiB, ~50 ms): the standard library's memory-hard KDF,
+# so passwords need no compiled dependency. The parameters are stored with each hash.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+Clock = Callable[[], datetime]
+
+
+class AccountError(Exception):
+    """A refused account operation; ``status`` is the HTTP code the API answers with."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, maxmem=64 * 1024 * 1024, dklen=32, **_SCRYPT)
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def password_matches(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if kind != "scrypt":
+        return False
+    expected = base64.b64decode(digest)
+    actual = hashlib.scrypt(
+        password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+        maxmem=64 * 1024 * 1024, dklen=len(expected),
+    )
+    return hmac.compare_digest(actual, expected)
+
+
+# Checked against when the name is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class AccountRow(_Base):
+    __tablename__ = "haven_accounts"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[str] = mapped_column(String(64))
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved_until: Mapped[date] = mapped_column(Date)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite gives naive datetimes back; every moment stored here is UTC.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+@dataclass(frozen=True)
+class Account:
+    """What an administrator may see of an account (never its password hash or TOTP secret)."""
+
+    name: str
+    roles: list[str]
+    admin: bool
+    approved: bool
+    approved_until: date
+    totp_enrolled: bool
+    disabled: bool
+    failed_logins: int
+    locked_until: datetime | None
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, row: AccountRow, now: datetime) -> Account:
+        locked_until = _aware(row.locked_until)
+        return cls(
+            name=row.name, roles=list(row.roles or []), admin=row.admin, approved=row.approved,
+            approved_until=row.approved_until, totp_enrolled=row.totp_enrolled_at is not None,
+            disabled=row.disabled, failed_logins=row.failed_logins,
+            locked_until=locked_until if locked_until and locked_until > now else None,
+            created_at=_aware(row.created_at), last_login_at=_aware(row.last_login_at),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, (date, datetime)):
+                data[key] = value.isoformat()
+        data["locked"] = self.locked_until is not None
+        return data
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """A created account with its credentials, shown once and never stored in clear."""
+
+    account: Account
+    password: str
+    totp_secret: str
+
+    @property
+    def otpauth_uri(self) -> str:
+        return totp.enrolment_uri(self.totp_secret, self.account.name)
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """``ok``; else ``reason`` (a short word for the audit log) and ``message`` (for the person)."""
+
+    ok: bool
+    reason: str
+    message: str = ""
+
+
+BAD_CREDENTIALS = "Invalid username, password or code."
+
+
+class AccountStore:
+    def __init__(self, url: str, *, clock: Clock = utcnow, max_failed_logins: int = 5,
+                 lockout: timedelta = timedelta(minutes=15), default_approval: timedelta = timedelta(days=365)) -> None:
+        self.engine = create_engine(url, future=True)
+        _Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.clock = clock
+        self.max_failed_logins = max_failed_logins
+        self.lockout = lockout
+        self.default_approval = default_approval
+
+    def today(self) -> date:
+        return self.clock().astimezone(timezone.utc).date()
+
+    def _session(self) -> Session:
+        return self._sessions()
+
+    def _row(self, session: Session, name: str) -> AccountRow:
+        row = session.get(AccountRow, name)
+        if row is None:
+            raise AccountError(f"no account named {name!r}", status=404)
+        return row
+
+    # -- administration ---------------------------------------------------------------
+
+    def create(self, name: str, *, roles: list[str] | None = None, admin: bool = False,
+               approved: bool = True, approved_until: date | None = None,
+               password: str | None = None, totp_secret: str | None = None) -> NewAccount:
+        if not USERNAME.match(name or ""):
+            raise AccountError(
+                f"invalid account name {name!r}: lower-case letters, digits, '.', '_' or '-', "
+                "starting with a letter, at most 32 characters"
+            )
+        roles = list(dict.fromkeys(roles if roles is not None else ["analyst"]))
+        unknown = [role for role in roles if role not in ROLE_NAMES]
+        if unknown:
+            raise AccountError(f"unknown role {unknown[0]!r}: choose from {', '.join(ROLE_NAMES)}")
+        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+            raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        password = password or new_password()
+        totp_secret = totp_secret or totp.new_secret()
+        now = self.clock()
+        until = approved_until or (now + self.default_approval).date()
+        with self._session() as session:
+            if session.get(AccountRow, name) is not None:
+                raise AccountError(f"an account named {name!r} already exists", status=409)
+            row = AccountRow(
+                name=name, password_hash=hash_password(password), totp_secret=totp_secret, roles=roles,
+                admin=admin, approved=approved, approved_until=until, disabled=False, failed_logins=0,
+                created_at=now,
+            )
+            session.add(row)
+            session.commit()
+            return NewAccount(Account.of(row, now), password, totp_secret)
+
+    def get(self, name: str) -> Account:
+        with self._session() as session:
+            return Account.of(self._row(session, name), self.clock())
+
+    def exists(self, name: str) -> bool:
+        with self._session() as session:
+            return session.get(AccountRow, name) is not None
+
+    def list(self) -> list[Account]:
+        now = self.clock()
+        with self._session() as session:
+            return [Account.of(row, now) for row in session.scalars(select(AccountRow).order_by(AccountRow.name))]
+
+    def update(self, name: str, **changes: Any) -> Account:
+        """Sets ``approved``, ``disabled``, ``approved_until`` or ``roles``/``admin``; ``unlock=True`` clears a lock."""
+        allowed = {"approved", "disabled", "approved_until", "roles", "admin", "unlock"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise AccountError(f"cannot change {', '.join(sorted(unknown))} of an account")
+        if "roles" in changes:
+            bad = [role for role in changes["roles"] if role not in ROLE_NAMES]
+            if bad:
+                raise AccountError(f"unknown role {bad[0]!r}: choose from {', '.join(ROLE_NAMES)}")
+        with self._session() as session:
+            row = self._row(session, name)
+            if changes.pop("unlock", False):
+                row.locked_until, row.failed_logins = None, 0
+            for key, value in changes.items():
+                setattr(row, key, value)
+            session.commit()
+            return Account.of(row, self.clock())
+
+    def reset_credentials(self, name: str) -> NewAccount:
+        """A new one-time password and a new TOTP secret (the old ones stop working)."""
+        password, secret = new_password(), totp.new_secret()
+        with self._session() as session:
+            row = self._row(session, name)
+            row.password_hash, row.totp_secret, row.totp_enrolled_at = hash_password(password), secret, None
+            row.locked_until, row.failed_logins = None, 0
+            session.commit()
+            return NewAccount(Account.of(row, self.clock()), password, secret)
+
+    def delete(self, name: str) -> None:
+        with self._session() as session:
+            session.delete(self._row(session, name))
+            session.commit()
+
+    # -- policy -----------------------------------------------------------------------
+
+    def refusal(self, name: str) -> str | None:
+        """Why this account may not use Haven now (None: it may). Written for its holder."""
+        with self._session() as session:
+            row = session.get(AccountRow, name)
+            if row is None:
+                return f"There is no Haven account named {name!r}."
+            return self._refusal(row)
+
+    def _refusal(self, row: AccountRow) -> str | None:
+        if row.disabled:
+            return "This account is disabled. Ask an administrator if you think that is a mistake."
+        if not row.approved:
+            return "This account is waiting for an administrator's approval."
+        if self.today() > row.approved_until:
+            return (f"Your approval to use Haven ended on {row.approved_until.isoformat()} "
+                    "(training and data-access agreement). Ask an administrator to renew it.")
+        return None
+
+    def check_login(self, name: str, password: str, code: str) -> LoginOutcome:
+        """Checks a login attempt and records its effect on the lock-out counter."""
+        now = self.clock()
+        with self._session() as session:
+            row = session.get(AccountRow, name) if USERNAME.match(name or "") else None
+            if row is None:
+                password_matches(password or "", _DUMMY_HASH)
+                return LoginOutcome(False, "unknown-user", BAD_CREDENTIALS)
+            locked_until = _aware(row.locked_until)
+            if locked_until is not None and locked_until > now:
+                return LoginOutcome(False, "locked", _locked_message(locked_until))
+            if not password_matches(password or "", row.password_hash):
+                return self._failed(session, row, now, "bad-password")
+            if not totp.code_is_valid(row.totp_secret, code, when=now):
+                return self._failed(session, row, now, "bad-code")
+            row.failed_logins, row.locked_until = 0, None
+            refusal = self._refusal(row)
+            if refusal is None:
+                row.last_login_at = now
+                if row.totp_enrolled_at is None:
+                    row.totp_enrolled_at = now
+            session.commit()
+            if refusal is not None:
+                reason = "disabled" if row.disabled else "pending" if not row.approved else "expired"
+                return LoginOutcome(False, reason, refusal)
+            return LoginOutcome(True, "ok")
+
+    def _failed(self, session: Session, row: AccountRow, now: datetime, reason: str) -> LoginOutcome:
+        row.failed_logins += 1
+        message = BAD_CREDENTIALS
+        if row.failed_logins >= self.max_failed_logins:
+            row.locked_until, row.failed_logins = now + self.lockout, 0
+            message = _locked_message(row.locked_until)
+            reason = f"{reason},locked"
+        session.commit()
+        return LoginOutcome(False, reason, message)
+
+
+def _locked_message(until: datetime) -> str:
+    return (f"Too many failed logins: this account is locked until {until:%Y-%m-%d %H:%M} UTC. "
+            "An administrator can unlock it sooner.")

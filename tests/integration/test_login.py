@@ -1,0 +1,186 @@
+"""Safe people against a real hub: the login form with TOTP, lock-out, approval, approved-until,
+idle sessions, disabled accounts' tokens, and ``haven account`` over the hub's API."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, timedelta
+
+import pytest
+import requests
+
+from haven_hub.accounts import cli as account_cli
+from haven_hub.auth import totp
+from haven_hub.auth.store import BAD_CREDENTIALS
+from tests.fixtures.login import credentials, login, submit_login
+from tests.fixtures.login_hub import IDLE_MINUTES, LOCKOUT_MINUTES, MAX_FAILED_LOGINS, login_hub  # noqa: F401
+
+pytestmark = pytest.mark.docker
+
+
+def haven_account(hub, *args: str, capsys=None) -> tuple[int, str, str]:
+    code = account_cli.main([*args, "--settings", str(hub.settings_path)])
+    out, err = capsys.readouterr() if capsys is not None else ("", "")
+    return code, out, err
+
+
+def account_json(hub, capsys, *args: str) -> dict:
+    code, out, err = haven_account(hub, *args, "--json", capsys=capsys)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _page(response: requests.Response) -> str:
+    return response.text.replace("&#39;", "'")
+
+
+def test_password_and_current_code_log_in_through_the_form(login_hub):
+    session = requests.Session()
+    response = login(session, login_hub.url, login_hub.settings, "ada")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/hub/home")
+    home = session.get(f"{login_hub.url}/hub/home", timeout=30)
+    assert home.status_code == 200 and "ada" in home.text
+    # The form asks every user for the code.
+    form = requests.get(f"{login_hub.url}/hub/login", timeout=30).text
+    assert 'name="otp"' in form
+
+
+@pytest.mark.parametrize("what", ["code", "password", "missing code"])
+def test_a_wrong_code_or_password_is_refused(login_hub, what):
+    secret = credentials(login_hub.settings, "dave")
+    password = "not-the-password" if what == "password" else secret["password"]
+    code = {"code": "000000", "password": totp.code_at(secret["totp_secret"]), "missing code": ""}[what]
+    session = requests.Session()
+    response = submit_login(session, login_hub.url, "dave", password, code)
+    assert response.status_code == 403
+    assert BAD_CREDENTIALS in _page(response)
+    assert session.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False).status_code == 302
+    # Not locked by one failure per test (the counter resets at the next success).
+    assert login(requests.Session(), login_hub.url, login_hub.settings, "dave").status_code == 302
+
+
+def test_repeated_failures_lock_the_account_for_a_while(login_hub, capsys):
+    secret = credentials(login_hub.settings, "carol")
+    for _ in range(MAX_FAILED_LOGINS - 1):
+        assert submit_login(requests.Session(), login_hub.url, "carol", secret["password"], "000000").status_code == 403
+    locking = submit_login(requests.Session(), login_hub.url, "carol", secret["password"], "000000")
+    assert locking.status_code == 403 and "locked until" in _page(locking)
+    # The right password and code are refused while the lock holds...
+    refused = login(requests.Session(), login_hub.url, login_hub.settings, "carol")
+    assert refused.status_code == 403 and "locked until" in _page(refused)
+    listed = {a["name"]: a for a in account_json(login_hub, capsys, "list")}
+    assert listed["carol"]["locked"] is True
+    # ...and accepted once it has passed.
+    time.sleep(LOCKOUT_MINUTES * 60 + 1)
+    assert login(requests.Session(), login_hub.url, login_hub.settings, "carol").status_code == 302
+
+
+def test_an_account_past_its_approved_until_date_is_refused_at_login_and_spawn(login_hub, capsys):
+    session = login_hub.login("bob")
+    token = login_hub.user_token("bob")
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    changed = account_json(login_hub, capsys, "set-approved-until", "bob", yesterday)
+    assert changed["approved_until"] == yesterday
+    try:
+        refused = login(requests.Session(), login_hub.url, login_hub.settings, "bob")
+        assert refused.status_code == 403
+        assert f"Your approval to use Haven ended on {yesterday}" in _page(refused)
+        # The old browser session and API token no longer work...
+        assert session.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False).status_code == 302
+        assert login_hub.api("GET", "/user", token=token).status_code == 403
+        # ...and a server cannot be started for the account, even by an administrator.
+        spawn = login_hub.api("POST", "/users/bob/servers/beta")
+        assert spawn.status_code >= 400
+        assert f"ended on {yesterday}" in spawn.text
+    finally:
+        account_json(login_hub, capsys, "set-approved-until", "bob", (date.today() + timedelta(days=30)).isoformat())
+    assert login(requests.Session(), login_hub.url, login_hub.settings, "bob").status_code == 302
+
+
+def test_a_pending_account_logs_in_only_after_approval(login_hub, capsys):
+    created = account_json(login_hub, capsys, "create", "newbie", "--pending")
+    assert created["approved"] is False
+    code = lambda: totp.code_at(created["totp_secret"])  # noqa: E731
+    refused = submit_login(requests.Session(), login_hub.url, "newbie", created["password"], code())
+    assert refused.status_code == 403 and "waiting for an administrator's approval" in _page(refused)
+    assert account_json(login_hub, capsys, "approve", "newbie")["approved"] is True
+    session = requests.Session()
+    assert submit_login(session, login_hub.url, "newbie", created["password"], code()).status_code == 302
+    assert session.get(f"{login_hub.url}/hub/home", timeout=30).status_code == 200
+    listed = {a["name"]: a for a in account_json(login_hub, capsys, "list")}
+    assert listed["newbie"]["totp_enrolled"] is True
+
+
+def test_an_idle_session_must_log_in_again(login_hub):
+    busy, idle = login_hub.login("grace"), login_hub.login("grace")
+    deadline = time.monotonic() + IDLE_MINUTES * 60 + 3
+    while time.monotonic() < deadline:  # one session keeps working, the other sits
+        assert busy.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False).status_code == 200
+        time.sleep(1)
+    assert busy.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False).status_code == 200
+    expired = idle.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False)
+    assert expired.status_code == 302 and "/hub/login" in expired.headers["Location"]
+    # Logging in again works, in the same browser.
+    assert login(idle, login_hub.url, login_hub.settings, "grace").status_code == 302
+    assert idle.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False).status_code == 200
+
+
+def test_disabling_an_account_ends_its_sessions_and_tokens_at_once(login_hub, capsys):
+    session = login_hub.login("alan")
+    token = login_hub.user_token("alan")
+    assert login_hub.api("GET", "/user", token=token).status_code == 200
+    assert account_json(login_hub, capsys, "disable", "alan")["disabled"] is True
+    try:
+        assert login_hub.api("GET", "/user", token=token).status_code == 403
+        assert session.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False).status_code == 302
+        refused = login(requests.Session(), login_hub.url, login_hub.settings, "alan")
+        assert refused.status_code == 403 and "disabled" in _page(refused)
+    finally:
+        assert account_json(login_hub, capsys, "enable", "alan")["disabled"] is False
+    login_hub._user_tokens.pop("alan", None)
+    assert login(requests.Session(), login_hub.url, login_hub.settings, "alan").status_code == 302
+
+
+def test_the_account_command_creates_lists_and_shows_who_sees_what(login_hub, capsys):
+    code, out, _ = haven_account(login_hub, "create", "zoe", "--role", "checker", "--approved-until", "2031-01-31",
+                                 capsys=capsys)
+    assert code == 0
+    assert "one-time password:" in out and "otpauth://totp/Haven:zoe?secret=" in out
+    hub_user = login_hub.api("GET", "/users/zoe").json()
+    assert "output-checker" in hub_user["roles"] and "analyst" not in hub_user["roles"]
+
+    code, out, _ = haven_account(login_hub, "list", capsys=capsys)
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert header.split() == ["NAME", "ROLES", "APPROVED", "APPROVED", "UNTIL", "2FA", "ENROLLED", "LOCKED", "DISABLED"]
+    assert any(row.split()[:4] == ["zoe", "output-checker", "yes", "2031-01-31"] for row in rows)
+
+    access = account_json(login_hub, capsys, "access")
+    assert [g["project"] for g in access["users"]["grace"]] == ["alpha", "beta"]
+    assert access["users"]["grace"][0]["datasets"] == ["admissions", "patients"]
+    assert access["users"]["zoe"] == []
+    assert access["projects"]["beta"]["members"] == ["bob", "grace"]
+    code, out, _ = haven_account(login_hub, "access", "--user", "bob", capsys=capsys)
+    assert code == 0 and "patients@1" in out and "ada" not in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["approve", "nobody"], "no account named 'nobody'"),
+    (["create", "ada"], "an account named 'ada' already exists"),
+    (["create", "Bad Name"], "invalid account name"),
+    (["access", "--user", "nobody"], "no account named 'nobody'"),
+])
+def test_the_account_command_refuses_clearly(login_hub, capsys, args, message):
+    before = account_json(login_hub, capsys, "list")
+    code, _, err = haven_account(login_hub, *args, capsys=capsys)
+    assert code == 1 and message in err
+    assert account_json(login_hub, capsys, "list") == before
+
+
+def test_the_account_command_needs_the_operator_token(login_hub):
+    user_token = login_hub.user_token("ada")
+    answer = requests.get(f"{login_hub.url}/hub/haven-accounts/api/accounts",
+                          headers={"Authorization": f"token {user_token}"}, timeout=30)
+    assert answer.status_code == 403
+    assert requests.get(f"{login_hub.url}/hub/haven-accounts/api/accounts", timeout=30).status_code == 403
