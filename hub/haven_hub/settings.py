@@ -107,21 +107,15 @@ HTTPS_URL = r"^https://\S+$"
 
 
 class Oidc(_Section):
-    authorize_url: Annotated[str, Field(pattern=HTTPS_URL)] | None = Field(
-        None, description="The identity provider's authorization endpoint (https)."
-    )
-    token_url: Annotated[str, Field(pattern=HTTPS_URL)] | None = Field(
-        None, description="The identity provider's token endpoint (https)."
-    )
-    userdata_url: Annotated[str, Field(pattern=HTTPS_URL)] | None = Field(
-        None, description="The identity provider's userinfo endpoint (https)."
-    )
+    authorize_url: str = Field("", description="The identity provider's authorization endpoint (`https://`).")
+    token_url: str = Field("", description="The identity provider's token endpoint (`https://`).")
+    userdata_url: str = Field("", description="The identity provider's userinfo endpoint (`https://`).")
     client_id: str = Field("", description="OAuth client id Haven is registered under at the provider.")
     client_secret_file: Path = Field(
         Path("secrets/oidc-client-secret"), description="File holding the OAuth client secret."
     )
-    callback_url: Annotated[str, Field(pattern=r"^https?://\S+/hub/oauth_callback$")] | None = Field(
-        None, description="Haven's public callback URL, ending in `/hub/oauth_callback`."
+    callback_url: str = Field(
+        "", description="Haven's public callback URL, ending in `/hub/oauth_callback`."
     )
     username_claim: str = Field(
         "preferred_username", min_length=1, description="Claim of the userinfo that becomes the Haven username."
@@ -130,6 +124,20 @@ class Oidc(_Section):
         default_factory=lambda: ["openid", "profile", "email"], description="OAuth scopes requested."
     )
     login_service: str = Field("your organisation", description="Shown on the button: Sign in with ...")
+
+    @field_validator("authorize_url", "token_url", "userdata_url")
+    @classmethod
+    def _https(cls, url: str) -> str:
+        if url and not re.match(HTTPS_URL, url):
+            raise ValueError(f"{url!r} is not an https:// URL")
+        return url
+
+    @field_validator("callback_url")
+    @classmethod
+    def _callback(cls, url: str) -> str:
+        if url and not re.match(r"^https?://\S+/hub/oauth_callback$", url):
+            raise ValueError(f"{url!r} must be Haven's address ending in /hub/oauth_callback")
+        return url
 
 
 class Auth(_Section):
