@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -198,3 +199,23 @@ def test_the_checkers_decide_and_the_author_sees_it(browse, egress):
     # A second vote by the same checker, now that review is over, is refused with the reason.
     again = post_form(browse, egress, "carol", request_id, f"files/{file['id']}/vote", decision="approve")
     assert again.status_code == 409 and "cannot vote: the request is returned" in again.text
+
+
+def test_a_resubmitted_table_shows_what_changed_cell_by_cell(browse, egress):
+    request_id = egress.create_request_at("submitted", files=[file_entry("out/regions.csv", SMALL_CELL)])
+    assert egress.act("carol", request_id, "start-review").status_code == 200
+    egress.vote_all("carol", request_id, "request_changes")
+    egress.vote_all("dave", request_id, "request_changes")
+    revised = b"region,count\nNorth,25\nSouth,<10\nEast,40\n"
+    entry, content = file_entry("out/regions.csv", revised)
+    response = egress.call("POST", f"api/requests/{request_id}/resubmit", "ada",
+                           data={"metadata": json.dumps({"files": [entry]})},
+                           files={"file-0": ("regions.csv", content, "application/octet-stream")})
+    assert response.status_code == 200, response.text
+    shown = page(browse, egress, "carol", f"requests/{request_id}").text
+    assert "changed since version 1" in shown
+    diff = re.search(r'<details class="mb-2 haven-diff".*?</details>', shown, re.S).group(0)
+    assert "<td>2</td><td>count</td><td><del>3</del></td><td><ins>&lt;10</ins></td>" in diff
+    # The cell itself is marked in the table (whatever the checks say of the new marker).
+    assert re.search(r'<td class="[^"]*haven-cell-changed[^"]*"[^>]*title="[^"]*changed from &#39;3&#39;', shown)
+    assert "Previous versions" in shown
