@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
 
 from haven_hub.accounts import cli as account_cli
+from haven_hub.projects import today_utc
 from haven_hub.auth import totp
 from haven_hub.auth.store import BAD_CREDENTIALS
 from tests.fixtures.login import credentials, login, submit_login
@@ -79,7 +80,7 @@ def test_repeated_failures_lock_the_account_for_a_while(login_hub, capsys):
 def test_an_account_past_its_approved_until_date_is_refused_at_login_and_spawn(login_hub, capsys):
     session = login_hub.login("bob")
     token = login_hub.user_token("bob")
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (today_utc() - timedelta(days=1)).isoformat()
     changed = account_json(login_hub, capsys, "set-approved-until", "bob", yesterday)
     assert changed["approved_until"] == yesterday
     try:
@@ -94,7 +95,7 @@ def test_an_account_past_its_approved_until_date_is_refused_at_login_and_spawn(l
         assert spawn.status_code >= 400
         assert f"ended on {yesterday}" in spawn.text
     finally:
-        account_json(login_hub, capsys, "set-approved-until", "bob", (date.today() + timedelta(days=30)).isoformat())
+        account_json(login_hub, capsys, "set-approved-until", "bob", (today_utc() + timedelta(days=30)).isoformat())
     assert login(requests.Session(), login_hub.url, login_hub.settings, "bob").status_code == 302
 
 

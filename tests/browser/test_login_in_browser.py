@@ -1,0 +1,61 @@
+"""A person logs in through the real login form in Chromium: password plus the code of an
+authenticator app; a wrong code and an account past its approved-until date are refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from haven_hub.accounts import cli as account_cli
+from haven_hub.projects import today_utc
+from haven_hub.auth import totp
+from tests.fixtures.login import credentials
+from tests.fixtures.login_hub import login_hub  # noqa: F401
+
+from .conftest import SCREENSHOTS, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.docker]
+
+
+def _fill(page, hub, username: str, code: str) -> None:
+    secret = credentials(hub.settings, username)
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", username)
+    page.fill("#password_input", secret["password"])
+    page.fill("#otp_input", code)
+    page.click("#login_submit")
+
+
+def test_password_and_authenticator_code_open_the_home_page(page, login_hub):
+    log_in(page, login_hub, "ada")
+    assert page.url.endswith("/hub/home")
+    assert "Alpha cohort study" in page.locator("body").inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "login-home.png"))
+
+
+def test_the_form_asks_for_the_code_and_refuses_a_wrong_one(page, login_hub):
+    page.goto(f"{login_hub.url}/hub/login")
+    assert page.locator("label[for=otp_input]").inner_text().startswith("Code from your authenticator app")
+    current = totp.code_at(credentials(login_hub.settings, "grace")["totp_secret"])
+    _fill(page, login_hub, "grace", f"{(int(current) + 500_000) % 1_000_000:06d}")
+    assert "/hub/login" in page.url
+    assert page.locator(".login_error").inner_text() == "Invalid username, password or code."
+
+
+def test_an_account_past_its_approved_until_date_is_told_why(page, login_hub, capsys):
+    yesterday = (today_utc() - timedelta(days=1)).isoformat()
+    settings = ["--settings", str(login_hub.settings_path)]
+    assert account_cli.main(["set-approved-until", "dave", yesterday, *settings]) == 0
+    try:
+        _fill(page, login_hub, "dave", totp.code_at(credentials(login_hub.settings, "dave")["totp_secret"]))
+        assert "/hub/login" in page.url
+        message = page.locator(".login_error").inner_text()
+        assert f"ended on {yesterday}" in message and "Ask an administrator to renew it" in message
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "login-expired.png"))
+    finally:
+        later = (today_utc() + timedelta(days=30)).isoformat()
+        assert account_cli.main(["set-approved-until", "dave", later, *settings]) == 0
+    capsys.readouterr()
