@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dataset": ("haven_hub.datasets.cli", "manage the curated dataset catalogue"),
     "check": ("haven_egress.disclosure.cli", "run the disclosure checks on a file"),
     "egress": ("haven_egress.cli", "operate the egress store (fsck [--clean])"),
-    "audit": ("haven_egress.audit_cli", "verify the audit logs' hash chains"),
+    "audit": ("haven_hub.audit.cli", "verify every audit hash chain; show the hub's events"),
 }
 
 

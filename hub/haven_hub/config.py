@@ -13,7 +13,7 @@ from typing import Any
 
 from traitlets.config import Config
 
-from . import roles
+from . import roles, usage
 from .auth import setup as auth_setup
 from .projects import projects_of_user
 from .settings import Settings, SettingsError, load_settings
@@ -139,6 +139,55 @@ def configure_egress(c: Config, settings: Settings, settings_path: str | os.Path
     c.JupyterHub.services.append(egress_service(settings, settings_path))
 
 
+def configure_audit(c: Config, settings: Settings) -> None:
+    """Spawns, refusals and stops go to the hub side's audit log; logins find it too."""
+    from .audit import hooks
+
+    hooks.use_data_dir(settings.hub.data_dir)
+    c.HavenSpawner.pre_spawn_hook, c.HavenSpawner.post_stop_hook = hooks.spawn_hooks(settings.hub.data_dir)
+
+
+def idle_culler_service(settings: Settings) -> dict[str, Any] | None:
+    """jupyterhub-idle-culler as a hub-managed service (its role: roles.IDLE_CULLER_ROLE)."""
+    culler = settings.idle_culler
+    if culler.timeout_minutes == 0:
+        return None
+    return {
+        "name": roles.IDLE_CULLER_SERVICE,
+        "command": [sys.executable, "-m", "jupyterhub_idle_culler",
+                    f"--timeout={max(1, round(culler.timeout_minutes * 60))}",
+                    f"--cull-every={culler.every_seconds}",
+                    # Haven's servers are named (one per project); there are no default ones.
+                    "--cull-named-servers=true", "--remove-named-servers=false", "--cull-users=false"],
+    }
+
+
+def admin_service(settings: Settings, settings_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The admin pages as a hub-managed service, at ``/services/admin/``."""
+    return {
+        "name": roles.ADMIN_SERVICE,
+        "url": f"http://127.0.0.1:{settings.admin.port}",
+        "command": [sys.executable, "-m", "haven_hub.admin"],
+        "environment": {"HAVEN_SETTINGS": str(Path(settings_path).resolve())},
+        "oauth_client_allowed_scopes": list(roles.ADMIN_OAUTH_SCOPES),
+        "oauth_no_confirm": True,
+        "display": False,
+    }
+
+
+def configure_services(c: Config, settings: Settings, settings_path: str | os.PathLike[str]) -> None:
+    culler = idle_culler_service(settings)
+    if culler is not None:
+        c.JupyterHub.services.append(culler)
+    else:  # a role naming a service the hub does not run would stop the hub starting
+        c.JupyterHub.load_roles = [r for r in c.JupyterHub.load_roles if r["name"] != roles.IDLE_CULLER_ROLE]
+    c.JupyterHub.services.append(admin_service(settings, settings_path))
+    # The project page shows the admin service's last disk measurements (never measures).
+    data_dir = settings.hub.data_dir
+    c.JupyterHub.template_vars["haven_disk_usage"] = lambda user: usage.load(data_dir)
+    c.JupyterHub.template_vars["haven_disk_warning_percent"] = settings.admin.disk_warning_percent
+
+
 def configure(c: Config, settings_path: str | os.PathLike[str]) -> Settings:
     settings = load_settings(settings_path)
     configure_hub(c, settings)
@@ -146,4 +195,6 @@ def configure(c: Config, settings_path: str | os.PathLike[str]) -> Settings:
     configure_spawner(c, settings)
     configure_roles(c, settings)
     configure_egress(c, settings, settings_path)
+    configure_audit(c, settings)
+    configure_services(c, settings, settings_path)
     return settings

@@ -20,16 +20,22 @@ EGRESS_SERVICE = "egress"
 SUBMIT = "custom:egress:submit"
 REVIEW = "custom:egress:review"
 ADMIN = "custom:egress:admin"
+ADMIN_SERVICE = "admin"
+# The admin pages (projects, usage, audit log); held by the haven-admin role only.
+HAVEN_ADMIN_PAGES = "custom:haven:admin"
+IDLE_CULLER_SERVICE = "idle-culler"
 
 # Shown on the hub's OAuth and token pages, so written for the person granting them.
 CUSTOM_SCOPES: dict[str, dict[str, str]] = {
     SUBMIT: {"description": "Ask for outputs of your own projects to be released, and download what was approved."},
     REVIEW: {"description": "Review other projects' release requests: vote, comment, return, reject, release, revoke."},
     ADMIN: {"description": "See every release request and its history (no voting: that needs the review scope)."},
+    HAVEN_ADMIN_PAGES: {"description": "Provision projects and read the audit log on Haven's admin pages."},
 }
 
 # Without it the hub refuses the user's token at the egress service's door (HubOAuth).
 ACCESS_EGRESS = f"access:services!service={EGRESS_SERVICE}"
+ACCESS_ADMIN = f"access:services!service={ADMIN_SERVICE}"
 
 ANALYST = "analyst"
 OUTPUT_CHECKER = "output-checker"
@@ -37,6 +43,7 @@ OUTPUT_CHECKER = "output-checker"
 # the hub administrators' scopes. Haven admins hold both.
 HAVEN_ADMIN = "haven-admin"
 EGRESS_SERVICE_ROLE = "egress-service"
+IDLE_CULLER_ROLE = "idle-culler"
 
 # The roles an account may list in the settings (``auth.accounts[].roles``).
 ASSIGNABLE = (ANALYST, OUTPUT_CHECKER)
@@ -56,15 +63,21 @@ ROLES: dict[str, RoleSpec] = {
                  (SUBMIT, ACCESS_EGRESS)),
         RoleSpec(OUTPUT_CHECKER, "Reviews release requests (never their own, nor by default their projects')",
                  (REVIEW, ACCESS_EGRESS)),
-        RoleSpec(HAVEN_ADMIN, "Oversees the egress queue and its history",
-                 (ADMIN, ACCESS_EGRESS)),
+        RoleSpec(HAVEN_ADMIN, "Oversees the egress queue and its history; provisions projects on the admin pages",
+                 (ADMIN, ACCESS_EGRESS, HAVEN_ADMIN_PAGES, ACCESS_ADMIN)),
         # The service identifies callers with their own tokens and needs no power over
         # the hub; this lets it read project membership (groups) of users by name, and
         # each project's properties for its disclosure-check preset (read only).
         RoleSpec(EGRESS_SERVICE_ROLE, "The egress service itself",
                  ("read:users:groups", "read:groups")),
+        # jupyterhub-idle-culler's documented least scopes for culling servers (not users).
+        RoleSpec(IDLE_CULLER_ROLE, "Stops idle project servers",
+                 ("list:users", "read:users:activity", "read:servers", "delete:servers")),
     )
 }
+
+# The services that hold a role above, by role name.
+SERVICE_ROLES = {EGRESS_SERVICE_ROLE: EGRESS_SERVICE, IDLE_CULLER_ROLE: IDLE_CULLER_SERVICE}
 
 # Custom scopes the egress service's OAuth tokens may carry (intersected by the hub
 # with what the user holds), so browser sessions authorise exactly like API tokens.
@@ -88,12 +101,15 @@ def load_roles(accounts: Iterable[Any]) -> list[dict[str, Any]]:
     entries = []
     for spec in ROLES.values():
         entry: dict[str, Any] = {"name": spec.name, "description": spec.description, "scopes": list(spec.scopes)}
-        if spec.name == EGRESS_SERVICE_ROLE:
-            entry["services"] = [EGRESS_SERVICE]
+        if spec.name in SERVICE_ROLES:
+            entry["services"] = [SERVICE_ROLES[spec.name]]
         else:
             entry["users"] = sorted(holders[spec.name])
         entries.append(entry)
     return entries
+
+# The admin service's OAuth tokens carry only this (intersected with what the person holds).
+ADMIN_OAUTH_SCOPES = (HAVEN_ADMIN_PAGES,)
 
 
 # -- the single-user server's own token (haven-lab, issue 7) ------------------------------

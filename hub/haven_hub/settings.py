@@ -431,6 +431,46 @@ class Datasets(_Section):
     )
 
 
+class IdleCuller(_Section):
+    timeout_minutes: float = Field(
+        60,
+        ge=0,
+        description=(
+            "Project servers idle this long are stopped by jupyterhub-idle-culler (a hub service). "
+            "Idle means no kernel or terminal activity and no browser traffic. 0 turns culling off."
+        ),
+    )
+    every_seconds: int = Field(
+        300, ge=1, le=3600, description="How often the culler looks for idle servers."
+    )
+
+
+class Admin(_Section):
+    port: int = Field(
+        8083,
+        ge=1,
+        le=65535,
+        description="Port of the admin pages service (`/services/admin/`, loopback only; the proxy serves it).",
+    )
+    sweep_minutes: float = Field(
+        15,
+        gt=0,
+        description=(
+            "How often the admin service suspends projects whose end date has passed (and stops "
+            "their servers), as `haven project sweep` does."
+        ),
+    )
+    disk_warning_percent: int = Field(
+        80,
+        ge=1,
+        le=100,
+        description=(
+            "A project's workspace using this share of its disk quota is flagged on the admin and "
+            "project pages. Quotas are measured, not enforced, on filesystems without quota support."
+        ),
+    )
+
+
 class Settings(_Section):
     hub: Hub = Field(default_factory=Hub, description="The hub and its proxy.")
     auth: Auth = Field(default_factory=Auth, description="Who can log in, and how.")
@@ -439,6 +479,8 @@ class Settings(_Section):
     images: Images = Field(default_factory=Images, description="How images are built.")
     datasets: Datasets = Field(default_factory=Datasets, description="Curated datasets and analysts' scratch space.")
     egress: Egress = Field(default_factory=Egress, description="The egress review queue (safe outputs).")
+    idle_culler: IdleCuller = Field(default_factory=IdleCuller, description="Stopping idle project servers.")
+    admin: Admin = Field(default_factory=Admin, description="The admin pages and the end-date sweep.")
     projects: list[Project] = Field(
         default_factory=list,
         description="Projects created at start-up (the demo project); full provisioning uses `haven project`.",

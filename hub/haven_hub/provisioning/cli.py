@@ -8,6 +8,7 @@ the hub named in the settings file with the operator service's token. Exit codes
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -15,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..audit.log import HubAuditLog
 from ..bootstrap import public_url
 from ..datasets.catalogue import Catalogue
 from ..projects import Project, today_utc
@@ -123,7 +125,17 @@ def _provisioner(args: argparse.Namespace) -> Provisioner:
     catalogue = Catalogue(catalogue_dir) if catalogue_dir.is_dir() else None
     today = getattr(args, "today", None)
     clock = (lambda: today) if today else today_utc
-    return Provisioner(HubClient(f"{public_url(settings)}/hub/api", token), catalogue, clock=clock)
+    return Provisioner(HubClient(f"{public_url(settings)}/hub/api", token), catalogue, clock=clock,
+                       audit=HubAuditLog.from_settings(settings), actor=cli_actor())
+
+
+def cli_actor() -> str:
+    """Who the audit log names for a change made with the operator token: the login on this host."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = f"uid-{os.getuid()}"
+    return f"operator:{who}"[:64]
 
 
 def run(args: argparse.Namespace) -> Any:

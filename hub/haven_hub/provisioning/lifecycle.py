@@ -3,13 +3,16 @@ rules, and writes the whole record back through the REST API.
 
 A group's properties are replaced as a whole by the hub, so two administrators changing
 one project at the same instant can lose one change (no compare-and-set in the API).
+
+Every change is written to the hub side's audit log right after the hub accepted it,
+with ``actor``: the person whose token or login made the call.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from ..datasets.catalogue import Catalogue
 from ..datasets.errors import DatasetError
@@ -28,12 +31,19 @@ class Outcome:
     stopped: tuple[str, ...] = ()
 
 
+class AuditSink(Protocol):
+    def record(self, actor: str, action: str, target: str, project: str | None = None, **details: Any) -> None: ...
+
+
 @dataclass
 class Provisioner:
     hub: HubClient
     # None: grants are not checked against a catalogue (e.g. run away from the hub host).
     catalogue: Catalogue | None = None
     clock: Callable[[], date] = field(default=today_utc)
+    # None: nothing is recorded (unit tests of the rules); the CLI and admin pages pass the hub's log.
+    audit: AuditSink | None = None
+    actor: str = "haven-operator"
 
     # -- reading --------------------------------------------------------------------
 
@@ -68,9 +78,10 @@ class Provisioner:
             # A group without Haven's properties would block the id without being a project.
             self.hub.delete_group(name)
             raise
+        self._audit("project.create", project_id, members=sorted(set(members)), record=record.properties())
         return self.get(project_id)
 
-    def update(self, project_id: str, changes: dict[str, Any]) -> Project:
+    def update(self, project_id: str, changes: dict[str, Any], action: str = "project.update") -> Project:
         project = self.get(project_id)
         rules.check_editable(project)
         if {"status", "status_reason", "status_changed", "kind"} & changes.keys():
@@ -78,12 +89,15 @@ class Provisioner:
         record = rules.record_with(project, **changes)
         # Only new grants: an old one whose dataset was withdrawn must not block other edits.
         self._check_grants(tuple(g for g in record.datasets if g not in project.datasets))
-        return self._save(project_id, record)
+        saved = self._save(project_id, record)
+        self._audit(action, project_id, changes=_changed(project, record))
+        return saved
 
     def add_members(self, project_id: str, users: list[str]) -> Project:
         rules.check_editable(self.get(project_id))
         self._check_accounts(users)
         self.hub.add_users(group_name(project_id), sorted(set(users)))
+        self._audit("project.members.add", project_id, users=sorted(set(users)))
         return self.get(project_id)
 
     def remove_members(self, project_id: str, users: list[str]) -> Outcome:
@@ -95,6 +109,7 @@ class Provisioner:
             raise ProvisioningError(f"not members of project {project_id!r}: {', '.join(absent)}")
         self.hub.remove_users(group_name(project_id), sorted(set(users)))
         # A former member keeps no running server in the project.
+        self._audit("project.members.remove", project_id, users=sorted(set(users)))
         stopped = self._stop_servers(project_id, only=set(users))
         return Outcome(self.get(project_id), stopped)
 
@@ -102,14 +117,15 @@ class Provisioner:
         project = self.get(project_id)
         others = tuple(g for g in project.datasets if g.name != dataset)
         grant = rules.validated(lambda: DatasetGrant(name=dataset, version=version))
-        return self.update(project_id, {"datasets": (*others, grant)})
+        return self.update(project_id, {"datasets": (*others, grant)}, action="project.dataset.grant")
 
     def revoke(self, project_id: str, dataset: str) -> Project:
         project = self.get(project_id)
         if dataset not in {g.name for g in project.datasets}:
             raise ProvisioningError(f"project {project_id!r} is not granted dataset {dataset!r}")
         # Running servers keep the mount until they restart: the docs say so.
-        return self.update(project_id, {"datasets": tuple(g for g in project.datasets if g.name != dataset)})
+        return self.update(project_id, {"datasets": tuple(g for g in project.datasets if g.name != dataset)},
+                           action="project.dataset.revoke")
 
     # -- the lifecycle --------------------------------------------------------------
 
@@ -133,6 +149,7 @@ class Provisioner:
             elif project.effective_status(today) != ACTIVE:
                 stopped = self._stop_servers(project.id)
                 if stopped:
+                    self._audit("project.servers.stop", project.id, users=list(stopped), because="sweep")
                     outcomes.append(Outcome(project, stopped))
         return outcomes
 
@@ -141,10 +158,17 @@ class Provisioner:
         record = rules.transition(project, action, self.clock(), reason)
         # Saved before stopping, so no server can be started in between.
         updated = self._save(project_id, record)
+        self._audit(f"project.{action}", project_id, status=record.status, reason=record.status_reason)
         stopped = self._stop_servers(project_id) if record.status != ACTIVE else ()
+        if stopped:
+            self._audit("project.servers.stop", project_id, users=list(stopped), because=action)
         return Outcome(updated, stopped)
 
     # -- helpers --------------------------------------------------------------------
+
+    def _audit(self, action: str, project_id: str, **details: Any) -> None:
+        if self.audit is not None:
+            self.audit.record(self.actor, action, f"project/{project_id}", project_id, **details)
 
     def _save(self, project_id: str, record: ProjectRecord) -> Project:
         self.hub.set_properties(group_name(project_id), record.properties())
@@ -155,6 +179,10 @@ class Provisioner:
         for username in users:
             self.hub.stop_server(username, project_id)
         return tuple(users)
+
+    def check_accounts(self, users: list[str]) -> None:
+        """Refuses names that are not existing Haven accounts (before any change is made)."""
+        self._check_accounts(users)
 
     def _check_accounts(self, users: list[str]) -> None:
         rules.check_usernames(users)
@@ -172,3 +200,9 @@ class Provisioner:
                 self.catalogue.resolve(grant.name, grant.version)
             except DatasetError as error:
                 raise ProvisioningError(f"cannot grant dataset {grant.name!r}: {error}") from None
+
+
+def _changed(before: ProjectRecord, after: ProjectRecord) -> dict[str, Any]:
+    """Each changed field as {"from": old, "to": new} (JSON values), for the audit event."""
+    old, new = before.properties(), after.properties()
+    return {key: {"from": old.get(key), "to": value} for key, value in new.items() if old.get(key) != value}

@@ -30,13 +30,17 @@ def test_every_custom_scope_a_role_uses_is_declared_with_a_description():
 def test_every_declared_scope_is_granted_by_some_role_and_offered_to_the_service():
     granted = set().union(*(custom_scopes_of(spec) for spec in roles.ROLES.values()))
     assert granted == set(roles.CUSTOM_SCOPES)
-    assert set(roles.EGRESS_OAUTH_SCOPES) == set(roles.CUSTOM_SCOPES)
+    # Each service's OAuth tokens may carry its own scopes and no other's.
+    assert set(roles.EGRESS_OAUTH_SCOPES) | set(roles.ADMIN_OAUTH_SCOPES) == set(roles.CUSTOM_SCOPES)
+    assert not set(roles.EGRESS_OAUTH_SCOPES) & set(roles.ADMIN_OAUTH_SCOPES)
 
 
 def test_each_role_holds_only_its_own_egress_power():
     assert custom_scopes_of(roles.ROLES[roles.ANALYST]) == {roles.SUBMIT}
     assert custom_scopes_of(roles.ROLES[roles.OUTPUT_CHECKER]) == {roles.REVIEW}
-    assert custom_scopes_of(roles.ROLES[roles.HAVEN_ADMIN]) == {roles.ADMIN}
+    assert custom_scopes_of(roles.ROLES[roles.HAVEN_ADMIN]) == {roles.ADMIN, roles.HAVEN_ADMIN_PAGES}
+    assert all(roles.HAVEN_ADMIN_PAGES not in spec.scopes for name, spec in roles.ROLES.items()
+               if name != roles.HAVEN_ADMIN)
     # The service acts on nobody's behalf: no custom scope, no admin, no access to servers.
     service = roles.ROLES[roles.EGRESS_SERVICE_ROLE].scopes
     assert not custom_scopes_of(roles.ROLES[roles.EGRESS_SERVICE_ROLE])

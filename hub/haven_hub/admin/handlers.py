@@ -1,0 +1,178 @@
+"""The admin pages' handlers: who is asking (the hub's OAuth), then one action each.
+
+Only people whose token carries ``custom:haven:admin`` (the haven-admin role) get past
+``prepare``; everyone else gets a page saying so, with status 403. Every POST is
+authenticated by the login cookie *and* its XSRF token (HubOAuth refuses the cookie
+without it), or by a hub token in the Authorization header.
+"""
+
+from __future__ import annotations
+
+import html
+from concurrent.futures import Executor
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+from jupyterhub.services.auth import HubOAuthenticated
+from tornado import web
+from tornado.ioloop import IOLoop
+
+from .. import roles, theme, usage
+from ..audit.log import EventFilter
+from ..provisioning.hub_api import HubError
+from ..provisioning.rules import ProvisioningError
+from . import actions, forms
+from .context import AdminContext
+
+AUDIT_PAGE_SIZE = 200
+
+
+class AdminHandler(HubOAuthenticated, web.RequestHandler):
+    def initialize(self, context: AdminContext) -> None:
+        self.context = context
+
+    async def prepare(self) -> None:
+        model = await self.hub_auth.get_user(self, sync=False)
+        if not model:
+            if self.request.method in ("GET", "HEAD"):
+                self.redirect(self.get_login_url())
+                return
+            raise web.HTTPError(403, "This form was not accepted: it lacks a valid XSRF token or you are "
+                                     "not logged in. Reload the page and try again.")
+        self.current_user = model
+        if model.get("kind", "user") != "user" or roles.HAVEN_ADMIN_PAGES not in set(model.get("scopes") or ()):
+            raise web.HTTPError(403, f"{model['name']} is not a Haven administrator: these pages are for "
+                                     "administrators only. Ask one if you need a project changed.")
+
+    @property
+    def admin_name(self) -> str:
+        return self.current_user["name"]
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        """A lifecycle call off the event loop (the hub client is synchronous)."""
+        return await IOLoop.current().run_in_executor(self.context.executor, partial(function, *args))
+
+    def provisioner(self) -> Any:
+        return self.context.provisioner(self.admin_name)
+
+    def form_values(self) -> dict[str, str]:
+        return {name: self.get_body_argument(name, "") for name in forms.FIELD_NAMES}
+
+    def render_page(self, template: str, page_title: str, status: int = 200, **values: Any) -> None:
+        prefix = self.context.prefix
+        page = self.context.templates.get_template(template).render(
+            page_title=page_title, hub_prefix=self.context.hub_prefix, static_prefix=f"{prefix}static/",
+            user_name=(self.current_user or {}).get("name"), logout_url=f"{self.context.hub_prefix}logout",
+            nav=theme.nav_links(current="Administration", hub_prefix=self.context.hub_prefix, is_admin=True),
+            prefix=prefix, xsrf_form_html=self.xsrf_form_html, section=values.pop("section", ""), **values,
+        )
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(page)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exception = kwargs.get("exc_info", (None, None, None))[1]
+        message = getattr(exception, "log_message", None) or self._reason
+        if status_code >= 500:
+            message = "The admin service failed; the error is in its log."
+        titles = {403: "Not allowed", 404: "Not found"}
+        try:
+            self.render_page("error.html", titles.get(status_code, "Something went wrong"), status_code,
+                             message=message, status_code=status_code)
+        except Exception:  # never fail while reporting a failure
+            self.finish(f"<!doctype html><title>Haven admin</title><p>{html.escape(message)}</p>")
+
+    def back_to(self, path: str, **query: str) -> None:
+        self.redirect(f"{self.context.prefix}{path}" + (f"?{urlencode(query)}" if query else ""))
+
+
+class ProjectsHandler(AdminHandler):
+    async def get(self) -> None:
+        projects = await self.run(self.provisioner().list)
+        disk = await self.run(self.context.disk_usage, projects)
+        self.render_page("projects.html", "Projects", section="projects", projects=projects, disk=disk,
+                         warning_percent=self.context.settings.admin.disk_warning_percent,
+                         notice=self.get_argument("done", ""), today=self.context.clock())
+
+
+class NewProjectHandler(AdminHandler):
+    def get(self) -> None:
+        self._form(forms.blank())
+
+    async def post(self) -> None:
+        form, project = await self.run(actions.create, self.provisioner(), self.form_values())
+        if project is None:
+            self._form(form, status=422)
+            return
+        self.back_to("", done=f"Project {project.id} created.")
+
+    def _form(self, form: forms.ProjectForm, status: int = 200) -> None:
+        self.render_page("project_form.html", "New project", status, section="new", form=form, creating=True,
+                         text_fields=forms.TEXT_FIELDS, presets=self.context.presets())
+
+
+class EditProjectHandler(AdminHandler):
+    async def get(self, project_id: str) -> None:
+        project = await self._project(project_id)
+        self._form(project, forms.from_project(project))
+
+    async def post(self, project_id: str) -> None:
+        form, outcome = await self.run(actions.update, self.provisioner(), project_id, self.form_values())
+        if outcome is None:
+            self._form(await self._project(project_id), form, status=422)
+            return
+        stopped = f" Stopped the servers of: {', '.join(outcome.stopped)}." if outcome.stopped else ""
+        self.back_to("", done=f"Project {project_id} saved.{stopped}")
+
+    async def _project(self, project_id: str) -> Any:
+        try:
+            return await self.run(self.provisioner().get, project_id)
+        except ProvisioningError as missing:
+            raise web.HTTPError(404, str(missing)) from None
+
+    def _form(self, project: Any, form: forms.ProjectForm, status: int = 200) -> None:
+        self.render_page("project_form.html", f"Edit project {project.id}", status, section="projects",
+                         form=form, creating=False, project=project, text_fields=forms.TEXT_FIELDS,
+                         presets=self.context.presets())
+
+
+class StatusHandler(AdminHandler):
+    async def post(self, project_id: str, action: str) -> None:
+        reason = self.get_body_argument("reason", "")
+        try:
+            outcome = await self.run(actions.change_status, self.provisioner(), project_id, action, reason)
+        except (ProvisioningError, HubError) as refused:
+            self.back_to("", done=f"Refused: {actions._one_line(refused)}")
+            return
+        stopped = f" Stopped the servers of: {', '.join(outcome.stopped)}." if outcome.stopped else ""
+        self.back_to("", done=f"Project {project_id} is {outcome.project.status}.{stopped}")
+
+
+class AuditHandler(AdminHandler):
+    async def get(self) -> None:
+        values = {name: self.get_argument(name, "").strip() for name in ("user", "project", "type", "since", "until")}
+        errors = {}
+        times: dict[str, datetime | None] = {}
+        for name in ("since", "until"):
+            times[name] = None
+            if values[name]:
+                try:
+                    parsed = datetime.fromisoformat(values[name])
+                    times[name] = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+                except ValueError:
+                    errors[name] = f"{values[name]!r} is not a time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
+        events = []
+        if not errors:
+            filter_ = EventFilter(values["user"] or None, values["project"] or None, values["type"] or None,
+                                  times["since"], times["until"], AUDIT_PAGE_SIZE)
+            events = list(reversed(await self.run(self.context.audit.events, filter_)))
+        self.render_page("audit.html", "Audit log", 422 if errors else 200, section="audit", values=values,
+                         errors=errors, events=events, page_size=AUDIT_PAGE_SIZE)
+
+
+def usage_view(measured: dict[str, usage.DiskUsage], warning_percent: int) -> dict[str, dict[str, str]]:
+    """Per project: the line to show and its level (for the CSS class and the warning icon)."""
+    return {pid: {"text": u.describe(warning_percent), "level": u.level(warning_percent), "note": u.incomplete,
+                  "measured_at": u.measured_at} for pid, u in measured.items()}

@@ -1,0 +1,78 @@
+"""Where the hub process writes audit events: spawns, stops and logins.
+
+``config.configure_audit`` installs ``spawn_hooks`` as the spawner's ``pre_spawn_hook``
+and ``post_stop_hook``. The authenticator calls :func:`record_login` on every attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+from .log import hub_log
+
+log = logging.getLogger("haven.audit")
+
+
+def server_target(username: str, server_name: str) -> str:
+    return f"server/{username}/{server_name}"
+
+
+def spawn_hooks(data_dir: Path) -> tuple[Callable[[Any], None], Callable[[Any], None]]:
+    """(pre_spawn_hook, post_stop_hook) writing ``server.start``/``server.refused`` and ``server.stop``."""
+
+    def pre_spawn(spawner: Any) -> None:
+        user, name = spawner.user.name, spawner.name
+        try:
+            # The spawner refuses the same way in start(); asking here records the refusal.
+            project = spawner.requested_project()
+        except Exception as refusal:
+            message = getattr(refusal, "jupyterhub_message", None) or str(refusal)
+            hub_log(data_dir).record(user, "server.refused", server_target(user, name), name or None,
+                                     reason=message)
+            raise
+        # Raises if the event cannot be written: a server is not started unaudited.
+        hub_log(data_dir).record(user, "server.start", server_target(user, name), project.id,
+                                 cpu=project.limits.cpu, memory=project.limits.memory)
+
+    def post_stop(spawner: Any) -> None:
+        user, name = spawner.user.name, spawner.name
+        try:
+            hub_log(data_dir).record(user, "server.stop", server_target(user, name), name or None)
+        except Exception:  # the server is already stopped; say loudly that its event is missing
+            log.exception("could not write the audit event for stopping %s/%s", user, name)
+
+    return pre_spawn, post_stop
+
+
+# The hub's data directory, set by config.configure_audit in the hub process, so that the
+# authenticator reports logins without knowing the settings.
+_hub_data_dir: Path | None = None
+
+
+def use_data_dir(data_dir: Path) -> None:
+    global _hub_data_dir
+    _hub_data_dir = data_dir
+
+
+def record_login(username: str, ok: bool, reason: str = "", remote_ip: str = "") -> None:
+    """One login attempt (``login.success`` or ``login.failure``); the authenticator's hook
+    (``haven_hub.auth.events.on_login``) calls it.
+
+    ``username`` is what was typed, even when no such account exists (worth seeing in a
+    log of failed attempts); ``reason`` says why a failure failed.
+    """
+    if _hub_data_dir is None:
+        raise RuntimeError("the hub's audit log is not configured in this process (config.configure_audit)")
+    name = username[:64]
+    details = {"remote_ip": remote_ip} if remote_ip else {}
+    if reason and reason != "ok":
+        details["reason"] = reason
+    hub_log(_hub_data_dir).record(name, "login.success" if ok else "login.failure", f"user/{name}", None,
+                                  **details)
+
+
+def record_account_change(data_dir: Path, actor: str, action: str, username: str, **details: Any) -> None:
+    """An account created, approved, disabled or changed (``account.<verb>``), by ``actor``."""
+    hub_log(data_dir).record(actor, f"account.{action}", f"user/{username}", None, **details)

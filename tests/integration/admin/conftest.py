@@ -1,0 +1,72 @@
+"""A hub of its own for the admin pages and the idle culler: a culler timeout of seconds.
+
+The session hub (tests.fixtures.hub) keeps the default timeout so no other test's server
+is culled under it; this one is started only when these tests run.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+import requests
+
+from tests.fixtures.hub import start_test_hub, stop_test_hub, test_settings
+
+ADMIN = "root-admin"
+# Seconds, written in minutes as the setting takes them.
+IDLE_TIMEOUT_MINUTES = 0.25
+CULL_EVERY_SECONDS = 5
+
+
+@pytest.fixture(scope="session")
+def admin_hub(tmp_path_factory, docker_client, notebook_image):
+    data_dir = tmp_path_factory.mktemp("haven-admin-data")
+    raw = test_settings(data_dir)
+    raw["idle_culler"] = {"timeout_minutes": IDLE_TIMEOUT_MINUTES, "every_seconds": CULL_EVERY_SECONDS}
+    try:
+        hub = start_test_hub(data_dir, raw)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
+        yield hub
+    finally:
+        stop_test_hub(hub)
+
+
+@pytest.fixture
+def admin_log_on_failure(request, admin_hub):
+    start = admin_hub.log_path.stat().st_size if admin_hub.log_path.exists() else 0
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        with open(admin_hub.log_path, "rb") as log:
+            log.seek(start)
+            sys.stderr.write("\n===== hub log during the test =====\n" + log.read().decode(errors="replace"))
+
+
+class AdminPages:
+    """A logged-in browser session on /services/admin/ (through the hub's OAuth)."""
+
+    def __init__(self, hub, username: str) -> None:
+        self.hub = hub
+        self.base = f"{hub.url}/services/admin/"
+        self.session: requests.Session = hub.login(username)
+
+    def get(self, path: str = "", **kwargs) -> requests.Response:
+        return self.session.get(self.base + path, timeout=60, **kwargs)
+
+    def xsrf(self) -> str:
+        page = self.get("projects/new")
+        assert page.status_code == 200, page.text
+        return re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+
+    def post(self, path: str, data: dict, xsrf: bool = True) -> requests.Response:
+        body = {**data, "_xsrf": self.xsrf()} if xsrf else data
+        return self.session.post(self.base + path, data=body, timeout=120, allow_redirects=False)
+
+
+@pytest.fixture(scope="session")
+def admin_pages(admin_hub) -> AdminPages:
+    return AdminPages(admin_hub, ADMIN)

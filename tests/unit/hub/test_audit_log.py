@@ -1,0 +1,163 @@
+"""The hub side's audit log: a hash chain anchored outside its store; verify and show as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import yaml
+
+from haven_hub.audit import anchor
+from haven_hub.audit.log import EventFilter, HubAuditLog
+
+
+@pytest.fixture
+def settings_path(tmp_path):
+    path = tmp_path / "haven.yaml"
+    path.write_text(yaml.safe_dump({"hub": {"data_dir": str(tmp_path / "data")}}))
+    return path
+
+
+@pytest.fixture
+def log(settings_path):
+    log = HubAuditLog.for_data_dir(settings_path.parent / "data")
+    log.record("ada", "login.success", "user/ada")
+    log.record("operator:root", "project.create", "project/alpha", "alpha", members=["ada"])
+    log.record("ada", "server.start", "server/ada/alpha", "alpha", cpu=0.5)
+    log.record("root-admin", "project.members.add", "project/beta", "beta", users=["bob"])
+    log.record("bob", "login.failure", "user/bob", reason="bad-code")
+    yield log
+    log.close()
+
+
+def sql(log, statement, *args):
+    with sqlite3.connect(log.directory / "hub.sqlite") as connection:
+        connection.execute(statement, args)
+
+
+def haven(*args, settings):
+    done = subprocess.run([sys.executable, "-m", "haven_hub.cli", "audit", *args, "--settings", str(settings)],
+                          capture_output=True, text=True, timeout=120)
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_an_untouched_log_verifies_and_its_head_is_anchored(log):
+    report = log.verify()
+    assert report.intact and report.events == 5 and report.reason == ""
+    head = json.loads(log.head_path.read_text())
+    assert head["events"] == 5 and len(head["hmac"]) == 64
+
+
+@pytest.mark.parametrize("column,value", [("actor", "mallory"), ("details", '{"members": []}'),
+                                          ("time", "2020-01-01 00:00:00.000000")])
+def test_a_changed_event_is_named(log, column, value):
+    sql(log, f"UPDATE hub_audit_events SET {column} = ? WHERE id = 3", value)
+    report = log.verify()
+    assert report.broken_at == 3 and "changed after it was written" in report.reason
+
+
+def test_removing_the_last_event_is_detected(log):
+    sql(log, "DELETE FROM hub_audit_events WHERE id = 5")
+    report = log.verify()
+    assert not report.intact and report.broken_at == 5 and "removed from the end" in report.reason
+
+
+def test_removing_a_middle_event_is_detected_at_the_next(log):
+    sql(log, "DELETE FROM hub_audit_events WHERE id = 2")
+    assert log.verify().broken_at == 3
+
+
+def test_reordering_is_detected(log):
+    # Swap events 2 and 3 wholesale (content, links and hashes), as a reordering would.
+    sql(log, "UPDATE hub_audit_events SET id = 100 WHERE id = 2")
+    sql(log, "UPDATE hub_audit_events SET id = 2 WHERE id = 3")
+    sql(log, "UPDATE hub_audit_events SET id = 3 WHERE id = 100")
+    report = log.verify()
+    assert report.broken_at == 2 and "removed, inserted or reordered" in report.reason
+
+
+def test_a_rewritten_log_of_the_same_length_fails_against_the_head(log, tmp_path):
+    # Someone with the database alone rebuilds a valid chain with one event changed.
+    other = HubAuditLog(tmp_path / "forged", tmp_path / "forged-key")
+    for stored in log.events():
+        e = stored.event
+        actor = "nobody" if e.action == "login.failure" else e.actor
+        other.record(actor, e.action, e.target, e.project, **e.details)
+    other.close()
+    (log.directory / "hub.sqlite").unlink()
+    for suffix in ("-wal", "-shm"):
+        (log.directory / f"hub.sqlite{suffix}").unlink(missing_ok=True)
+    log.engine.dispose()
+    (tmp_path / "forged" / "hub.sqlite").rename(log.directory / "hub.sqlite")
+    report = HubAuditLog(log.directory, log.key_path).verify()
+    assert report.broken_at == 5 and "rewritten" in report.reason
+
+
+def test_an_edited_head_file_does_not_authenticate(log):
+    head = json.loads(log.head_path.read_text())
+    head["events"] = 4
+    log.head_path.write_text(json.dumps(head))
+    report = log.verify()
+    assert not report.intact and "does not authenticate" in report.reason
+
+
+def test_a_missing_head_file_is_reported(log):
+    log.head_path.unlink()
+    assert "head file" in log.verify().reason and not log.verify().intact
+
+
+def test_a_writer_that_died_before_its_head_leaves_the_log_intact_with_a_note(log):
+    key = anchor.load_or_create_key(log.key_path)
+    anchor.write_head(log.head_path, key, anchor.Head(4, log.events()[3].event.chain_hash(
+        _prev_hash(log, 4))))
+    report = log.verify()
+    assert report.intact and "not anchored yet" in report.reason
+
+
+def _prev_hash(log, event_id):
+    with sqlite3.connect(log.directory / "hub.sqlite") as connection:
+        return connection.execute("SELECT prev_hash FROM hub_audit_events WHERE id = ?", (event_id,)).fetchone()[0]
+
+
+def test_filters(log):
+    def actions(**kwargs):
+        return [s.event.action for s in log.events(EventFilter(**kwargs))]
+
+    assert actions(user="ada") == ["login.success", "server.start"]
+    assert actions(user="bob") == ["login.failure"]
+    assert actions(project="alpha") == ["project.create", "server.start"]
+    assert actions(type="project") == ["project.create", "project.members.add"]
+    assert actions(type="login.failure") == ["login.failure"]
+    assert actions(type="login.fail") == []  # a prefix matches whole words only
+    assert actions(type="project", project="beta") == ["project.members.add"]
+    now = datetime.now(UTC)
+    assert len(actions(since=now - timedelta(minutes=5), until=now + timedelta(minutes=5))) == 5
+    assert actions(since=now + timedelta(minutes=5)) == []
+    assert actions(limit=2) == ["project.members.add", "login.failure"]
+
+
+def test_verify_and_show_through_the_haven_command(log, settings_path):
+    code, out = haven("verify", settings=settings_path)
+    assert code == 0 and "hub: 5 events, chain intact" in out and "egress: 0 events, chain intact (the egress service has not started yet)" in out
+    code, out = haven("show", "--project", "alpha", "--json", settings=settings_path)
+    assert code == 0 and [e["action"] for e in json.loads(out)] == ["project.create", "server.start"]
+    code, out = haven("show", "--type", "login", settings=settings_path)
+    assert code == 0 and "login.success" in out and "login.failure" in out and "project" not in out
+    code, out = haven("show", "--since", "not-a-date", settings=settings_path)
+    assert code == 64 and "is not a time" in out
+    sql(log, "DELETE FROM hub_audit_events WHERE id = 5")
+    code, out = haven("verify", settings=settings_path)
+    assert code == 1 and "hub: BROKEN at event 5" in out and "removed from the end" in out
+
+
+def test_a_deleted_log_is_reported_once_events_were_anchored(log, settings_path):
+    log.close()
+    for path in log.directory.iterdir():
+        path.unlink()
+    log.directory.rmdir()
+    code, out = haven("verify", settings=settings_path)
+    assert code == 1 and "hub: BROKEN" in out and "is missing" in out
