@@ -58,9 +58,15 @@ class PageHandler(BaseHandler):
     def prefix(self) -> str:
         return self.settings["haven_prefix"]
 
+    async def queue(self) -> overview.Queue:
+        """The queue as this caller sees it, asked once per page (the page and the nav share it)."""
+        if getattr(self, "_queue", None) is None:
+            self._queue = await self.call(partial(overview.queue, self.service))
+        return self._queue
+
     async def nav(self, current: str) -> list[theme.NavLink]:
         can_review = bool(self.caller.roles & {Role.CHECKER, Role.ADMIN})
-        queue = await self.call(partial(overview.queue, self.service)) if can_review else None
+        queue = await self.queue() if can_review else None
         seen = await self.call(partial(overview.decisions_since, self.service), self.last_seen())
         services = self.prefix.rsplit("egress/", 1)[0]
         return theme.nav_links(current=current, hub_prefix=self.hub_prefix, services_prefix=services,
@@ -113,7 +119,7 @@ class QueuePage(PageHandler):
         if not self.caller.roles & {Role.CHECKER, Role.ADMIN}:
             self.redirect(f"{self.prefix}mine")  # analysts have no queue, only their requests
             return
-        queue = await self.call(partial(overview.queue, self.service))
+        queue = await self.queue()
         state = self.get_query_argument("state", "")
         project = self.get_query_argument("project", "")
         needs = self.get_query_argument("needs", "") == "1"
@@ -132,7 +138,7 @@ class MinePage(PageHandler):
     """An author's own requests, with the decisions they have not seen marked."""
 
     async def get(self) -> None:
-        queue = await self.call(partial(overview.queue, self.service))
+        queue = await self.queue()
         new = set(await self.call(partial(overview.decisions_since, self.service), self.last_seen()))
         mine = [i for i in queue.items if i.author == self.caller.name]
         # Seen now: the count in the navigation starts again from here.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -219,3 +220,28 @@ def test_a_resubmitted_table_shows_what_changed_cell_by_cell(browse, egress):
     # The cell itself is marked in the table (whatever the checks say of the new marker).
     assert re.search(r'<td class="[^"]*haven-cell-changed[^"]*"[^>]*title="[^"]*changed from &#39;3&#39;', shown)
     assert "Previous versions" in shown
+
+
+def test_acros_own_verdict_is_shown_beside_havens(browse, egress):
+    acro_csv = b"region,count\nNorth,3\nSouth,120\n"
+    results = {"version": "1.0.2", "tool": {"name": "ACRO"}, "results": {"output_0": {
+        "uid": "output_0", "status": "fail", "type": "table", "properties": {"method": "crosstab"},
+        "files": [{"name": "output_0_0.csv", "sdc": {"summary": {"threshold": 1}, "cells": {"threshold": [[0, 0]]}}}],
+        "outcome": {}, "command": "acro.crosstab(df.region, df.sex)", "summary": "fail; threshold: 1 cells",
+        "timestamp": "2026-11-22T10:00:00", "comments": ["small area"],
+        "exception": "the cell is public knowledge", "fair": {}}}}
+    request_id = egress.create_request_at("submitted", files=[
+        file_entry("acro_out/output_0_0.csv", acro_csv),
+        file_entry("acro_out/results.json", json.dumps(results).encode(), media_type="application/json",
+                   kind="other", supporting=True),
+        file_entry("acro_out/checksums/output_0_0.csv.txt", hashlib.sha256(acro_csv).hexdigest().encode(),
+                   media_type="text/plain", kind="other", supporting=True)])
+    wait_for_checks(egress, request_id, "acro_out/output_0_0.csv")
+    wait_for_checks(egress, request_id, "acro_out/results.json")
+    shown = page(browse, egress, "carol", f"requests/{request_id}")
+    assert shown.status_code == 200, shown.text
+    table_id = next(f["id"] for f in egress.detail("carol", request_id)["versions"][0]["files"]
+                    if f["path"] == "acro_out/output_0_0.csv")
+    acro = re.search(rf'<dl class="row haven-acro mb-0" id="acro-{table_id}">.*?</dl>', shown.text, re.S).group(0)
+    assert "FAIL" in acro and "the cell is public knowledge" in acro and "threshold: 1" in acro
+    assert "ACRO's results file: 1 output(s)" in shown.text
