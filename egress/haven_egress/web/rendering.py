@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..disclosure.errors import UnreadableTable
 from ..disclosure.reading import RawTable, decode_text, parse_delimited
 
 TABLE_TYPES = frozenset({"text/csv", "text/tab-separated-values"})
@@ -80,7 +79,7 @@ def kind_of(media_type: str) -> str:
 
 
 def parse(data: bytes, name: str, media_type: str) -> RawTable:
-    """The table, or UnreadableTable saying why not."""
+    """The table, or ``disclosure.errors.UnreadableTable`` saying why not."""
     return parse_delimited(decode_text(data, name), name, tab_hint=media_type == "text/tab-separated-values")
 
 
@@ -122,6 +121,3 @@ def diff(before: RawTable, after: RawTable) -> TableDiff:
                 result.cells.append(CellChange(r + 1, column, a, b))
     return result
 
-
-__all__ = ["Cell", "CellChange", "Table", "TableDiff", "UnreadableTable", "diff", "finding_id", "kind_of",
-           "parse", "table"]
