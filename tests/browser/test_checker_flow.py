@@ -101,6 +101,7 @@ def test_a_checker_reviews_and_decides_and_the_author_sees_why(csp_free_page, br
     frame = page.frame_locator("iframe.haven-notebook")
     assert frame.locator("h1").inner_text() == "Model results"
     assert "scripts ran" not in frame.locator("body").inner_text()
+    page.locator("iframe.haven-notebook").screenshot(path=str(SCREENSHOTS / "checker-flow-2b-notebook.png"))
     shot(page, "2-request")
     assert serious_accessibility_problems(page) == []
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .client import file_entry, snapshot
+from .client import FIGURE, file_entry, snapshot
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
 
@@ -245,3 +245,19 @@ def test_acros_own_verdict_is_shown_beside_havens(browse, egress):
     acro = re.search(rf'<dl class="row haven-acro mb-0" id="acro-{table_id}">.*?</dl>', shown.text, re.S).group(0)
     assert "FAIL" in acro and "the cell is public knowledge" in acro and "threshold: 1" in acro
     assert "ACRO's results file: 1 output(s)" in shown.text
+
+
+def test_a_figure_is_shown_inline_and_other_files_are_only_linked(browse, egress):
+    request_id = egress.create_request_at("submitted", files=[
+        file_entry("out/figure.png", FIGURE, media_type="image/png", kind="figure", description="admissions by month"),
+        file_entry("out/notes.txt", b"all counts rounded to 5\n", media_type="text/plain", kind="other")])
+    files = {f["path"]: f["id"] for f in egress.detail("carol", request_id)["versions"][0]["files"]}
+    shown = page(browse, egress, "carol", f"requests/{request_id}").text
+    image = re.search(r'<img class="haven-figure[^>]*>', shown, re.S).group(0)
+    assert f'/files/{files["out/figure.png"]}/preview"' in image and 'alt="Figure out/figure.png: admissions by month"' in image
+    figure = page(browse, egress, "carol", f"requests/{request_id}/files/{files['out/figure.png']}/preview")
+    assert figure.headers["Content-Type"] == "image/png" and figure.content == FIGURE
+    assert figure.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    text = page(browse, egress, "carol", f"requests/{request_id}/files/{files['out/notes.txt']}/preview")
+    assert text.status_code == 415 and "download the file" in text.text
+    assert f'api/files/{files["out/notes.txt"]}/content">Download out/notes.txt' in shown
