@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .audit import ChainReport
+from haven_hub.settings import load_settings
+
+from .audit import ChainReport, anchor_for, verify_anchored
 from .cli import open_store
+from .models import audit_events
+from .web.startup import data_dir
 
 
 def verify_egress(settings_path: Path) -> ChainReport:
+    """The egress chain, walked and held against its head (``audit.HEAD_FILE``)."""
+    settings = load_settings(settings_path)
     service = open_store(settings_path)
     try:
-        return service.verify_audit()
+        with service.sessions() as session:
+            return verify_anchored(session, audit_events, anchor_for(settings, data_dir(settings)))
     finally:
         service.sessions.kw["bind"].dispose()
 

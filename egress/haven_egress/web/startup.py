@@ -10,12 +10,14 @@ from pathlib import Path
 
 from haven_hub.settings import Settings, byte_count
 
+from .. import audit
 from ..blobs import BlobStore
 from ..checking import BackgroundChecks, PresetLookup, no_project_presets
 from ..file_checks import CheckPolicy
 from ..rules import Rules
 from ..service import EgressService
 from ..signing import Signer
+from ..models import audit_events
 from ..storage import open_engine, session_factory, upgrade
 from .project_presets import HubProjectPresets
 
@@ -81,7 +83,10 @@ def open_service(settings: Settings) -> EgressService:
     background checks started (they pick up every file whose checks had not run)."""
     url = database_url(settings)
     upgrade(url)
-    sessions = session_factory(open_engine(url))
+    engine = open_engine(url)
+    # Every commit that writes an audit event moves the chain's head, kept outside the database.
+    audit.anchor_table(engine, audit_events, audit.anchor_for(settings, data_dir(settings)))
+    sessions = session_factory(engine)
     blobs = BlobStore(data_dir(settings) / "blobs")
     checks = BackgroundChecks(sessions, blobs, check_policy(settings), project_presets())
     service = EgressService(sessions, blobs, rules_from(settings), before_commit=fault_hook(),

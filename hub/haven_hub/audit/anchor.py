@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import fcntl
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,3 +74,19 @@ def read_head(path: Path, key: bytes) -> Head | None:
     if not hmac.compare_digest(mac, _mac(key, head)):
         raise AnchorError(f"the audit head file {path} does not authenticate (it was changed)")
     return head
+
+
+def advance_head(path: Path, key: bytes, head: Head) -> None:
+    """Writes ``head`` unless the file already records as many events or more (under a lock,
+    so concurrent writers never move the head backwards)."""
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            try:
+                current = read_head(path, key)
+            except AnchorError:
+                current = None  # verify reports a bad head; a writer does not stop on it
+            if current is None or head.events > current.events:
+                write_head(path, key, head)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

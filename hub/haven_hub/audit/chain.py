@@ -27,8 +27,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, insert, select, text
+from pathlib import Path
+
+from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, event, func, insert, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+from . import anchor
 
 GENESIS = "0" * 64
 
@@ -96,19 +101,67 @@ def _head(session: Session, table: Table) -> str:
     return last or GENESIS
 
 
-def record(session: Session, table: Table, event: AuditEvent) -> None:
+@dataclass(frozen=True)
+class Anchor:
+    """Where a chain's head is kept outside its database (see :mod:`.anchor`)."""
+
+    head_path: Path
+    key_path: Path
+
+
+# (database URL, table name) -> its anchor; a chain whose database has none is not anchored.
+_anchors: dict[tuple[str, str], Anchor] = {}
+
+
+def anchor_table(engine: Engine, table: Table, where: Anchor) -> None:
+    """From now on, every commit in this process that appended to ``table`` moves its head forward."""
+    _anchors[(engine.url.render_as_string(hide_password=True), table.name)] = where
+
+
+def _anchor_of(session: Session, table: Table) -> tuple[Engine, Anchor] | None:
+    engine = session.get_bind()
+    where = _anchors.get((engine.url.render_as_string(hide_password=True), table.name))
+    return (engine, where) if where else None
+
+
+def current_head(connection: Any, table: Table) -> anchor.Head:
+    count = connection.scalar(select(func.count()).select_from(table))
+    last = connection.scalar(select(table.c.hash).order_by(table.c.id.desc()).limit(1))
+    return anchor.Head(count, last or GENESIS)
+
+
+def _after_commit_moves_the_head(session: Session, table: Table) -> None:
+    anchored = _anchor_of(session, table)
+    flag = f"haven-audit-anchor:{table.name}"
+    if anchored is None or session.info.get(flag):
+        return
+    session.info[flag] = True
+    engine, where = anchored
+
+    def move(_session: Session) -> None:
+        # Read after the commit, from the database itself, so the head is never ahead of it;
+        # advance_head only moves forward, so a slower writer cannot pull it back.
+        with engine.connect() as connection:
+            head = current_head(connection, table)
+        anchor.advance_head(where.head_path, anchor.load_or_create_key(where.key_path), head)
+
+    event.listen(session, "after_commit", move)
+
+
+def record(session: Session, table: Table, event_: AuditEvent) -> None:
     """Add the event to the session's transaction (committed, or not, with the change)."""
+    _after_commit_moves_the_head(session, table)
     prev_hash = _head(session, table)
     session.execute(
         insert(table).values(
-            time=event.time,
-            actor=event.actor,
-            action=event.action,
-            target=event.target,
-            project=event.project,
-            details=event.details,
+            time=event_.time,
+            actor=event_.actor,
+            action=event_.action,
+            target=event_.target,
+            project=event_.project,
+            details=event_.details,
             prev_hash=prev_hash,
-            hash=event.chain_hash(prev_hash),
+            hash=event_.chain_hash(prev_hash),
         )
     )
 
@@ -165,3 +218,34 @@ def verify(session: Session, table: Table) -> ChainReport:
                                "(it was changed after it was written)")
         expected_prev = row.hash
     return ChainReport(table.name, count)
+
+
+def verify_anchored(session: Session, table: Table, where: Anchor) -> ChainReport:
+    """``verify``, then the chain held against its anchored head: trimming the newest events,
+    or replacing the log with another valid chain, is found too."""
+    report = verify(session, table)
+    if not report.intact:
+        return report
+    try:
+        head = anchor.read_head(where.head_path, anchor.load_or_create_key(where.key_path))
+    except anchor.AnchorError as error:
+        return ChainReport(table.name, report.events, 0, str(error))
+    if head is None:
+        if report.events:
+            return ChainReport(table.name, report.events, 0,
+                               f"the log holds {report.events} events but its head file {where.head_path} is missing")
+        return report
+    if head.events > report.events:
+        return ChainReport(table.name, report.events, report.events + 1,
+                           f"{head.events - report.events} event(s) were removed from the end: the head records "
+                           f"{head.events} events, the log holds {report.events}")
+    anchored = session.scalar(select(table.c.hash).order_by(table.c.id).offset(head.events - 1).limit(1)) \
+        if head.events else GENESIS
+    if anchored != head.last_hash:
+        return ChainReport(table.name, report.events, head.events,
+                           "the event the head anchors is not the one in the log (the log was rewritten)")
+    if report.events > head.events:
+        return ChainReport(table.name, report.events, None,
+                           f"the last {report.events - head.events} event(s) are not anchored yet "
+                           "(a writer stopped between its commit and the head file)")
+    return report

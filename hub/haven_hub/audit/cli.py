@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..settings import Settings, SettingsError, load_settings
 from .chain import ChainReport
-from .log import AUDIT_DIR, HEAD_KEY, TABLE, EventFilter, HubAuditLog
+from .log import AUDIT_DIR, TABLE, EventFilter, HubAuditLog
 
 DEFAULT_SETTINGS = Path("config/haven.demo.yaml")
 USAGE_ERROR = 64
@@ -28,9 +28,9 @@ USAGE_ERROR = 64
 def verify_hub(settings: Settings) -> ChainReport:
     data_dir = settings.hub.data_dir
     if not (data_dir / AUDIT_DIR / "hub.sqlite").exists():
-        # Never written to, or deleted: the key exists once the first event was anchored.
-        if settings.data_path(HEAD_KEY).exists():
-            return ChainReport(TABLE, 0, 0, f"the hub audit log {data_dir / AUDIT_DIR} is missing")
+        # Never written to, or deleted: the head file exists once the first event was anchored.
+        if (data_dir / AUDIT_DIR / "hub.head").exists():
+            return ChainReport(TABLE, 0, 0, f"the hub audit log {data_dir / AUDIT_DIR / 'hub.sqlite'} is missing")
         return ChainReport(TABLE, 0)
     log = HubAuditLog.for_data_dir(data_dir)
     try:

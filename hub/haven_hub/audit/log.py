@@ -131,37 +131,7 @@ class HubAuditLog:
     def verify(self) -> chain.ChainReport:
         """The chain walked from its first event, then held against the anchored head."""
         with Session(self.engine) as session:
-            report = chain.verify(session, self.table)
-            if not report.intact:
-                return report
-            try:
-                head = anchor.read_head(self.head_path, anchor.load_or_create_key(self.key_path))
-            except anchor.AnchorError as error:
-                return chain.ChainReport(TABLE, report.events, 0, str(error))
-            if head is None:
-                if report.events:
-                    return chain.ChainReport(TABLE, report.events, 0,
-                                             f"the log holds {report.events} events but its head file "
-                                             f"{self.head_path} is missing")
-                return report
-            if head.events > report.events:
-                missing = head.events - report.events
-                return chain.ChainReport(
-                    TABLE, report.events, report.events + 1,
-                    f"{missing} event(s) were removed from the end: the head records {head.events} "
-                    f"events, the log holds {report.events}")
-            anchored = session.scalar(
-                select(self.table.c.hash).order_by(self.table.c.id).offset(head.events - 1).limit(1)
-            ) if head.events else chain.GENESIS
-            if anchored != head.last_hash:
-                return chain.ChainReport(TABLE, report.events, head.events,
-                                         "the event the head anchors is not the one in the log "
-                                         "(the log was rewritten)")
-        if report.events > head.events:
-            return chain.ChainReport(TABLE, report.events, None,
-                                     f"the last {report.events - head.events} event(s) are not anchored yet "
-                                     "(a writer stopped between its commit and the head file)")
-        return report
+            return chain.verify_anchored(session, self.table, chain.Anchor(self.head_path, self.key_path))
 
 
 def _escape(text: str) -> str:

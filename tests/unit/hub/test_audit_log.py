@@ -156,8 +156,36 @@ def test_verify_and_show_through_the_haven_command(log, settings_path):
 
 def test_a_deleted_log_is_reported_once_events_were_anchored(log, settings_path):
     log.close()
-    for path in log.directory.iterdir():
+    for path in log.directory.glob("hub.sqlite*"):
         path.unlink()
-    log.directory.rmdir()
     code, out = haven("verify", settings=settings_path)
     assert code == 1 and "hub: BROKEN" in out and "is missing" in out
+
+
+def test_the_egress_chain_is_anchored_too_so_trimming_it_is_found(settings_path):
+    from haven_egress.web.startup import open_service
+    from haven_hub.settings import load_settings
+    from tests.unit.egress.factories import submit
+
+    service = open_service(load_settings(settings_path))
+    submit(service)
+    submit(service)
+    service.sessions.kw["bind"].dispose()
+    code, out = haven("verify", settings=settings_path)
+    assert code == 0 and "egress: 2 events, chain intact" in out.splitlines()
+    database = settings_path.parent / "data" / "egress" / "egress.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("DELETE FROM audit_events WHERE id = (SELECT max(id) FROM audit_events)")
+    code, out = haven("verify", settings=settings_path)
+    assert code == 1 and "egress: BROKEN at event 2" in out and "removed from the end" in out
+
+
+def test_the_head_only_moves_forward(tmp_path):
+    key = anchor.load_or_create_key(tmp_path / "key")
+    head = tmp_path / "head"
+    anchor.advance_head(head, key, anchor.Head(5, "e" * 64))
+    anchor.advance_head(head, key, anchor.Head(4, "d" * 64))  # a slower writer, late
+    assert anchor.read_head(head, key) == anchor.Head(5, "e" * 64)
+    anchor.advance_head(head, key, anchor.Head(6, "f" * 64))
+    assert anchor.read_head(head, key) == anchor.Head(6, "f" * 64)
+    assert oct((tmp_path / "key").stat().st_mode & 0o777) == "0o600"
