@@ -144,6 +144,7 @@ def test_a_checker_reviews_and_decides_and_the_author_sees_why(csp_free_page, br
         assert int(author.locator(".haven-count").inner_text()) >= 1
         mine_row = author.locator(f'tr[data-request-id="{request_id}"]')
         assert "new decision" in mine_row.inner_text() and "Changes asked" in mine_row.inner_text()
+        assert serious_accessibility_problems(author) == []
         mine_row.get_by_role("link", name=title).click()
         fixes = author.locator("#what-to-fix").inner_text()
         assert "Suppress small cells, then resubmit" in fixes
