@@ -232,3 +232,41 @@ def test_preflight_checks_now_and_stores_nothing(checked, snapshot):
     with pytest.raises(Invalid, match="SHA-256"):
         service.preflight(AUTHOR, PROJECT, [upload("out/regions.csv", SMALL, sha256="0" * 64)])
     assert snapshot() == before
+
+
+def test_the_operators_overrides_change_a_presets_parameters(engine, blobs, signer):
+    from haven_egress.disclosure import InvalidSetting
+    from haven_egress.web.startup import check_policy
+    from haven_hub.settings import Egress, Settings
+
+    policy = check_policy(Settings(egress=Egress(disclosure_overrides={"acro": {"threshold": 5}})))
+    checks = BackgroundChecks(session_factory(engine), blobs, policy)
+    service = EgressService(session_factory(engine), blobs, signer=signer, checks=checks)
+    checks.start()
+    try:
+        request_id = submit(service, [upload("out/regions.csv", b"region,count\nNorth,7\nSouth,3\n")])
+        assert checks.wait_idle(30)
+        view = files_of(service, request_id)["out/regions.csv"].checks
+    finally:
+        checks.stop()
+    assert [(f["row"], f["parameters"]) for f in view["findings"]
+            if f["rule"] == "min_frequency" and f["verdict"] == "fail"] == [({"region": "South"}, {"threshold": 5})]
+    with pytest.raises(InvalidSetting, match="unknown setting 'treshold'"):
+        CheckPolicy(overrides={"acro": {"treshold": 5}})
+
+
+def test_a_hub_that_does_not_answer_leaves_an_error_on_the_file(engine, blobs, signer):
+    def unreachable(_project):
+        raise OSError("connection refused")
+
+    checks = BackgroundChecks(session_factory(engine), blobs, CheckPolicy(), unreachable)
+    service = EgressService(session_factory(engine), blobs, signer=signer, checks=checks)
+    checks.start()
+    try:
+        request_id = submit(service, [upload("out/regions.csv", SMALL)])
+        assert checks.wait_idle(30)
+        view = files_of(service, request_id)["out/regions.csv"].checks
+    finally:
+        checks.stop()
+    assert view["status"] == "error" and "could not read the project's disclosure preset" in view["error"]
+    assert view["verdict"] is None  # never a pass by default
