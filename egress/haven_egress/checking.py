@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 from pathlib import PurePosixPath
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from .models import CheckResult, File
 from .storage import writing
 
 log = logging.getLogger("haven.egress.checks")
+BATCH = 32  # files checked, then stored in one transaction
 
 # project id -> the project's disclosure_preset ('' or None: the service default).
 PresetLookup = Callable[[str], "str | None"]
@@ -90,41 +92,70 @@ class BackgroundChecks:
 
     def _work(self) -> None:
         while True:
-            item = self._queue.get()
+            batch = [self._queue.get()]
+            # What is already queued goes in one transaction: on SQLite every commit waits
+            # for the disk (synchronous=FULL), and a 20-file request would wait 20 times.
+            while batch[-1] is not None and len(batch) < BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
             try:
-                if item is None:
-                    return
-                self.run(*item)
-            except Exception:  # noqa: BLE001 - one bad file must not stop the worker
-                log.exception("checks of file %s failed", item[0] if item else None)
+                items = [item for item in batch if item is not None]
+                if items:
+                    self.run_many(items)
+            except Exception:  # noqa: BLE001 - the worker must outlive any one failure
+                log.exception("checks of files %s failed", [item[0] for item in batch if item])
             finally:
-                self._queue.task_done()
+                for _ in batch:
+                    self._queue.task_done()
+            if batch[-1] is None:
+                return
 
     def run(self, file_id: int, again: bool = False) -> CheckResult | None:
         """Check one file now and store the result; None when it already had one."""
+        return self.run_many([(file_id, again)]).get(file_id)
+
+    def run_many(self, items: list[tuple[int, bool]]) -> dict[int, CheckResult]:
+        """Check files now and store their results in one transaction (file id -> new row)."""
+        work = []
         with self.sessions() as session:
-            file = session.get(File, file_id)
-            if file is None or (file.check_results and not again):
-                return None
-            project = file.version.request.project
-            target_path = file.path
-            rows = [(f.path, f.sha256, f.kind, f.supporting) for f in file.version.files]
-        preset, parameters, outcome = self._check(project, target_path, rows)
+            for file_id, again in items:
+                file = session.get(File, file_id)
+                if file is None or (file.check_results and not again):
+                    continue
+                work.append((file_id, again, file.version.request.project, file.path,
+                             [(f.path, f.sha256, f.kind, f.supporting) for f in file.version.files]))
+        presets: dict[str, Any] = {}  # one hub lookup per project per batch
+        outcomes = []
+        for file_id, again, project, path, rows in work:
+            try:
+                outcomes.append((file_id, again, *self._check(project, path, rows, presets)))
+            except Exception as error:  # noqa: BLE001 - a bug on one file is shown on that file
+                log.exception("checks of %s failed", path)
+                outcomes.append((file_id, again, "", {},
+                                 Outcome("error", error=f"the checks failed unexpectedly: {error!r}")))
+        stored: dict[int, CheckResult] = {}
         with self.sessions() as session, session.begin():
             writing(session)
-            if not again and session.scalars(select(CheckResult.id)
-                                             .where(CheckResult.file_id == file_id)).first():
-                return None  # queued twice (a submit and a resume): the first run stands
-            row = CheckResult(file_id=file_id, status=outcome.status, verdict=outcome.verdict,
-                              preset=preset, parameters=parameters, result=outcome.result,
-                              acro=outcome.acro, error=outcome.error)
-            session.add(row)
-        return row
+            done = set(session.scalars(select(CheckResult.file_id).where(
+                CheckResult.file_id.in_([outcome[0] for outcome in outcomes]))))
+            for file_id, again, preset, parameters, outcome in outcomes:
+                if file_id in done and not again:
+                    continue  # queued twice (a submit and a resume): the first run stands
+                row = CheckResult(file_id=file_id, status=outcome.status, verdict=outcome.verdict,
+                                  preset=preset, parameters=parameters, result=outcome.result,
+                                  acro=outcome.acro, error=outcome.error)
+                session.add(row)
+                stored[file_id] = row
+        return stored
 
-    def _check(self, project: str, target_path: str,
-               rows: list[tuple[str, str, str, bool]]) -> tuple[str, dict, Outcome]:
+    def _check(self, project: str, target_path: str, rows: list[tuple[str, str, str, bool]],
+               presets: dict[str, Any]) -> tuple[str, dict, Outcome]:
         try:
-            preset = self.policy.preset_for(self.project_preset(project))
+            if project not in presets:
+                presets[project] = self.project_preset(project)
+            preset = self.policy.preset_for(presets[project])
         except DisclosureCheckError as error:
             return "", {}, Outcome("error", error=str(error))
         except Exception as error:  # noqa: BLE001 - the hub may be down; say so on the file

@@ -6,6 +6,7 @@ or stray text). Totals are recognised by their labels, for the secondary-disclos
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -86,7 +87,7 @@ def classify(text: str, settings: Settings) -> tuple[CellState, float | None]:
     lowered = stripped.lower()
     if stripped == "" and settings.empty_is_suppressed:
         return CellState.SUPPRESSED, None
-    if lowered in {m.lower() for m in settings.suppression_markers} or _LESS_THAN.match(lowered):
+    if lowered in _lowered(settings.suppression_markers) or _LESS_THAN.match(lowered):
         return CellState.SUPPRESSED, None
     if lowered in _MISSING:
         return CellState.MISSING, None
@@ -97,7 +98,13 @@ def classify(text: str, settings: Settings) -> tuple[CellState, float | None]:
 
 
 def is_total_label(text: str, settings: Settings) -> bool:
-    return text.strip().lower() in {label.lower() for label in settings.total_labels}
+    return text.strip().lower() in _lowered(settings.total_labels)
+
+
+@functools.lru_cache(maxsize=64)
+def _lowered(texts: tuple[str, ...]) -> frozenset[str]:
+    # Called for every cell: the set is built once per settings, not once per cell.
+    return frozenset(text.lower() for text in texts)
 
 
 def split_columns(raw: RawTable, settings: Settings) -> tuple[tuple[str, ...], tuple[str, ...]]:
