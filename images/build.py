@@ -10,6 +10,7 @@ usage: python images/build.py [--settings FILE] [--print-tag]
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import shutil
@@ -96,6 +97,14 @@ def ensure_lab_frontend() -> None:
     The notebook image has no Node.js (its base is made by debootstrap), so the wheel is
     built from the prebuilt ``haven_lab/labextension``; npm versions come from the lock file.
     """
+    FRONTEND_STAMP.parent.mkdir(parents=True, exist_ok=True)
+    # Two builds at once (a test and `up`) would clean each other's output mid-build.
+    with open(FRONTEND_STAMP.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _build_lab_frontend_if_stale()
+
+
+def _build_lab_frontend_if_stale() -> None:
     output = LAB_EXTENSION / "haven_lab" / "labextension"
     sources = [LAB_EXTENSION / name for name in LAB_FRONTEND_SOURCES]
     source_digest = digest_of(sources + [lab_core_package()])
@@ -116,7 +125,6 @@ def ensure_lab_frontend() -> None:
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=LAB_EXTENSION, env=env, check=True)
         stamp.write_text(lock_digest)
     subprocess.run([npm, "run", "build:prod"], cwd=LAB_EXTENSION, env=env, check=True)
-    FRONTEND_STAMP.parent.mkdir(parents=True, exist_ok=True)
     FRONTEND_STAMP.write_text(f"{source_digest}:{digest_of([output])}")
     say(f"haven-lab front end compiled in {time.monotonic() - started:.0f}s")
 
