@@ -56,7 +56,9 @@ def ensure_accounts(settings: Settings) -> list[str]:
     for account in settings.auth.accounts:
         if store.exists(account.name):
             continue
-        fresh = store.create(account.name, roles=list(account.roles), admin=account.admin, approved=True)
+        # Kept in a file for the demo and the tests rather than handed to a person, so not one-time.
+        fresh = store.create(account.name, roles=list(account.roles), admin=account.admin, approved=True,
+                             one_time_password=False)
         path = credentials_path(settings, account.name)
         path.unlink(missing_ok=True)  # left by an earlier store: those credentials no longer work
         credentials = {"name": account.name, "password": fresh.password,

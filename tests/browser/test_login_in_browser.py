@@ -3,6 +3,7 @@ authenticator app; a wrong code and an account past its approved-until date are 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -59,3 +60,31 @@ def test_an_account_past_its_approved_until_date_is_told_why(page, login_hub, ca
         later = (today_utc() + timedelta(days=30)).isoformat()
         assert account_cli.main(["set-approved-until", "dave", later, *settings]) == 0
     capsys.readouterr()
+
+
+def test_a_first_login_chooses_a_password_then_logs_in(page, login_hub, capsys):
+    assert account_cli.main(["create", "firsttimer", "--json", "--settings", str(login_hub.settings_path)]) == 0
+    created = json.loads(capsys.readouterr().out)
+    code = lambda: totp.code_at(created["totp_secret"])  # noqa: E731
+    page.goto(f"{login_hub.url}/hub/login")
+    page.fill("#username_input", "firsttimer")
+    page.fill("#password_input", created["password"])
+    page.fill("#otp_input", code())
+    page.click("#login_submit")
+    page.wait_for_url("**/hub/haven-accounts/password?username=firsttimer&first=1")
+    assert "for your first login only" in page.locator("#haven-password-first").inner_text()
+    assert page.input_value("#username_input") == "firsttimer"
+    page.fill("#password_input", created["password"])
+    page.fill("#otp_input", code())
+    page.fill("#new_password_input", "a phrase I chose myself")
+    page.fill("#new_password_again_input", "a phrase I chose myself")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "login-choose-password.png"))
+    page.click("#password_submit")
+    page.locator("#haven-password-done").wait_for()
+    page.click("#haven-password-done a")
+    page.fill("#username_input", "firsttimer")
+    page.fill("#password_input", "a phrase I chose myself")
+    page.fill("#otp_input", code())
+    page.click("#login_submit")
+    page.wait_for_url("**/hub/home**")

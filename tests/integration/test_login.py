@@ -106,11 +106,43 @@ def test_a_pending_account_logs_in_only_after_approval(login_hub, capsys):
     refused = submit_login(requests.Session(), login_hub.url, "newbie", created["password"], code())
     assert refused.status_code == 403 and "waiting for an administrator's approval" in _page(refused)
     assert account_json(login_hub, capsys, "approve", "newbie")["approved"] is True
+    # The handed-over password leads only to the page where its holder chooses their own.
     session = requests.Session()
-    assert submit_login(session, login_hub.url, "newbie", created["password"], code()).status_code == 302
+    first = submit_login(session, login_hub.url, "newbie", created["password"], code())
+    assert first.status_code == 302
+    assert first.headers["Location"].endswith("/hub/haven-accounts/password?username=newbie&first=1")
+    assert session.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False).status_code == 302
+    page = session.get(login_hub.url + first.headers["Location"], timeout=30)
+    assert "for your first login only" in page.text
+    changed = change_password(session, login_hub.url, "newbie", created["password"], code(), "my own long phrase")
+    assert changed.status_code == 200 and 'id="haven-password-done"' in changed.text
+    assert submit_login(requests.Session(), login_hub.url, "newbie", created["password"], code()).status_code == 403
+    session = requests.Session()
+    assert submit_login(session, login_hub.url, "newbie", "my own long phrase", code()).status_code == 302
     assert session.get(f"{login_hub.url}/hub/home", timeout=30).status_code == 200
     listed = {a["name"]: a for a in account_json(login_hub, capsys, "list")}
-    assert listed["newbie"]["totp_enrolled"] is True
+    assert listed["newbie"]["totp_enrolled"] is True and listed["newbie"]["must_change_password"] is False
+
+
+def change_password(session, hub_url, username, password, code, new, again=None) -> requests.Response:
+    session.get(f"{hub_url}/hub/haven-accounts/password", timeout=30)
+    return session.post(f"{hub_url}/hub/haven-accounts/password", timeout=30, data={
+        "username": username, "password": password, "otp": code, "new_password": new,
+        "new_password_again": new if again is None else again, "_xsrf": session.cookies.get("_xsrf")})
+
+
+@pytest.mark.parametrize("problem", ["wrong code", "mismatch", "short"])
+def test_the_password_page_refuses_clearly_and_changes_nothing(login_hub, capsys, problem):
+    name = f"pw-{problem.split()[0]}"
+    created = account_json(login_hub, capsys, "create", name)
+    code = totp.code_at(created["totp_secret"])
+    args = {"wrong code": ("000000", "my own long phrase", None), "mismatch": (code, "my own long phrase", "other"),
+            "short": (code, "short", None)}[problem]
+    answer = change_password(requests.Session(), login_hub.url, name, created["password"], *args)
+    expected = {"wrong code": (403, BAD_CREDENTIALS), "mismatch": (400, "The two new passwords differ."),
+                "short": (400, "at least 12 characters")}[problem]
+    assert (answer.status_code, expected[1] in _page(answer)) == (expected[0], True)
+    assert account_json(login_hub, capsys, "show", name)["must_change_password"] is True
 
 
 def test_an_idle_session_must_log_in_again(login_hub):

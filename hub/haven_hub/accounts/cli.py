@@ -203,7 +203,7 @@ def _credentials(result: dict) -> str:
     return "\n".join([
         f"account {result['name']} ({_roles(result)}), approved until {result['approved_until']}"
         + ("" if result["approved"] else " - PENDING approval (haven account approve)"),
-        f"  one-time password: {result['password']}",
+        f"  one-time password: {result['password']}   (they choose their own at the first login)",
         f"  TOTP secret:       {result['totp_secret']}",
         f"  enrolment URI:     {result['otpauth_uri']}",
         "Give these to the person over a trusted channel; they are not shown again.",

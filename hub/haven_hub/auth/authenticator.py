@@ -23,22 +23,71 @@ from typing import Any
 
 from jupyterhub import orm
 from jupyterhub.auth import Authenticator
-from jupyterhub.handlers.base import SESSION_COOKIE_NAME
+from jupyterhub.handlers.base import SESSION_COOKIE_NAME, BaseHandler
 from jupyterhub.handlers.login import LoginHandler
 from traitlets import Any as AnyTrait
+from tornado.httputil import url_concat
 from traitlets import Float, Integer, Unicode, default
 
-from .events import on_login
-from .store import AccountStore, utcnow
+from .events import on_login, on_password_change
+from .store import MIN_PASSWORD_LENGTH, AccountStore, utcnow
+
+
+PASSWORD_PAGE = "haven-accounts/password"
 
 
 class HavenLoginHandler(LoginHandler):
-    """JupyterHub's login form, showing why a login was refused when that is safe to say."""
+    """JupyterHub's login form, showing why a login was refused when that is safe to say,
+    and sending a first login with a handed-over password to the password page."""
 
     haven_refusal: str | None = None
+    haven_password_change = False
 
     def _render(self, login_error=None, username=None, **kwargs):
         return super()._render(login_error=self.haven_refusal or login_error, username=username, **kwargs)
+
+    async def post(self):
+        data = {arg: self.get_argument(arg, strip=arg == "username")
+                for arg in self.request.body_arguments if arg != "_xsrf"}
+        user = await self.login_user(data)
+        if user:
+            self._jupyterhub_user = user
+            self.redirect(self.get_next_url(user))
+        elif self.haven_password_change:
+            self.redirect(url_concat(f"{self.hub.base_url}{PASSWORD_PAGE}",
+                                     {"username": data.get("username", ""), "first": "1"}))
+        else:
+            self.set_status(403)
+            self.finish(await self._render(login_error="Invalid username or password",
+                                           username=data.get("username", "")[:32]))
+
+
+class PasswordHandler(BaseHandler):
+    """The holder of an account changes its password (needs the current one and a TOTP code)."""
+
+    def _page(self, **values: Any) -> str:
+        values.setdefault("username", self.get_argument("username", ""))
+        values.setdefault("first", self.get_argument("first", "") == "1")
+        return self.render_template("haven-password.html", min_length=MIN_PASSWORD_LENGTH, **values)
+
+    async def get(self):
+        self.finish(await self._page())
+
+    async def post(self):
+        name = self.authenticator.normalize_username(self.get_body_argument("username", "").strip())
+        new = self.get_body_argument("new_password", "")
+        if new != self.get_body_argument("new_password_again", ""):
+            self.set_status(400)
+            self.finish(await self._page(username=name, error="The two new passwords differ."))
+            return
+        outcome = self.authenticator.store.change_password(
+            name, self.get_body_argument("password", ""), self.get_body_argument("otp", ""), new)
+        on_password_change(name, outcome.ok, outcome.reason, self.request.remote_ip)
+        if not outcome.ok:
+            self.set_status(400 if outcome.reason == "weak-password" else 403)
+            self.finish(await self._page(username=name, error=outcome.message))
+            return
+        self.finish(await self._page(username=name, done=True))
 
 
 class HavenAuthenticator(Authenticator):
@@ -93,6 +142,7 @@ class HavenAuthenticator(Authenticator):
         if not outcome.ok:
             if isinstance(handler, HavenLoginHandler):
                 handler.haven_refusal = outcome.message
+                handler.haven_password_change = outcome.reason == "password-change"
             return None
         if handler is not None:
             # The session id JupyterHub's login cookie will carry (made now if the browser has none).
@@ -143,7 +193,7 @@ class HavenAuthenticator(Authenticator):
     def get_handlers(self, app):
         from .api import handlers  # jupyterhub's API base class imports the app lazily
 
-        return [(r"/login", HavenLoginHandler), *handlers()]
+        return [(r"/login", HavenLoginHandler), (f"/{PASSWORD_PAGE}", PasswordHandler), *handlers()]
 
 
 def account_refusal(spawner) -> str | None:

@@ -23,6 +23,15 @@ def on_login(username: str, ok: bool, reason: str, remote_ip: str = "") -> None:
     _to_audit_log(username, ok, reason, remote_ip)
 
 
+def on_password_change(username: str, ok: bool, reason: str, remote_ip: str = "") -> None:
+    """The holder of an account changed (or failed to change) its password on the password page."""
+    if ok:
+        on_account_change(username, "password-change", username, remote_ip=remote_ip)
+    else:
+        log.warning("password change refused (%s): %r from %s", reason, username[:40], remote_ip)
+        _to_audit_log(username, False, f"password-change:{reason}", remote_ip)
+
+
 def on_account_change(actor: str, action: str, username: str, **details: object) -> None:
     """An account created, approved, disabled, enabled, unlocked or changed, by ``actor``."""
     log.info("account %s: %s by %s %s", action, username, actor, details or "")

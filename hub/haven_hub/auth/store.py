@@ -91,6 +91,9 @@ class AccountRow(_Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_secret: Mapped[str] = mapped_column(String(64))
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set for a password an administrator handed over (create, reset): it logs in nowhere
+    # until its holder has chosen their own on the password page.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     admin: Mapped[bool] = mapped_column(Boolean, default=False)
     approved: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -119,6 +122,7 @@ class Account:
     approved: bool
     approved_until: date
     totp_enrolled: bool
+    must_change_password: bool
     disabled: bool
     failed_logins: int
     locked_until: datetime | None
@@ -131,6 +135,7 @@ class Account:
         return cls(
             name=row.name, roles=list(row.roles or []), admin=row.admin, approved=row.approved,
             approved_until=row.approved_until, totp_enrolled=row.totp_enrolled_at is not None,
+            must_change_password=bool(row.must_change_password),
             disabled=row.disabled, failed_logins=row.failed_logins,
             locked_until=locked_until if locked_until and locked_until > now else None,
             created_at=_aware(row.created_at), last_login_at=_aware(row.last_login_at),
@@ -168,6 +173,17 @@ class LoginOutcome:
 
 
 BAD_CREDENTIALS = "Invalid username, password or code."
+FIRST_PASSWORD = "This password was for your first login only: choose your own password to continue."
+
+
+def _weak_password(name: str, old: str, new: str) -> str | None:
+    if len(new) < MIN_PASSWORD_LENGTH:
+        return f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters."
+    if new == old:
+        return "Choose a password different from the one you were given."
+    if name and name.lower() in new.lower():
+        return "Choose a password that does not contain your username."
+    return None
 
 
 class AccountStore:
@@ -197,7 +213,9 @@ class AccountStore:
 
     def create(self, name: str, *, roles: list[str] | None = None, admin: bool = False,
                approved: bool = True, approved_until: date | None = None,
-               password: str | None = None, totp_secret: str | None = None) -> NewAccount:
+               password: str | None = None, totp_secret: str | None = None,
+               one_time_password: bool = True) -> NewAccount:
+        """``one_time_password``: the holder must choose their own before logging in."""
         if not USERNAME.match(name or ""):
             raise AccountError(
                 f"invalid account name {name!r}: lower-case letters, digits, '.', '_' or '-', "
@@ -219,7 +237,7 @@ class AccountStore:
             row = AccountRow(
                 name=name, password_hash=hash_password(password), totp_secret=totp_secret, roles=roles,
                 admin=admin, approved=approved, approved_until=until, disabled=False, failed_logins=0,
-                created_at=now,
+                created_at=now, must_change_password=one_time_password,
             )
             session.add(row)
             session.commit()
@@ -263,6 +281,7 @@ class AccountStore:
         with self._session() as session:
             row = self._row(session, name)
             row.password_hash, row.totp_secret, row.totp_enrolled_at = hash_password(password), secret, None
+            row.must_change_password = True
             row.locked_until, row.failed_logins = None, 0
             session.commit()
             return NewAccount(Account.of(row, self.clock()), password, secret)
@@ -292,23 +311,35 @@ class AccountStore:
                     "(training and data-access agreement). Ask an administrator to renew it.")
         return None
 
+    def _verify(self, session: Session, name: str, password: str, code: str) -> tuple[AccountRow | None, LoginOutcome | None]:
+        """(row, None) when the password and code are right; (row or None, refusal) otherwise.
+        Failures count towards the lock-out; a success resets the count."""
+        now = self.clock()
+        row = session.get(AccountRow, name) if USERNAME.match(name or "") else None
+        if row is None:
+            password_matches(password or "", _DUMMY_HASH)
+            return None, LoginOutcome(False, "unknown-user", BAD_CREDENTIALS)
+        locked_until = _aware(row.locked_until)
+        if locked_until is not None and locked_until > now:
+            return row, LoginOutcome(False, "locked", _locked_message(locked_until))
+        if not password_matches(password or "", row.password_hash):
+            return row, self._failed(session, row, now, "bad-password")
+        if not totp.code_is_valid(row.totp_secret, code, when=now):
+            return row, self._failed(session, row, now, "bad-code")
+        row.failed_logins, row.locked_until = 0, None
+        return row, None
+
     def check_login(self, name: str, password: str, code: str) -> LoginOutcome:
         """Checks a login attempt and records its effect on the lock-out counter."""
         now = self.clock()
         with self._session() as session:
-            row = session.get(AccountRow, name) if USERNAME.match(name or "") else None
-            if row is None:
-                password_matches(password or "", _DUMMY_HASH)
-                return LoginOutcome(False, "unknown-user", BAD_CREDENTIALS)
-            locked_until = _aware(row.locked_until)
-            if locked_until is not None and locked_until > now:
-                return LoginOutcome(False, "locked", _locked_message(locked_until))
-            if not password_matches(password or "", row.password_hash):
-                return self._failed(session, row, now, "bad-password")
-            if not totp.code_is_valid(row.totp_secret, code, when=now):
-                return self._failed(session, row, now, "bad-code")
-            row.failed_logins, row.locked_until = 0, None
+            row, failure = self._verify(session, name, password, code)
+            if failure is not None:
+                return failure
             refusal = self._refusal(row)
+            if refusal is None and row.must_change_password:
+                session.commit()
+                return LoginOutcome(False, "password-change", FIRST_PASSWORD)
             if refusal is None:
                 row.last_login_at = now
                 if row.totp_enrolled_at is None:
@@ -317,6 +348,25 @@ class AccountStore:
             if refusal is not None:
                 reason = "disabled" if row.disabled else "pending" if not row.approved else "expired"
                 return LoginOutcome(False, reason, refusal)
+            return LoginOutcome(True, "ok")
+
+    def change_password(self, name: str, password: str, code: str, new_password: str) -> LoginOutcome:
+        """The holder chooses a new password, proving the current one and a TOTP code."""
+        problem = _weak_password(name, password, new_password)
+        with self._session() as session:
+            row, failure = self._verify(session, name, password, code)
+            if failure is not None:
+                return failure
+            if row.disabled:
+                session.commit()
+                return LoginOutcome(False, "disabled", self._refusal(row) or "")
+            if problem:
+                session.commit()
+                return LoginOutcome(False, "weak-password", problem)
+            row.password_hash, row.must_change_password = hash_password(new_password), False
+            if row.totp_enrolled_at is None:
+                row.totp_enrolled_at = self.clock()
+            session.commit()
             return LoginOutcome(True, "ok")
 
     def _failed(self, session: Session, row: AccountRow, now: datetime, reason: str) -> LoginOutcome:

@@ -28,10 +28,18 @@ def clock() -> Clock:
     return Clock()
 
 
+class Store(AccountStore):
+    """Accounts whose password is their own (the one-time password flow has its own tests)."""
+
+    def create(self, name, **kwargs):
+        kwargs.setdefault("one_time_password", False)
+        return super().create(name, **kwargs)
+
+
 @pytest.fixture
 def store(tmp_path, clock) -> AccountStore:
-    return AccountStore(f"sqlite:///{tmp_path / 'accounts.sqlite'}", clock=clock, max_failed_logins=3,
-                        lockout=timedelta(minutes=10), default_approval=timedelta(days=30))
+    return Store(f"sqlite:///{tmp_path / 'accounts.sqlite'}", clock=clock, max_failed_logins=3,
+                 lockout=timedelta(minutes=10), default_approval=timedelta(days=30))
 
 
 def _code(new, clock) -> str:
@@ -134,11 +142,45 @@ def test_a_disabled_account_is_refused_and_enabled_again(store, clock):
     assert store.check_login("ada", new.password, _code(new, clock)).ok
 
 
+def test_a_handed_over_password_logs_in_only_after_its_holder_chose_their_own(store, clock):
+    given = store.create("ada", one_time_password=True)
+    outcome = store.check_login("ada", given.password, _code(given, clock))
+    assert (outcome.ok, outcome.reason) == (False, "password-change")
+    assert store.get("ada").must_change_password
+    mine = "a long phrase of my own"
+    assert store.change_password("ada", given.password, _code(given, clock), mine).ok
+    assert not store.get("ada").must_change_password and store.get("ada").totp_enrolled
+    assert store.check_login("ada", mine, _code(given, clock)).ok
+    assert store.check_login("ada", given.password, _code(given, clock)).reason == "bad-password"
+
+
+@pytest.mark.parametrize("new, problem", [
+    ("short", "at least 12 characters"),
+    ("ada-is-my-password", "does not contain your username"),
+    (None, "different from the one you were given"),
+])
+def test_a_weak_new_password_is_refused_and_changes_nothing(store, clock, new, problem):
+    given = store.create("ada", one_time_password=True)
+    outcome = store.change_password("ada", given.password, _code(given, clock), new or given.password)
+    assert not outcome.ok and problem in outcome.message
+    assert store.get("ada").must_change_password
+    assert store.check_login("ada", given.password, _code(given, clock)).reason == "password-change"
+
+
+def test_changing_the_password_needs_the_current_one_and_a_code(store, clock):
+    given = store.create("ada", one_time_password=True)
+    assert store.change_password("ada", "wrong", _code(given, clock), "a long phrase of my own").reason == "bad-password"
+    assert store.change_password("ada", given.password, "000000", "a long phrase of my own").reason == "bad-code"
+    assert store.get("ada").failed_logins == 2  # they count towards the lock-out
+    assert store.get("ada").must_change_password
+
+
 def test_reset_credentials_replaces_password_and_secret(store, clock):
     old = store.create("ada")
     fresh = store.reset_credentials("ada")
     assert not store.check_login("ada", old.password, totp.code_at(old.totp_secret, clock())).ok
-    assert store.check_login("ada", fresh.password, _code(fresh, clock)).ok
+    assert store.check_login("ada", fresh.password, _code(fresh, clock)).reason == "password-change"
+    assert store.change_password("ada", fresh.password, _code(fresh, clock), "a long phrase of my own").ok
 
 
 @pytest.mark.parametrize("kwargs, message", [
