@@ -107,12 +107,14 @@ def record_with(record: ProjectRecord, **changes: Any) -> ProjectRecord:
     return validated(lambda: ProjectRecord(**{**current, **changes}))
 
 
-def validated(build: Any) -> ProjectRecord:
+def validated(build: Any) -> Any:
+    """``build()`` (a ProjectRecord, or a part of one such as a DatasetGrant), or ProvisioningError."""
     try:
         record = build()
     except ValidationError as error:
         raise ProvisioningError("; ".join(_describe(e) for e in error.errors())) from None
-    check_disclosure_preset(record.disclosure_preset)
+    if isinstance(record, ProjectRecord):
+        check_disclosure_preset(record.disclosure_preset)
     return record
 
 
