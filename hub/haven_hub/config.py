@@ -171,7 +171,8 @@ def admin_service(settings: Settings, settings_path: str | os.PathLike[str]) -> 
         "environment": {"HAVEN_SETTINGS": str(Path(settings_path).resolve())},
         "oauth_client_allowed_scopes": list(roles.ADMIN_OAUTH_SCOPES),
         "oauth_no_confirm": True,
-        "display": False,
+        # In the hub's Services menu for those who may open it (the hub filters by access scope).
+        "display": True,
     }
 
 
