@@ -4,6 +4,7 @@ idle sessions, disabled accounts' tokens, and ``haven account`` over the hub's A
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import timedelta
 
@@ -125,10 +126,11 @@ def test_a_pending_account_logs_in_only_after_approval(login_hub, capsys):
 
 
 def change_password(session, hub_url, username, password, code, new, again=None) -> requests.Response:
-    session.get(f"{hub_url}/hub/haven-accounts/password", timeout=30)
+    form = session.get(f"{hub_url}/hub/haven-accounts/password", timeout=30).text
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form).group(1)
     return session.post(f"{hub_url}/hub/haven-accounts/password", timeout=30, data={
         "username": username, "password": password, "otp": code, "new_password": new,
-        "new_password_again": new if again is None else again, "_xsrf": session.cookies.get("_xsrf")})
+        "new_password_again": new if again is None else again, "_xsrf": xsrf})
 
 
 @pytest.mark.parametrize("problem", ["wrong code", "mismatch", "short"])
@@ -145,8 +147,20 @@ def test_the_password_page_refuses_clearly_and_changes_nothing(login_hub, capsys
     assert account_json(login_hub, capsys, "show", name)["must_change_password"] is True
 
 
+def _session_tokens(hub, username: str, session_id: str) -> list[str]:
+    # The user's own API token (it belongs to no browser session, so idleness does not end it).
+    answer = hub.api("GET", f"/users/{username}/tokens", token=hub.user_token(username))
+    assert answer.status_code == 200, answer.text
+    tokens = answer.json()["api_tokens"]
+    return [t["id"] for t in tokens if t.get("session_id") == session_id]
+
+
 def test_an_idle_session_must_log_in_again(login_hub):
     busy, idle = login_hub.login("grace"), login_hub.login("grace")
+    # The idle browser also opened the review queue: the service holds an OAuth token of that session.
+    assert idle.get(f"{login_hub.url}/services/egress/", timeout=30).status_code == 200
+    idle_session = idle.cookies.get("jupyterhub-session-id")
+    assert _session_tokens(login_hub, "grace", idle_session)
     deadline = time.monotonic() + IDLE_MINUTES * 60 + 3
     while time.monotonic() < deadline:  # one session keeps working, the other sits
         assert busy.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False).status_code == 200
@@ -154,6 +168,7 @@ def test_an_idle_session_must_log_in_again(login_hub):
     assert busy.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False).status_code == 200
     expired = idle.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False)
     assert expired.status_code == 302 and "/hub/login" in expired.headers["Location"]
+    assert _session_tokens(login_hub, "grace", idle_session) == []  # the service's token is revoked
     # Logging in again works, in the same browser.
     assert login(idle, login_hub.url, login_hub.settings, "grace").status_code == 302
     assert idle.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False).status_code == 200
