@@ -39,3 +39,13 @@ def test_the_live_chains_verify(admin_hub):
                            "--settings", str(admin_hub.settings_path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "hub:" in done.stdout and "chain intact" in done.stdout and "egress:" in done.stdout
+
+
+def test_an_account_change_through_the_haven_command_is_audited(admin_hub):
+    done = subprocess.run([sys.executable, "-m", "haven_hub.cli", "account", "disable", "alan",
+                           "--settings", str(admin_hub.settings_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    changes = [e for e in events(admin_hub, user="alan", type="account")]
+    # The accounts API (haven_hub.auth) names the change; the operator's token made it.
+    assert changes and changes[-1].action.startswith("account.") and changes[-1].actor == "haven-operator"
+    assert "disabled" in changes[-1].details
