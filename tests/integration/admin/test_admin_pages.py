@@ -150,3 +150,13 @@ def test_disk_usage_is_measured_and_flagged_near_the_quota(admin_pages, admin_hu
         time.sleep(5)
     assert "haven-disk-warning" in row and "of 1.0M" in row, row
     assert load(admin_hub.settings.hub.data_dir)["page-disk"].level(80) == "warning"
+
+
+def test_an_unknown_project_is_a_404_page_and_an_archived_one_cannot_be_edited(admin_pages, admin_hub):
+    missing = admin_pages.get("projects/no-such-project")
+    assert missing.status_code == 404 and "no project 'no-such-project'" in missing.text.replace("&#39;", "'")
+    admin_pages.post("projects/new", {**NEW, "id": "page-final", "members": "bob"})
+    admin_pages.post("projects/page-final/archive", {"reason": "closed"})
+    refused = admin_pages.post("projects/page-final", {**NEW, "title": "Reopened?"})
+    assert refused.status_code == 422 and "archived and can no longer be changed" in refused.text
+    assert group(admin_hub, "page-final")["properties"]["title"] == "Page study"
