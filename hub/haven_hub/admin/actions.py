@@ -27,7 +27,7 @@ def create(provisioner: Provisioner, raw: dict[str, str]) -> tuple[forms.Project
     try:
         project = provisioner.create(form.values["id"], parsed.members, parsed.fields)
     except (ProvisioningError, HubError) as refused:
-        form.add_error(_one_line(refused))
+        form.add_error(one_line(refused))
         return form, None
     return form, project
 
@@ -54,7 +54,7 @@ def update(provisioner: Provisioner, project_id: str, raw: dict[str, str]) -> tu
             stopped = provisioner.remove_members(project_id, removed).stopped
         return form, Outcome(provisioner.get(project_id), stopped)
     except (ProvisioningError, HubError) as refused:
-        form.add_error(_one_line(refused))
+        form.add_error(one_line(refused))
         return form, None
 
 
@@ -82,5 +82,5 @@ def _changes(project: Project, fields: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def _one_line(error: Exception) -> str:
+def one_line(error: Exception) -> str:
     return str(error).splitlines()[0] if isinstance(error, HubError) else str(error)

@@ -9,7 +9,6 @@ without it), or by a hub token in the Authorization header.
 from __future__ import annotations
 
 import html
-from concurrent.futures import Executor
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Callable
@@ -19,7 +18,7 @@ from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 from tornado.ioloop import IOLoop
 
-from .. import roles, theme, usage
+from .. import roles, theme
 from ..audit.log import EventFilter
 from ..provisioning.hub_api import HubError
 from ..provisioning.rules import ProvisioningError
@@ -144,7 +143,7 @@ class StatusHandler(AdminHandler):
         try:
             outcome = await self.run(actions.change_status, self.provisioner(), project_id, action, reason)
         except (ProvisioningError, HubError) as refused:
-            self.back_to("", done=f"Refused: {actions._one_line(refused)}")
+            self.back_to("", done=f"Refused: {actions.one_line(refused)}")
             return
         stopped = f" Stopped the servers of: {', '.join(outcome.stopped)}." if outcome.stopped else ""
         self.back_to("", done=f"Project {project_id} is {outcome.project.status}.{stopped}")
@@ -170,9 +169,3 @@ class AuditHandler(AdminHandler):
             events = list(reversed(await self.run(self.context.audit.events, filter_)))
         self.render_page("audit.html", "Audit log", 422 if errors else 200, section="audit", values=values,
                          errors=errors, events=events, page_size=AUDIT_PAGE_SIZE)
-
-
-def usage_view(measured: dict[str, usage.DiskUsage], warning_percent: int) -> dict[str, dict[str, str]]:
-    """Per project: the line to show and its level (for the CSS class and the warning icon)."""
-    return {pid: {"text": u.describe(warning_percent), "level": u.level(warning_percent), "note": u.incomplete,
-                  "measured_at": u.measured_at} for pid, u in measured.items()}
