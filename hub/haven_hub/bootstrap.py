@@ -167,6 +167,8 @@ def print_login(settings: Settings) -> None:
         print(f"[haven]   credentials are kept in {settings.data_path(settings.auth.credentials_dir)}/NAME.json")
     for project in settings.projects:
         print(f"[haven]   project {project.id!r} ({project.title}): members {', '.join(project.members)}")
+    print(f"[haven] administrators provision projects at {public_url(settings)}/services/admin/ "
+          "or with: haven project --help")
     print("[haven] stop Haven with: scripts/down")
 
 
