@@ -32,4 +32,6 @@ c.ServerApp.contents_manager_class = "haven_lab.contents.HavenContentsManager"
 c.HavenContentsManager.max_text_read_size = 5 * 1024 * 1024
 c.HavenContentsManager.max_notebook_read_size = 25 * 1024 * 1024
 c.HavenContentsManager.allow_hidden = False
+# Outputs cannot navigate the page away (<meta http-equiv=refresh>), which CSP does not cover.
+c.ServerApp.kernel_websocket_connection_class = "haven_lab.outputs_filter.HavenKernelConnection"
 # /files/, /view/, /nbconvert/ and /api/nbconvert answer 403 (haven_lab.policy.CLOSED_ROUTES).

@@ -9,6 +9,8 @@ message that points to "Request release":
   the dataset mounts;
 * base64 reads, and binary files (which the stock manager would send as base64);
 * text files and notebooks over a size limit.
+
+Notebooks it sends have ``<meta>``/``<link>`` in rich outputs made inert (outputs_filter).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from jupyter_server.services.contents.largefilemanager import AsyncLargeFileMana
 from tornado import web
 from traitlets import Integer, Unicode, default
 
+from .outputs_filter import neutralise_notebook
 from .policy import RELEASE_HINT
 from .workspace import is_within
 
@@ -72,7 +75,9 @@ class HavenContentsManager(AsyncLargeFileManager):
         if size > limit:
             raise self._refuse(path, f"{size:,} bytes is over the {limit:,}-byte limit for opening files here")
         if notebook:
-            return await super().get(path, content=True, type=type, format=None, require_hash=require_hash)
+            model = await super().get(path, content=True, type=type, format=None, require_hash=require_hash)
+            neutralise_notebook(model.get("content"))
+            return model
         try:
             # Text only: the stock manager would fall back to base64 for binary files.
             return await super().get(path, content=True, type=type, format="text", require_hash=require_hash)

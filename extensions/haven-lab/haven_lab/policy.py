@@ -12,11 +12,14 @@ from __future__ import annotations
 # styles, media or scripts from elsewhere). 'self' covers the same-origin WebSockets the
 # kernels use (CSP level 3; Chromium and Firefox match ws:/wss: of the same host).
 # Inline styles are allowed because JupyterLab sets them everywhere; a style cannot send
-# anything by itself, and url() in it is held to img-src/font-src. No 'unsafe-eval' and
-# no inline scripts: JavaScript outputs do not run.
+# anything by itself, and url() in it is held to img-src/font-src. No inline scripts, so
+# <script> and on*= handlers in HTML outputs do not run. 'unsafe-eval' is needed because
+# JupyterLab's settings registry compiles its JSON schemas (ajv) with new Function(); the
+# one renderer that would eval output (application/javascript) is disabled in the image's
+# page_config.json, and whatever script does run still cannot connect anywhere else.
 CSP_DIRECTIVES: tuple[tuple[str, str], ...] = (
     ("default-src", "'self'"),
-    ("script-src", "'self'"),
+    ("script-src", "'self' 'unsafe-eval'"),
     ("style-src", "'self' 'unsafe-inline'"),
     ("connect-src", "'self'"),
     ("img-src", "'self' data: blob:"),
