@@ -179,6 +179,13 @@ class Auth(_Section):
     session_max_hours: float = Field(
         12, gt=0, description="A browser session ends this long after its login, active or not."
     )
+    signup: bool = Field(
+        False,
+        description=(
+            "Whether people may ask for an account at `/hub/haven-accounts/signup` (they choose a "
+            "password and enrol TOTP there); such accounts log in only after `haven account approve`."
+        ),
+    )
     credentials_dir: Path = Field(
         Path("secrets/accounts"),
         description=(

@@ -232,3 +232,40 @@ def test_the_account_command_needs_the_operator_token(login_hub):
                           headers={"Authorization": f"token {user_token}"}, timeout=30)
     assert answer.status_code == 403
     assert requests.get(f"{login_hub.url}/hub/haven-accounts/api/accounts", timeout=30).status_code == 403
+
+
+def sign_up(session, hub_url, username, password, again=None) -> requests.Response:
+    form = session.get(f"{hub_url}/hub/haven-accounts/signup", timeout=30).text
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form).group(1)
+    return session.post(f"{hub_url}/hub/haven-accounts/signup", timeout=30, data={
+        "username": username, "new_password": password, "new_password_again": password if again is None else again,
+        "_xsrf": xsrf})
+
+
+def test_a_sign_up_logs_in_only_after_an_administrator_approves_it(login_hub, capsys):
+    answer = sign_up(requests.Session(), login_hub.url, "walk-in", "a phrase of my own choosing")
+    assert answer.status_code == 201 and "waiting for an administrator's approval" in _page(answer)
+    secret = re.search(r'id="haven-totp-secret">([A-Z2-7]+)<', answer.text).group(1)
+    assert f"otpauth://totp/Haven:walk-in?secret={secret}" in answer.text
+    code = lambda: totp.code_at(secret)  # noqa: E731
+    refused = submit_login(requests.Session(), login_hub.url, "walk-in", "a phrase of my own choosing", code())
+    assert refused.status_code == 403 and "waiting for an administrator's approval" in _page(refused)
+    shown = account_json(login_hub, capsys, "show", "walk-in")
+    assert (shown["approved"], shown["roles"]) == (False, ["analyst"])
+    account_json(login_hub, capsys, "approve", "walk-in")
+    session = requests.Session()
+    assert submit_login(session, login_hub.url, "walk-in", "a phrase of my own choosing", code()).status_code == 302
+    assert session.get(f"{login_hub.url}/hub/home", timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize("name, password, again, status, message", [
+    ("ada", "a phrase of my own choosing", None, 409, "an account named 'ada' already exists"),
+    ("Not Valid", "a phrase of my own choosing", None, 400, "invalid account name"),
+    ("shorty", "short", None, 400, "at least 12 characters"),
+    ("typo", "a phrase of my own choosing", "a phrase of my own chosing", 400, "The two passwords differ."),
+])
+def test_a_bad_sign_up_is_refused_and_changes_nothing(login_hub, capsys, name, password, again, status, message):
+    before = account_json(login_hub, capsys, "list")
+    answer = sign_up(requests.Session(), login_hub.url, name, password, again)
+    assert answer.status_code == status and message in _page(answer)
+    assert account_json(login_hub, capsys, "list") == before

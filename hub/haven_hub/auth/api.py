@@ -65,19 +65,7 @@ class _AccountsHandler(APIHandler):
         return self.user_from_username(name).orm_user
 
     def _grant(self, orm_user: orm.User, roles: list[str], admin: bool) -> None:
-        """Makes the hub's roles match the account (the hub's ``users`` table holds roles)."""
-        wanted = set(roles) | ({haven_roles.HAVEN_ADMIN, "admin"} if admin else set())
-        managed = set(haven_roles.ASSIGNABLE) | {haven_roles.HAVEN_ADMIN, "admin"}
-        for name in managed:
-            role = orm.Role.find(self.db, name)
-            if role is None:
-                continue
-            if name in wanted:
-                hub_roles.grant_role(self.db, orm_user, role, commit=False)
-            elif role in orm_user.roles:
-                hub_roles.strip_role(self.db, orm_user, role, commit=False)
-        orm_user.admin = admin
-        self.db.commit()
+        sync_roles(self.db, orm_user, roles, admin)
 
     async def _cut_off(self, name: str) -> None:
         """A disabled account: its cookies, tokens and running servers stop now."""
@@ -168,6 +156,22 @@ class CredentialsHandler(_AccountsHandler):
         self._audit("reset-credentials", account)
         self._answer({**fresh.account.to_json(), "password": fresh.password,
                       "totp_secret": fresh.totp_secret, "otpauth_uri": fresh.otpauth_uri})
+
+
+def sync_roles(db, orm_user: orm.User, roles: list[str], admin: bool) -> None:
+    """Makes the hub's roles of a user match its account (the hub's ``users`` table holds roles)."""
+    wanted = set(roles) | ({haven_roles.HAVEN_ADMIN, "admin"} if admin else set())
+    managed = set(haven_roles.ASSIGNABLE) | {haven_roles.HAVEN_ADMIN, "admin"}
+    for name in managed:
+        role = orm.Role.find(db, name)
+        if role is None:
+            continue
+        if name in wanted:
+            hub_roles.grant_role(db, orm_user, role, commit=False)
+        elif role in orm_user.roles:
+            hub_roles.strip_role(db, orm_user, role, commit=False)
+    orm_user.admin = admin
+    db.commit()
 
 
 def handlers() -> list[tuple[str, type]]:

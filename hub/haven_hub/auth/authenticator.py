@@ -23,17 +23,18 @@ from typing import Any
 
 from jupyterhub import orm
 from jupyterhub.auth import Authenticator
-from jupyterhub.handlers.base import SESSION_COOKIE_NAME, BaseHandler
+from jupyterhub.handlers.base import SESSION_COOKIE_NAME
 from jupyterhub.handlers.login import LoginHandler
 from traitlets import Any as AnyTrait
 from tornado.httputil import url_concat
-from traitlets import Float, Integer, Unicode, default
+from traitlets import Bool, Float, Integer, Unicode, default
 
-from .events import on_login, on_password_change
-from .store import MIN_PASSWORD_LENGTH, AccountStore, utcnow
+from .events import on_login
+from .store import AccountStore, utcnow
 
 
 PASSWORD_PAGE = "haven-accounts/password"
+SIGNUP_PAGE = "haven-accounts/signup"
 
 
 class HavenLoginHandler(LoginHandler):
@@ -62,40 +63,13 @@ class HavenLoginHandler(LoginHandler):
                                            username=data.get("username", "")[:32]))
 
 
-class PasswordHandler(BaseHandler):
-    """The holder of an account changes its password (needs the current one and a TOTP code)."""
-
-    def _page(self, **values: Any) -> str:
-        values.setdefault("username", self.get_argument("username", ""))
-        values.setdefault("first", self.get_argument("first", "") == "1")
-        return self.render_template("haven-password.html", min_length=MIN_PASSWORD_LENGTH, **values)
-
-    async def get(self):
-        self.finish(await self._page())
-
-    async def post(self):
-        name = self.authenticator.normalize_username(self.get_body_argument("username", "").strip())
-        new = self.get_body_argument("new_password", "")
-        if new != self.get_body_argument("new_password_again", ""):
-            self.set_status(400)
-            self.finish(await self._page(username=name, error="The two new passwords differ."))
-            return
-        outcome = self.authenticator.store.change_password(
-            name, self.get_body_argument("password", ""), self.get_body_argument("otp", ""), new)
-        on_password_change(name, outcome.ok, outcome.reason, self.request.remote_ip)
-        if not outcome.ok:
-            self.set_status(400 if outcome.reason == "weak-password" else 403)
-            self.finish(await self._page(username=name, error=outcome.message))
-            return
-        self.finish(await self._page(username=name, done=True))
-
-
 class HavenAuthenticator(Authenticator):
     store_url = Unicode(help="SQLAlchemy URL of the accounts store (haven_hub.auth.store).").tag(config=True)
     max_failed_logins = Integer(5, help="Failed logins in a row that lock an account.").tag(config=True)
     lockout_seconds = Float(900, help="How long a locked account stays locked.").tag(config=True)
     default_approval_days = Integer(365, help="Approved-until of a new account, in days.").tag(config=True)
     session_idle_seconds = Float(1800, help="A browser session unseen this long must log in again.").tag(config=True)
+    allow_signup = Bool(False, help="Whether people may ask for an account (approved by an admin).").tag(config=True)
     clock = AnyTrait(help="Callable returning the current aware datetime; tests inject their own.").tag(config=True)
 
     # JupyterHub re-checks a user at most once per auth_refresh_age, per user, not per session:
@@ -192,8 +166,12 @@ class HavenAuthenticator(Authenticator):
 
     def get_handlers(self, app):
         from .api import handlers  # jupyterhub's API base class imports the app lazily
+        from .pages import PasswordHandler, SignupHandler
 
-        return [(r"/login", HavenLoginHandler), (f"/{PASSWORD_PAGE}", PasswordHandler), *handlers()]
+        pages = [(r"/login", HavenLoginHandler), (f"/{PASSWORD_PAGE}", PasswordHandler)]
+        if self.allow_signup:
+            pages.append((f"/{SIGNUP_PAGE}", SignupHandler))
+        return [*pages, *handlers()]
 
 
 def account_refusal(spawner) -> str | None:

@@ -43,6 +43,7 @@ def configure_builtin(c: Config, settings: Settings) -> None:
     c.HavenAuthenticator.lockout_seconds = auth.lockout_minutes * 60
     c.HavenAuthenticator.default_approval_days = auth.default_approval_days
     c.HavenAuthenticator.session_idle_seconds = auth.session_idle_minutes * 60
+    c.HavenAuthenticator.allow_signup = auth.signup
 
 
 def configure_oidc(c: Config, settings: Settings, client_secret: str) -> None:

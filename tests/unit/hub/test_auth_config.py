@@ -115,3 +115,17 @@ def test_roles_follow_the_accounts_store_over_the_settings(tmp_path):
     holders = {role["name"]: role.get("users") for role in c.JupyterHub.load_roles}
     assert "newbie" in holders["output-checker"] and "ada" in holders["output-checker"]
     assert "ada" not in holders["analyst"]
+
+
+def test_sign_up_is_off_unless_the_settings_turn_it_on(tmp_path):
+    from haven_hub.auth.authenticator import SIGNUP_PAGE, HavenAuthenticator
+
+    c = Config()
+    config.configure_auth(c, _settings(tmp_path))
+    assert c.HavenAuthenticator.allow_signup is False
+    routes = lambda **kw: [route for route, _ in HavenAuthenticator(store_url="sqlite://", **kw).get_handlers(None)]  # noqa: E731
+    assert f"/{SIGNUP_PAGE}" not in routes()
+    assert f"/{SIGNUP_PAGE}" in routes(allow_signup=True)
+    c = Config()
+    config.configure_auth(c, _settings(tmp_path, signup=True))
+    assert c.HavenAuthenticator.allow_signup is True
