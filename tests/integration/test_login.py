@@ -205,9 +205,9 @@ def test_the_account_command_creates_lists_and_shows_who_sees_what(login_hub, ca
     assert any(row.split()[:4] == ["zoe", "output-checker", "yes", "2031-01-31"] for row in rows)
 
     access = account_json(login_hub, capsys, "access")
-    assert [g["project"] for g in access["users"]["grace"]] == ["alpha", "beta"]
-    assert access["users"]["grace"][0]["datasets"] == ["admissions", "patients"]
-    assert access["users"]["zoe"] == []
+    assert [g["project"] for g in access["users"]["grace"]["projects"]] == ["alpha", "beta"]
+    assert access["users"]["grace"]["projects"][0]["datasets"] == ["admissions", "patients"]
+    assert access["users"]["zoe"] == {"account": "active", "projects": []}
     assert access["projects"]["beta"]["members"] == ["bob", "grace"]
     code, out, _ = haven_account(login_hub, "access", "--user", "bob", capsys=capsys)
     assert code == 0 and "patients@1" in out and "ada" not in out

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..bootstrap import public_url
-from ..projects import Project, project_id_of
+from ..projects import Project, project_id_of, today_utc
 from ..provisioning.hub_api import HubClient, HubError
 from ..settings import SettingsError, load_settings
 
@@ -108,17 +108,21 @@ class Accounts:
                 projects.append(Project.from_group(group["name"], group.get("properties", {}), group.get("users", [])))
             except ValueError:
                 continue
-        names = sorted({account["name"] for account in self.list()} | {m for p in projects for m in p.members})
+        accounts = {account["name"]: account for account in self.list()}
+        names = sorted(set(accounts) | {m for p in projects for m in p.members})
         if only_user is not None:
             if only_user not in names:
                 raise HubError(404, f"no account named {only_user!r}")
             names = [only_user]
         users = {
-            name: [
-                {"project": p.id, "status": p.effective_status(),
-                 "datasets": [g.name + (f"@{g.version}" if g.version else "") for g in p.datasets]}
-                for p in sorted(projects, key=lambda p: p.id) if name in p.members
-            ]
+            name: {
+                "account": account_state(accounts.get(name)),
+                "projects": [
+                    {"project": p.id, "status": p.effective_status(),
+                     "datasets": [g.name + (f"@{g.version}" if g.version else "") for g in p.datasets]}
+                    for p in sorted(projects, key=lambda p: p.id) if name in p.members
+                ],
+            }
             for name in names
         }
         shown = [p for p in projects if only_user is None or only_user in p.members]
@@ -127,6 +131,19 @@ class Accounts:
             "projects": {p.id: {"status": p.effective_status(), "members": sorted(p.members)}
                          for p in sorted(shown, key=lambda p: p.id)},
         }
+
+
+def account_state(account: dict | None, today: date | None = None) -> str:
+    """One word for whether the account can use Haven now: only ``active`` can."""
+    if account is None:
+        return "no-account"
+    if account["disabled"]:
+        return "disabled"
+    if not account["approved"]:
+        return "pending"
+    if (today or today_utc()).isoformat() > account["approved_until"]:
+        return "expired"
+    return "locked" if account["locked"] else "active"
 
 
 def _name(name: str) -> str:
@@ -212,13 +229,13 @@ def _credentials(result: dict) -> str:
 
 
 def _access(result: dict) -> str:
-    lines = ["WHO CAN SEE WHAT", ""]
-    rows = [("USER", "PROJECT", "STATUS", "DATASETS")]
-    for user, grants in result["users"].items():
-        if not grants:
-            rows.append((user, "-", "-", "-"))
-        for grant in grants:
-            rows.append((user, grant["project"], grant["status"], ",".join(grant["datasets"]) or "-"))
+    lines = ["WHO CAN SEE WHAT (only an active account in an active project sees its datasets)", ""]
+    rows = [("USER", "ACCOUNT", "PROJECT", "STATUS", "DATASETS")]
+    for user, about in result["users"].items():
+        if not about["projects"]:
+            rows.append((user, about["account"], "-", "-", "-"))
+        for grant in about["projects"]:
+            rows.append((user, about["account"], grant["project"], grant["status"], ",".join(grant["datasets"]) or "-"))
     lines.append(_table(rows))
     lines.append("")
     rows = [("PROJECT", "STATUS", "MEMBERS")]

@@ -51,3 +51,15 @@ def test_oidc_sites_are_told_the_provider_keeps_accounts(tmp_path, capsys):
         "callback_url": "https://haven.example.org/hub/oauth_callback"}}}))
     assert cli.main(["list", "--settings", str(path)]) == 1
     assert "accounts are kept by the identity provider" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("changes, state", [
+    ({}, "active"), ({"disabled": True}, "disabled"), ({"approved": False}, "pending"),
+    ({"approved_until": "2026-03-01"}, "expired"), ({"locked": True}, "locked"),
+])
+def test_the_account_state_in_the_access_table(changes, state):
+    from datetime import date
+
+    account = {"disabled": False, "approved": True, "approved_until": "2026-03-02", "locked": False, **changes}
+    assert cli.account_state(account, today=date(2026, 3, 2)) == state
+    assert cli.account_state(None) == "no-account"
