@@ -25,8 +25,8 @@ from jupyterhub import orm
 from jupyterhub.auth import Authenticator
 from jupyterhub.handlers.base import SESSION_COOKIE_NAME
 from jupyterhub.handlers.login import LoginHandler
-from traitlets import Any as AnyTrait
 from tornado.httputil import url_concat
+from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, Integer, Unicode, default
 
 from .events import on_login
@@ -121,6 +121,7 @@ class HavenAuthenticator(Authenticator):
         if handler is not None:
             # The session id JupyterHub's login cookie will carry (made now if the browser has none).
             session_id = handler.get_session_cookie() or handler.set_session_cookie()
+            self._forget_idle_sessions()
             self._session_last_seen[session_id] = self.clock()
         return {"name": username, "admin": self.store.get(username).admin}
 
@@ -146,6 +147,14 @@ class HavenAuthenticator(Authenticator):
             return False
         self._session_last_seen[session_id] = now
         return True
+
+    def _forget_idle_sessions(self) -> None:
+        """Drops sessions past the idle limit (logged out or abandoned), so the map stays small."""
+        now = self.clock()
+        self._session_last_seen = {
+            session: seen for session, seen in self._session_last_seen.items()
+            if (now - seen).total_seconds() <= self.session_idle_seconds
+        }
 
     def _session_of(self, handler) -> str | None:
         if getattr(handler, "_token_authenticated", False):
