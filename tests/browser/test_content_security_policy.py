@@ -131,8 +131,9 @@ def _run_notebook(page, hub, path: str) -> None:
     # ?reset: only this notebook open, whatever the last session left in the layout.
     page.goto(f"{hub.url}/user/ada/alpha/lab/tree/{path}?reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    # A run sent before the kernel is connected can be lost: wait until it is idle.
+    page.wait_for_selector('.jp-StatusBar-TextItem:has-text("Idle")', timeout=90_000)
     page.locator(".jp-Notebook .jp-Cell").first.click()
-    # Lab queues the run until the kernel is ready.
     page.keyboard.press("Shift+Enter")
     page.wait_for_selector('.jp-OutputArea-output:has-text("hostile outputs planted")', timeout=90_000)
     # Give every load, prefetch, form, socket and refresh time to land.
@@ -170,6 +171,11 @@ def test_hostile_outputs_reach_nothing_under_the_policy_and_something_without_it
     snippet = 'haven.sql("select * from admissions limit 10").df()'
     page.wait_for_function(f"document.querySelector('.jp-Notebook').textContent.includes({json.dumps(snippet)})",
                            timeout=10_000)
+    # And it runs under the policy: the kernel's websocket is same-origin.
+    page.locator(".jp-Notebook .jp-Cell", has_text="limit 10").click()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_selector(".jp-OutputArea-output table", timeout=60_000)
+    assert page.locator(".jp-OutputArea-output table").first.inner_text().count("admission_id") == 1
     page.screenshot(path=str(SCREENSHOTS / "datasets-panel.png"))
     context.close()
 
