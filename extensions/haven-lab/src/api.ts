@@ -28,7 +28,8 @@ export interface IDataset {
 
 export interface IFinding {
   rule: string;
-  row?: number | string | null;
+  /** The cell's row labels ({region: 'South', sex: 'I'}) or its index. */
+  row?: Record<string, unknown> | number | string | null;
   column?: string | null;
   value?: unknown;
   message?: string;
@@ -164,15 +165,24 @@ export function splitControls(text: string): string[] {
     .filter(c => c.length > 0);
 }
 
+/** Where a finding is (the cell's row labels and column) and what it says. */
 export function describeFinding(finding: IFinding): string {
-  if (finding.message) {
-    return finding.message;
+  const where: string[] = [];
+  const row = finding.row;
+  if (row !== null && typeof row === 'object') {
+    where.push(Object.entries(row).map(([name, value]) => `${name} ${value}`).join(', '));
+  } else if (row !== undefined && row !== null) {
+    where.push(`row ${row}`);
   }
-  const where = [
-    finding.row !== undefined && finding.row !== null ? `row ${finding.row}` : '',
-    finding.column ? `column ${finding.column}` : ''
-  ].filter(Boolean);
-  return `${finding.rule}${where.length ? ` (${where.join(', ')})` : ''}: ${finding.verdict}`;
+  if (finding.column) {
+    const value = finding.value !== undefined && finding.value !== null ? ` = ${finding.value}` : '';
+    where.push(`${finding.column}${value}`);
+  }
+  // A cell's own place says more than the file-level message repeated for each cell.
+  if (where.length > 0) {
+    return `${where.join('; ')} (${finding.rule.replace(/_/g, ' ')})`;
+  }
+  return finding.message || `${finding.rule}: ${finding.verdict}`;
 }
 
 export function fileName(file: IRequestFile): string {

@@ -151,7 +151,9 @@ function renderFile(file: IRequestFile): HTMLElement {
   if (file.download_url) {
     // The egress service serves the download on the hub's origin, outside this
     // container; the browser fetches it with the analyst's hub login.
-    item.append(el('a', { href: file.download_url, download: baseName(fileName(file)), class: 'haven-download', text: `Download ${fileName(file)}` }));
+    const link = el('a', { href: file.download_url, download: baseName(fileName(file)), class: 'haven-download', text: `Download ${fileName(file)}` });
+    link.addEventListener('click', event => void downloadThroughEgress(event, link));
+    item.append(link);
   } else {
     item.append(el('span', { text: fileName(file) }));
   }
@@ -168,4 +170,29 @@ export function humanState(state: string): string {
 
 function baseName(path: string): string {
   return path.split('/').pop() ?? path;
+}
+
+/**
+ * The egress API answers 401 to a browser that has not signed in to the egress service
+ * yet (it never redirects API calls). Opening one of its pages first signs in through the
+ * hub's OAuth (no prompt: the hub trusts its own service), then the download proceeds.
+ */
+async function downloadThroughEgress(event: MouseEvent, link: HTMLAnchorElement): Promise<void> {
+  if (link.dataset.signedIn === 'true') {
+    return;
+  }
+  const href = link.href;
+  const at = href.indexOf('api/files/');
+  if (at < 0) {
+    return;
+  }
+  event.preventDefault();
+  const base = href.slice(0, at);
+  try {
+    await fetch(`${base}mine`, { credentials: 'same-origin', redirect: 'follow' });
+  } catch {
+    // The download below then shows the service's own answer.
+  }
+  link.dataset.signedIn = 'true';
+  link.click();
 }

@@ -1,0 +1,189 @@
+"""The analyst's way out, end to end in a real browser against a real Haven.
+
+Ada starts her project's server, queries the synthetic data through ``haven`` in a
+notebook (with a query the Datasets panel inserted), writes a table, asks for its release
+from the file browser, sees the pre-flight findings and submits. Two output checkers
+approve it on the egress pages and one releases it; Ada downloads it from the Release
+requests panel and gets exactly the bytes she submitted. On the way: the Download menu
+item is gone and the server refuses ``/files/`` for the same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+
+import docker
+import pytest
+
+from .conftest import SCREENSHOTS, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
+
+EGRESS = "/services/egress/"
+TABLE = "admissions_by_region.csv"
+# Regions by sex: the rare sex "I" makes cells below 10, which the pre-flight must show.
+QUERY_CELL = (
+    "import haven\n"
+    "table = haven.sql('''select p.region, p.sex, count(*) as admissions\n"
+    "    from admissions a join patients p using (patient_id)\n"
+    "    group by all order by all''').df()\n"
+    f"table.to_csv('{TABLE}', index=False)\n"
+    "print('rows written:', len(table))"
+)
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"release-{name}.png"))
+
+
+def menu_labels(page) -> list[str]:
+    return [label.strip() for label in page.locator(".lm-Menu:visible .lm-Menu-itemLabel").all_inner_texts()]
+
+
+def start_lab(page, hub, username: str, project: str) -> str:
+    log_in(page, hub, username)
+    page.click(f"#start-{project}")
+    page.wait_for_url(f"**/hub/spawn/{username}/{project}")
+    page.click("form#spawn_form input[type=submit], form#spawn_form button[type=submit]")
+    page.wait_for_url(re.compile(rf".*/user/{username}/{project}/lab.*"), timeout=180_000)
+    page.wait_for_selector(".jp-DirListing-item", timeout=90_000)
+    return f"{hub.url}/user/{username}/{project}/"
+
+
+def run_active_cell(page) -> None:
+    page.keyboard.press("Shift+Enter")
+
+
+def checker_approves(browser, hub, username: str, request_id: str, *, start: bool = False,
+                     release: bool = False) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        log_in(page, hub, username)
+        page.goto(f"{hub.url}{EGRESS}requests/{request_id}")
+        if start:
+            page.get_by_role("button", name="Start review").click()
+            page.wait_for_selector("#haven-done")
+        for form in page.locator("form.haven-vote").all():
+            form.locator("input[value=approve]").check()
+            form.get_by_role("button", name="Cast vote").click()
+            page.wait_for_selector("#haven-done")
+        shot(page, f"5-checker-{username}")
+        if release:
+            page.locator("#action-release button").click()
+            page.wait_for_load_state()
+            assert page.locator("#request-state").inner_text() == "released"
+            shot(page, "6-released")
+    finally:
+        context.close()
+
+
+def test_analyst_requests_release_and_downloads_what_checkers_approved(page, browser, haven_hub):
+    lab = start_lab(page, haven_hub, "ada", "alpha")
+    shot(page, "1-lab")
+
+    # File › Download and Export are gone; Request release… is there instead.
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+    labels = menu_labels(page)
+    assert "Request release…" in labels
+    assert not any(label.startswith(("Download", "Save and Export", "Export Notebook")) for label in labels), labels
+    shot(page, "2-file-menu")
+    page.keyboard.press("Escape")
+
+    # A notebook in the workspace; the Datasets panel inserts a query into it.
+    page.goto(f"{lab}lab/tree/workspace")
+    page.wait_for_selector(".jp-LauncherCard[data-category='Notebook']", timeout=60_000)
+    page.locator(".jp-LauncherCard[data-category='Notebook']").first.click()
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=60_000)
+    page.locator("li[data-id='haven-datasets-panel']").click()
+    dataset = page.locator(".haven-dataset[data-dataset='admissions']")
+    dataset.wait_for(timeout=30_000)
+    assert "Synthetic hospital admissions" in dataset.inner_text()
+    dataset.locator("details summary").click()
+    assert dataset.locator("table.haven-columns th", has_text="length_of_stay_days").count() == 1
+    dataset.get_by_role("button", name=re.compile("Insert a query on admissions")).click()
+    first_cell = page.locator(".jp-Notebook .jp-Cell").first
+    assert 'from admissions limit 10' in first_cell.locator(".cm-content").inner_text()
+    shot(page, "3-datasets-panel")
+    first_cell.locator(".cm-content").click()
+    run_active_cell(page)
+    page.wait_for_selector(".jp-Notebook .jp-Cell >> nth=0 >> .jp-OutputArea-output table", timeout=90_000)
+
+    # The analysis: a table written to the workspace.
+    page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".cm-content").click()
+    page.keyboard.insert_text(QUERY_CELL)
+    run_active_cell(page)
+    page.locator(".jp-Notebook .jp-Cell").nth(1).locator(".jp-OutputArea-output", has_text="rows written").wait_for(
+        timeout=90_000)
+    page.keyboard.press("Control+s")
+    rename = page.locator(".jp-Dialog", has_text="Rename file")  # JupyterLab asks on a first save
+    rename.locator("input[type=text], input:not([type])").first.fill("analysis.ipynb")
+    rename.get_by_role("button", name="Rename and Save").click()
+    rename.wait_for(state="detached")
+
+    # The server refuses the file's direct URL whatever the browser does.
+    refused = page.request.get(f"{lab}files/workspace/{TABLE}")
+    assert refused.status == 403, refused.status
+    assert "Request release" in refused.text()
+
+    # Request its release from the file browser's context menu.
+    page.locator("li[data-id='filebrowser']").click()
+    page.locator("#filebrowser .jp-ToolbarButtonComponent[title^='Refresh']").click()
+    item = page.locator(f".jp-DirListing-item[title^='Name: {TABLE}']")
+    item.wait_for(timeout=30_000)
+    item.click(button="right")
+    labels = menu_labels(page)
+    assert "Request release…" in labels
+    assert not any(label.startswith(("Download", "Copy Download Link", "Open in New Browser Tab")) for label in labels)
+    shot(page, "4-context-menu")
+    page.locator(".lm-Menu:visible .lm-Menu-item", has_text="Request release…").click()
+
+    dialog = page.get_by_role("dialog", name="Request release")
+    dialog.wait_for()
+    title = f"Admissions by region and sex {uuid.uuid4().hex[:6]}"
+    dialog.get_by_label("Title").fill(title)
+    dialog.get_by_label("Purpose").fill("Table 2 of the alpha cohort paper")
+    # Submitting before the checks ran is not possible.
+    assert dialog.get_by_role("button", name="Submit request").is_disabled()
+    dialog.get_by_label("Description").fill("Admissions by region and sex, 2018-2024")
+    assert dialog.get_by_label("Kind").input_value() == "frequency_table"
+    dialog.get_by_label("Disclosure controls applied").fill("none yet")
+    dialog.get_by_role("button", name="Check files").click()
+    verdict = dialog.locator(".haven-verdict")
+    verdict.wait_for(timeout=60_000)
+    assert "below 10" in verdict.inner_text() and TABLE in verdict.inner_text(), verdict.inner_text()
+    assert dialog.locator(".haven-finding-list li").count() >= 1
+    shot(page, "5-preflight-findings")
+    dialog.get_by_role("button", name="Submit request").click()
+    dialog.wait_for(state="detached", timeout=60_000)
+
+    request = page.locator(".haven-request", has_text=title)
+    request.wait_for(timeout=30_000)
+    assert request.get_attribute("data-state") == "submitted"
+    request_id = request.get_attribute("data-request-id")
+    shot(page, "6-requests-panel")
+
+    container = docker.from_env().containers.get(haven_hub.container_name("ada", "alpha"))
+    exit_code, submitted = container.exec_run(["cat", f"/home/analyst/workspace/{TABLE}"])
+    assert exit_code == 0 and submitted.count(b"\n") > 3
+
+    # Two checkers approve on the egress pages; the second releases.
+    checker_approves(browser, haven_hub, "carol", request_id, start=True)
+    checker_approves(browser, haven_hub, "dave", request_id, release=True)
+
+    # Ada downloads it from the panel, from the egress service outside her container.
+    page.locator(".haven-panel-header button", has_text="Refresh").click()
+    link = page.locator(f".haven-request[data-request-id='{request_id}'] a.haven-download")
+    link.wait_for(timeout=30_000)
+    assert link.get_attribute("href").startswith(f"{haven_hub.url}{EGRESS}") or \
+        link.get_attribute("href").startswith(EGRESS)
+    shot(page, "7-released-in-panel")
+    with page.expect_download(timeout=60_000) as download_info:
+        link.click()
+    downloaded = open(download_info.value.path(), "rb").read()
+    assert hashlib.sha256(downloaded).hexdigest() == hashlib.sha256(submitted).hexdigest()
+    assert downloaded == submitted
+    haven_hub.stop("ada", "alpha")
