@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from . import networks, projects
-from .auth import setup as auth_setup
+from .auth import configure as auth_config
 from .datasets.catalogue import Catalogue
 from .datasets.demo import load_demo_datasets
 from .provisioning.hub_api import HubClient
@@ -51,7 +51,7 @@ def credentials_path(settings: Settings, name: str) -> Path:
 def ensure_accounts(settings: Settings) -> list[str]:
     """Creates the settings' accounts that the accounts store lacks, each with a password and a
     TOTP secret written once to the credentials folder (readable by root only)."""
-    store = auth_setup.open_store(settings)
+    store = auth_config.open_store(settings)
     created = []
     for account in settings.auth.accounts:
         if store.exists(account.name):

@@ -14,7 +14,7 @@ from typing import Any
 from traitlets.config import Config
 
 from . import roles, usage
-from .auth import setup as auth_setup
+from .auth import configure as auth_config
 from .projects import projects_of_user
 from .settings import Settings, SettingsError, load_settings
 
@@ -83,17 +83,17 @@ def configure_auth(c: Config, settings: Settings) -> None:
     auth = settings.auth
     if auth.kind == "oidc":
         secret = read_secret(settings, auth.oidc.client_secret_file, "OIDC client secret")
-        auth_setup.configure_oidc(c, settings, secret)
+        auth_config.configure_oidc(c, settings, secret)
     else:
-        auth_setup.configure_builtin(c, settings)
-    auth_setup.configure_sessions(c, settings)
+        auth_config.configure_builtin(c, settings)
+    auth_config.configure_sessions(c, settings)
     c.Authenticator.admin_users = {a.name for a in _accounts(settings) if a.admin}
 
 
 def _accounts(settings: Settings) -> list[Any]:
     """The settings' accounts, overridden by the accounts store (``haven account`` changes roles)."""
     accounts = {account.name: account for account in settings.auth.accounts}
-    accounts.update({account.name: account for account in auth_setup.stored_accounts(settings)})
+    accounts.update({account.name: account for account in auth_config.stored_accounts(settings)})
     return list(accounts.values())
 
 

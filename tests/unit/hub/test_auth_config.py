@@ -12,7 +12,7 @@ import pytest
 from traitlets.config import Config
 
 from haven_hub import config
-from haven_hub.auth import setup as auth_setup
+from haven_hub.auth import configure as auth_config
 from haven_hub.bootstrap import credentials_path, ensure_accounts, ensure_secrets
 from haven_hub.settings import SettingsError, parse_settings
 
@@ -58,12 +58,12 @@ def test_oidc_maps_onto_generic_oauthenticator(tmp_path):
 def test_the_oidc_class_named_in_the_config_exists():
     from oauthenticator.generic import GenericOAuthenticator
 
-    module, _, name = auth_setup.OIDC_AUTHENTICATOR.rpartition(".")
+    module, _, name = auth_config.OIDC_AUTHENTICATOR.rpartition(".")
     assert f"{GenericOAuthenticator.__module__}.{GenericOAuthenticator.__name__}" == f"{module}.{name}"
     # Every trait the mapping sets is one the class declares (a typo would be ignored by traitlets).
     c = Config()
     settings = _settings_for_traits()
-    auth_setup.configure_oidc(c, settings, "x")
+    auth_config.configure_oidc(c, settings, "x")
     assert set(c.GenericOAuthenticator) <= set(GenericOAuthenticator.class_trait_names(config=True))
 
 
@@ -98,7 +98,7 @@ def test_bootstrap_creates_each_account_once_with_private_credentials(tmp_path):
     assert first["otpauth_uri"].startswith("otpauth://totp/Haven:ada?secret=")
     assert ensure_accounts(settings) == []  # a second run changes nothing
     assert json.loads(path.read_text()) == first
-    store = auth_setup.open_store(settings)
+    store = auth_config.open_store(settings)
     assert {a.name: (a.roles, a.admin) for a in store.list()} == {
         "ada": (["analyst"], False), "boss": (["analyst"], True), "chk": (["output-checker"], False)}
 
@@ -106,7 +106,7 @@ def test_bootstrap_creates_each_account_once_with_private_credentials(tmp_path):
 def test_roles_follow_the_accounts_store_over_the_settings(tmp_path):
     settings = _settings(tmp_path)
     ensure_secrets(settings)
-    store = auth_setup.open_store(settings)
+    store = auth_config.open_store(settings)
     store.create("newbie", roles=["output-checker"])  # made with `haven account create`
     store.update("ada", roles=["output-checker"])
     c = Config()
