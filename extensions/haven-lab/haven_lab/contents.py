@@ -98,5 +98,5 @@ class HavenContentsManager(AsyncLargeFileManager):
     def _checked_parent(self, path: str) -> None:
         """Writes go only where reads may: not through a symlink into /data or out of the root."""
         parent = path.strip("/").rpartition("/")[0]
-        if self.exists(parent) if parent else True:
+        if not parent or self.exists(parent):
             self._checked_os_path(parent)

@@ -74,9 +74,8 @@ class Prepared:
 
 def prepare(workspace: Workspace, entry: dict[str, Any], include_code: bool) -> Prepared:
     path = entry.get("path")
-    content = workspace.read(path)
-    assert isinstance(path, str)
-    send_path = path.strip("/")
+    content = workspace.read(path)  # refuses anything but a path inside the workspace
+    send_path = str(path).strip("/")
     kind = entry.get("kind")
     if send_path.lower().endswith(".ipynb"):
         # Checkers read the notebook as the analyst saw it; the .ipynb itself never leaves.
@@ -92,7 +91,7 @@ def prepare(workspace: Workspace, entry: dict[str, Any], include_code: bool) -> 
     }
     if kind:
         metadata["kind"] = kind
-    return Prepared(path, Part(metadata, content))
+    return Prepared(str(path), Part(metadata, content))
 
 
 def submission(project: str, title: str, purpose: str, prepared: list[Prepared],
