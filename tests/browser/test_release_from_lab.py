@@ -186,4 +186,35 @@ def test_analyst_requests_release_and_downloads_what_checkers_approved(page, bro
     downloaded = open(download_info.value.path(), "rb").read()
     assert hashlib.sha256(downloaded).hexdigest() == hashlib.sha256(submitted).hexdigest()
     assert downloaded == submitted
+
+    # A notebook output goes out the same way: saved as CSV by the server, then the dialog.
+    page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-OutputArea-child").first.click(button="right")
+    page.locator(".lm-Menu:visible .lm-Menu-item", has_text="Request release of this output").click()
+    dialog = page.get_by_role("dialog", name="Request release")
+    dialog.wait_for()
+    saved = dialog.locator("fieldset legend").inner_text()
+    assert saved.startswith("workspace/") and saved.endswith("-cell0-output0.csv"), saved
+    exit_code, output_csv = container.exec_run(["cat", f"/home/analyst/{saved}"])
+    assert exit_code == 0 and output_csv.startswith(b"admission_id,"), output_csv[:80]
+    shot(page, "8-output-request")
+    dialog.get_by_role("button", name="Cancel").click()
+    dialog.wait_for(state="detached")
+
+    # The whole notebook, from the File menu: rendered to HTML, with code if she says so.
+    page.locator(".jp-Notebook").first.click()
+    page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
+    page.locator(".lm-Menu:visible .lm-Menu-item", has_text="Request release…").click()
+    dialog.wait_for()
+    assert dialog.locator("fieldset legend").inner_text() == "workspace/analysis.ipynb"
+    assert dialog.get_by_label("Kind").input_value() == "notebook"
+    dialog.get_by_label(re.compile("Include code")).check()
+    dialog.get_by_role("button", name="Check files").click()
+    # Rendered to HTML by nbconvert on the server, it is larger than this test hub's 64K
+    # limit per file: the dialog says so, plainly, and submitting stays closed.
+    error = dialog.get_by_role("alert")
+    error.filter(has_text="limit per file").wait_for(timeout=60_000)
+    assert "workspace/analysis.html" in error.inner_text()
+    assert dialog.get_by_role("button", name="Submit request").is_disabled()
+    shot(page, "9-notebook-too-big")
+    dialog.get_by_role("button", name="Cancel").click()
     haven_hub.stop("ada", "alpha")
