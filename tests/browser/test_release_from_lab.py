@@ -103,7 +103,7 @@ def test_analyst_requests_release_and_downloads_what_checkers_approved(page, bro
     dataset.wait_for(timeout=30_000)
     assert "Synthetic hospital admissions" in dataset.inner_text()
     dataset.locator("details summary").click()
-    assert dataset.locator("table.haven-columns th", has_text="length_of_stay_days").count() == 1
+    assert dataset.locator(".haven-columns dt", has_text="length_of_stay_days").count() == 1
     dataset.get_by_role("button", name=re.compile("Insert a query on admissions")).click()
     first_cell = page.locator(".jp-Notebook .jp-Cell").first
     assert 'from admissions limit 10' in first_cell.locator(".cm-content").inner_text()

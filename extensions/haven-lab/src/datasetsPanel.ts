@@ -38,19 +38,15 @@ export class DatasetsPanel extends Widget {
   private renderDataset(dataset: IDataset): HTMLElement {
     const section = el('section', { class: 'haven-dataset', 'data-dataset': dataset.name, 'aria-label': dataset.name });
     section.append(el('h3', { text: dataset.name }), el('p', { text: dataset.description }));
-    const table = el('table', { class: 'haven-columns' });
-    table.append(
-      el('caption', { text: `Columns of ${dataset.name}` }),
-      el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Column' }), el('th', { scope: 'col', text: 'Type' }),
-        el('th', { scope: 'col', text: 'Description' })))
-    );
-    const body = el('tbody');
+    // A list, not a table: the side panel is narrow, and each description needs a line.
+    const columns = el('dl', { class: 'haven-columns', 'aria-label': `Columns of ${dataset.name}` });
     for (const column of dataset.columns) {
-      body.append(el('tr', {}, el('th', { scope: 'row', text: column.name }), el('td', { text: column.type }),
-        el('td', { text: column.description })));
+      columns.append(
+        el('dt', {}, el('code', { text: column.name }), el('span', { class: 'haven-column-type', text: ` ${column.type}` })),
+        el('dd', { text: column.description || '(no description)' })
+      );
     }
-    table.append(body);
-    const details = el('details', {}, el('summary', { text: `${dataset.columns.length} columns` }), table);
+    const details = el('details', {}, el('summary', { text: `${dataset.columns.length} columns` }), columns);
     const insert = el('button', {
       type: 'button',
       class: 'jp-mod-styled jp-mod-accept haven-insert-snippet',
