@@ -71,12 +71,12 @@ def checker_approves(browser, hub, username: str, request_id: str, *, start: boo
             form.locator("input[value=approve]").check()
             form.get_by_role("button", name="Cast vote").click()
             page.wait_for_selector("#haven-done")
-        shot(page, f"5-checker-{username}")
+        shot(page, f"7-checker-{username}")
         if release:
             page.locator("#action-release button").click()
             page.wait_for_load_state()
             assert page.locator("#request-state").inner_text() == "released"
-            shot(page, "6-released")
+            shot(page, "8-released-by-checker")
     finally:
         context.close()
 
@@ -180,7 +180,7 @@ def test_analyst_requests_release_and_downloads_what_checkers_approved(page, bro
     link.wait_for(timeout=30_000)
     assert link.get_attribute("href").startswith(f"{haven_hub.url}{EGRESS}") or \
         link.get_attribute("href").startswith(EGRESS)
-    shot(page, "7-released-in-panel")
+    shot(page, "9-released-in-panel")
     with page.expect_download(timeout=60_000) as download_info:
         link.click()
     downloaded = open(download_info.value.path(), "rb").read()
@@ -196,7 +196,7 @@ def test_analyst_requests_release_and_downloads_what_checkers_approved(page, bro
     assert saved.startswith("workspace/") and saved.endswith("-cell0-output0.csv"), saved
     exit_code, output_csv = container.exec_run(["cat", f"/home/analyst/{saved}"])
     assert exit_code == 0 and output_csv.startswith(b"admission_id,"), output_csv[:80]
-    shot(page, "8-output-request")
+    shot(page, "10-output-request")
     dialog.get_by_role("button", name="Cancel").click()
     dialog.wait_for(state="detached")
 
@@ -215,6 +215,6 @@ def test_analyst_requests_release_and_downloads_what_checkers_approved(page, bro
     error.filter(has_text="limit per file").wait_for(timeout=60_000)
     assert "workspace/analysis.html" in error.inner_text()
     assert dialog.get_by_role("button", name="Submit request").is_disabled()
-    shot(page, "9-notebook-too-big")
+    shot(page, "11-notebook-too-big")
     dialog.get_by_role("button", name="Cancel").click()
     haven_hub.stop("ada", "alpha")
