@@ -7,12 +7,11 @@ is culled under it; this one is started only when these tests run.
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 import requests
 
-from tests.fixtures.hub import start_test_hub, stop_test_hub, test_settings
+from tests.fixtures.hub import running_test_hub, test_settings, write_log_on_failure
 
 ADMIN = "root-admin"
 # Seconds, written in minutes as the setting takes them.
@@ -25,25 +24,13 @@ def admin_hub(tmp_path_factory, docker_client, notebook_image):
     data_dir = tmp_path_factory.mktemp("haven-admin-data")
     raw = test_settings(data_dir)
     raw["idle_culler"] = {"timeout_minutes": IDLE_TIMEOUT_MINUTES, "every_seconds": CULL_EVERY_SECONDS}
-    try:
-        hub = start_test_hub(data_dir, raw)
-    except RuntimeError as error:
-        pytest.fail(str(error))
-    try:
+    with running_test_hub(data_dir, raw) as hub:
         yield hub
-    finally:
-        stop_test_hub(hub)
 
 
 @pytest.fixture
 def admin_log_on_failure(request, admin_hub):
-    start = admin_hub.log_path.stat().st_size if admin_hub.log_path.exists() else 0
-    yield
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        with open(admin_hub.log_path, "rb") as log:
-            log.seek(start)
-            sys.stderr.write("\n===== hub log during the test =====\n" + log.read().decode(errors="replace"))
+    yield from write_log_on_failure(request, admin_hub)
 
 
 class AdminPages:

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import dataclasses
-
-import docker
-
-from haven_hub import networks
 from tests.fixtures.docker_engine import TEST_PREFIX
-from tests.fixtures.hub import BRIDGE_PREFIX, Hub, start_test_hub, stop_test_hub, test_settings
+from tests.fixtures.hub import BRIDGE_PREFIX, running_test_hub, test_settings
 from tests.fixtures.lab_server import *  # noqa: F403  (a Jupyter server with haven-lab, jp_fetch)
 from tests.integration.egress.client import PREFIX, Egress
 
@@ -21,29 +16,13 @@ LAB_PREFIX = f"{TEST_PREFIX}-lab"
 LAB_BRIDGE_PREFIX = BRIDGE_PREFIX.rstrip("-")[:4] + "l-"
 
 
-class LabHub(Hub):
-    def container_name(self, username: str, project: str) -> str:
-        return f"{self.settings.spawner.container_prefix}-{username}--{project}"
-
-    def gateway(self, project: str) -> str:
-        client = docker.from_env(version="auto")
-        network = client.networks.get(networks.network_name(self.settings.spawner.container_prefix, project))
-        return network.attrs["IPAM"]["Config"][0]["Gateway"]
-
-
 @pytest.fixture(scope="session")
 def haven_hub(tmp_path_factory, docker_client, notebook_image):
     data_dir = tmp_path_factory.mktemp("haven-lab-data")
     raw = test_settings(data_dir, prefix=LAB_PREFIX, bridge_prefix=LAB_BRIDGE_PREFIX)
     raw["egress"]["max_file_size"] = "2M"
-    try:
-        hub = LabHub(**{f.name: getattr(start_test_hub(data_dir, raw), f.name) for f in dataclasses.fields(Hub)})
-    except RuntimeError as error:
-        pytest.fail(str(error))
-    try:
+    with running_test_hub(data_dir, raw) as hub:
         yield hub
-    finally:
-        stop_test_hub(hub)
 
 pytestmark = pytest.mark.docker
 
