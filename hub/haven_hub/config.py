@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -118,21 +119,29 @@ def configure_roles(c: Config, settings: Settings) -> None:
     c.JupyterHub.load_roles.append(roles.server_role())
 
 
-def egress_service(settings: Settings, settings_path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The egress review queue as a hub-managed service, at ``/services/egress/``."""
+def _web_service(name: str, port: int, module: str, oauth_scopes: Iterable[str],
+                 settings_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """One of Haven's own web services, started and proxied by the hub, logged in through it."""
     return {
-        "name": roles.EGRESS_SERVICE,
-        # Where the proxy sends /services/egress/; the service itself binds every address
-        # (see haven_egress.web) so project containers reach it through their gateway.
-        "url": f"http://127.0.0.1:{settings.egress.port}",
-        "command": [sys.executable, "-m", "haven_egress.web"],
+        "name": name,
+        # Where the proxy sends /services/<name>/.
+        "url": f"http://127.0.0.1:{port}",
+        "command": [sys.executable, "-m", module],
         # The service reads the same settings file (validated on its own load), no copy.
         "environment": {"HAVEN_SETTINGS": str(Path(settings_path).resolve())},
-        "oauth_client_allowed_scopes": list(roles.EGRESS_OAUTH_SCOPES),
+        "oauth_client_allowed_scopes": list(oauth_scopes),
         # Part of Haven itself: no "authorize this application?" page in between.
         "oauth_no_confirm": True,
+        # In the hub's Services menu for those who may open it (the hub filters by access scope).
         "display": True,
     }
+
+
+def egress_service(settings: Settings, settings_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The egress review queue at ``/services/egress/``; it binds every address itself (see
+    haven_egress.web) so project containers reach it through their gateway."""
+    return _web_service(roles.EGRESS_SERVICE, settings.egress.port, "haven_egress.web",
+                        roles.EGRESS_OAUTH_SCOPES, settings_path)
 
 
 def configure_egress(c: Config, settings: Settings, settings_path: str | os.PathLike[str]) -> None:
@@ -163,17 +172,9 @@ def idle_culler_service(settings: Settings) -> dict[str, Any] | None:
 
 
 def admin_service(settings: Settings, settings_path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The admin pages as a hub-managed service, at ``/services/admin/``."""
-    return {
-        "name": roles.ADMIN_SERVICE,
-        "url": f"http://127.0.0.1:{settings.admin.port}",
-        "command": [sys.executable, "-m", "haven_hub.admin"],
-        "environment": {"HAVEN_SETTINGS": str(Path(settings_path).resolve())},
-        "oauth_client_allowed_scopes": list(roles.ADMIN_OAUTH_SCOPES),
-        "oauth_no_confirm": True,
-        # In the hub's Services menu for those who may open it (the hub filters by access scope).
-        "display": True,
-    }
+    """The admin pages at ``/services/admin/``."""
+    return _web_service(roles.ADMIN_SERVICE, settings.admin.port, "haven_hub.admin",
+                        roles.ADMIN_OAUTH_SCOPES, settings_path)
 
 
 def configure_services(c: Config, settings: Settings, settings_path: str | os.PathLike[str]) -> None:
