@@ -218,3 +218,67 @@ def test_analyst_requests_release_and_downloads_what_checkers_approved(page, bro
     shot(page, "11-notebook-too-big")
     dialog.get_by_role("button", name="Cancel").click()
     haven_hub.stop("ada", "alpha")
+
+
+def test_several_files_a_return_a_resubmission_and_a_withdrawal(page, browser, haven_hub):
+    """Two files in one request; the dialog refuses to submit without a title; a checker
+    returns it with a reason Ada reads in the panel; she resubmits, then withdraws it."""
+    from tests.integration.egress.client import PREFIX, Egress
+
+    lab = start_lab(page, haven_hub, "ada", "alpha")
+    container = docker.from_env().containers.get(haven_hub.container_name("ada", "alpha"))
+    for name, rows in (("counts_a.csv", "group,n\nA,40\nB,55\n"), ("counts_b.csv", "group,n\nC,70\nD,35\n")):
+        exit_code, _ = container.exec_run(["sh", "-c", f"printf '{rows}' > /home/analyst/workspace/{name}"],
+                                          user="1000")
+        assert exit_code == 0
+    page.goto(f"{lab}lab/tree/workspace")
+    first = page.locator(".jp-DirListing-item[title^='Name: counts_a.csv']")
+    first.wait_for(timeout=60_000)
+    first.click()
+    page.locator(".jp-DirListing-item[title^='Name: counts_b.csv']").click(modifiers=["Control"])
+    page.locator(".jp-DirListing-item[title^='Name: counts_b.csv']").click(button="right")
+    page.locator(".lm-Menu:visible .lm-Menu-item", has_text="Request release…").click()
+
+    dialog = page.get_by_role("dialog", name="Request release")
+    dialog.wait_for()
+    assert dialog.locator("fieldset legend").all_inner_texts() == ["workspace/counts_a.csv", "workspace/counts_b.csv"]
+    dialog.get_by_role("button", name="Check files").click()
+    dialog.locator(".haven-verdict").nth(1).wait_for(timeout=60_000)
+    # No title: a clear error, the field marked for screen readers, nothing submitted.
+    dialog.get_by_role("button", name="Submit request").click()
+    assert dialog.get_by_role("alert").inner_text() == "Give the request a title."
+    assert dialog.get_by_label("Title").get_attribute("aria-invalid") == "true"
+    title = f"Two count tables {uuid.uuid4().hex[:6]}"
+    dialog.get_by_label("Title").fill(title)
+    dialog.get_by_label("Purpose").fill("Appendix tables")
+    for description in dialog.get_by_label("Description").all():
+        description.fill("counts by group")
+    dialog.get_by_role("button", name="Submit request").click()
+    dialog.wait_for(state="detached", timeout=60_000)
+    request = page.locator(".haven-request", has_text=title)
+    request.wait_for(timeout=30_000)
+    request_id = request.get_attribute("data-request-id")
+    assert request.locator(".haven-request-file").count() == 2
+
+    egress = Egress(hub=haven_hub, base=haven_hub.url + PREFIX)
+    assert egress.act("carol", request_id, "start-review").status_code == 200
+    assert egress.act("carol", request_id, "return", "Round the counts to the nearest 5").status_code == 200
+    page.locator(".haven-panel-header button", has_text="Refresh").click()
+    request = page.locator(f".haven-request[data-request-id='{request_id}']")
+    request.and_(page.locator("[data-state='returned']")).wait_for(timeout=30_000)
+    assert "Round the counts to the nearest 5" in request.locator(".haven-decision-reason").inner_text()
+    shot(page, "12-returned")
+
+    request.get_by_role("button", name="Resubmit…").click()
+    resubmit = page.locator(".jp-Dialog")
+    resubmit.get_by_label("What changed").fill("Rounded to 5")
+    resubmit.get_by_role("button", name="Resubmit").click()
+    page.locator(f".haven-request[data-request-id='{request_id}'][data-state='submitted']").wait_for(timeout=30_000)
+    assert egress.detail("ada", request_id)["version"] == 2
+
+    page.locator(f".haven-request[data-request-id='{request_id}']").get_by_role("button", name="Withdraw").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Withdraw").click()
+    page.locator(f".haven-request[data-request-id='{request_id}'][data-state='withdrawn']").wait_for(timeout=30_000)
+    assert page.locator(f".haven-request[data-request-id='{request_id}'] button").count() == 0
+    shot(page, "13-withdrawn")
+    haven_hub.stop("ada", "alpha")

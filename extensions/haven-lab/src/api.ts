@@ -82,6 +82,17 @@ export interface IReleaseRequest {
   version?: number;
   files: IRequestFile[];
   comments: IComment[];
+  /** Every change of state, oldest first; a return or rejection carries the reason. */
+  history?: IHistoryEntry[];
+}
+
+export interface IHistoryEntry {
+  version?: number;
+  state?: string;
+  action?: string;
+  actor?: string | null;
+  reason?: string | null;
+  time?: string | null;
 }
 
 /** An error the server explained: its message is meant for the analyst. */

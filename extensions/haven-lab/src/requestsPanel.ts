@@ -5,7 +5,7 @@ import { IComment, IReleaseRequest, IRequestFile, fileName, postJSON, requestAPI
 import { el, formatDate, labelled } from './dom';
 
 /** States in which the analyst can still change their mind or revise. */
-const WITHDRAWABLE = new Set(['submitted', 'under_review', 'reviewed', 'returned']);
+const WITHDRAWABLE = new Set(['submitted', 'under_review', 'reviewed', 'approved', 'returned']);
 const RESUBMITTABLE = new Set(['returned']);
 
 /**
@@ -55,6 +55,14 @@ export class RequestsPanel extends Widget {
         request.created ? ` \u00b7 ${formatDate(request.created)}` : '',
         request.version && request.version > 1 ? ` \u00b7 version ${request.version}` : '')
     );
+    const decision = [...(request.history ?? [])].reverse().find(h => h.reason);
+    if (decision && decision.state === request.state) {
+      item.append(
+        el('p', { class: 'haven-decision-reason' },
+          el('strong', { text: `${humanState(request.state)} by ${decision.actor ?? 'a checker'}: ` }),
+          decision.reason ?? '')
+      );
+    }
     const files = el('ul', { class: 'haven-request-files', 'aria-label': 'Files' });
     for (const file of request.files) {
       files.append(renderFile(file));
