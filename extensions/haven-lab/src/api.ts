@@ -1,18 +1,6 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-/** The kinds of output the egress service knows, with the words analysts see. */
-export const FILE_KINDS: ReadonlyArray<[string, string]> = [
-  ['frequency_table', 'Frequency table'],
-  ['magnitude_table', 'Magnitude table'],
-  ['model', 'Model output'],
-  ['figure', 'Figure'],
-  ['notebook', 'Notebook'],
-  ['code', 'Code'],
-  ['text', 'Text'],
-  ['other', 'Other']
-];
-
 export interface IDatasetColumn {
   name: string;
   type: string;
@@ -147,55 +135,4 @@ export function postJSON<T>(endPoint: string, body: unknown): Promise<T> {
   });
 }
 
-/** A first guess at a file's kind from its name; the analyst can change it. */
-export function guessKind(path: string): string {
-  const ext = path.toLowerCase().split('.').pop() ?? '';
-  if (['csv', 'tsv', 'xlsx', 'parquet'].includes(ext)) {
-    return 'frequency_table';
-  }
-  if (['png', 'jpg', 'jpeg', 'svg', 'pdf'].includes(ext)) {
-    return 'figure';
-  }
-  if (ext === 'ipynb') {
-    return 'notebook';
-  }
-  if (['py', 'r', 'sql', 'sh', 'jl'].includes(ext)) {
-    return 'code';
-  }
-  if (['txt', 'md', 'html'].includes(ext)) {
-    return 'text';
-  }
-  return 'other';
-}
-
-/** Disclosure controls as the service takes them: one per line or separated by semicolons. */
-export function splitControls(text: string): string[] {
-  return text
-    .split(/[;\n]/)
-    .map(c => c.trim())
-    .filter(c => c.length > 0);
-}
-
-/** Where a finding is (the cell's row labels and column) and what it says. */
-export function describeFinding(finding: IFinding): string {
-  const where: string[] = [];
-  const row = finding.row;
-  if (row !== null && typeof row === 'object') {
-    where.push(Object.entries(row).map(([name, value]) => `${name} ${value}`).join(', '));
-  } else if (row !== undefined && row !== null) {
-    where.push(`row ${row}`);
-  }
-  if (finding.column) {
-    const value = finding.value !== undefined && finding.value !== null ? ` = ${finding.value}` : '';
-    where.push(`${finding.column}${value}`);
-  }
-  // A cell's own place says more than the file-level message repeated for each cell.
-  if (where.length > 0) {
-    return `${where.join('; ')} (${finding.rule.replace(/_/g, ' ')})`;
-  }
-  return finding.message || `${finding.rule}: ${finding.verdict}`;
-}
-
-export function fileName(file: IRequestFile): string {
-  return file.name ?? file.path ?? file.id;
-}
+export { FILE_KINDS, describeFinding, fileName, guessKind, splitControls } from './format';
