@@ -1,7 +1,7 @@
 """The egress rules an operator may tune, with their defaults (the safe choice).
 
 The operator sets them in Haven's settings file (the ``Egress`` section of
-``hub/haven_hub/settings.py``, validated and documented there); ``web.startup.rules_from``
+``hub/haven_hub/settings/egress.py``, validated and documented there); ``web.startup.rules_from``
 maps them here, so the service and its tests need no settings file.
 """
 

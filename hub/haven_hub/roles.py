@@ -5,7 +5,7 @@ JupyterHub role; what it allows in the egress service is a custom scope, which t
 service reads from the caller's token. Project membership is not a role: it is the
 hub's groups (``project-<id>``), read from the same user model.
 
-Nothing here imports the settings, so ``settings.py`` can name the roles an account may
+Nothing here imports the settings, so ``haven_hub.settings`` can name the roles an account may
 hold without a cycle.
 """
 
