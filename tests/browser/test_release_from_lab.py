@@ -14,6 +14,8 @@ import hashlib
 import re
 import uuid
 
+from pathlib import Path
+
 import docker
 import pytest
 
@@ -32,6 +34,37 @@ QUERY_CELL = (
     f"table.to_csv('{TABLE}', index=False)\n"
     "print('rows written:', len(table))"
 )
+
+
+AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture
+def axe_page(browser, request):
+    """A page into which the test may inject axe-core: JupyterLab's own policy forbids the
+    inline script Playwright adds (bypass_csp concerns scripts the test adds)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in tests/browser (scripts/test does)")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"))
+    context.close()
+
+
+def serious_accessibility_problems(page, selector: str) -> list[dict]:
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async ([selector, tags]) => (await axe.run(document.querySelector(selector),
+               {runOnly: {type: 'tag', values: tags}})).violations
+             .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                         targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""", [selector, WCAG])
+    return [v for v in violations if v["impact"] in ("serious", "critical")]
 
 
 def shot(page, name: str) -> None:
@@ -220,9 +253,12 @@ def test_analyst_requests_release_and_downloads_what_checkers_approved(page, bro
     haven_hub.stop("ada", "alpha")
 
 
-def test_several_files_a_return_a_resubmission_and_a_withdrawal(page, browser, haven_hub):
+def test_several_files_a_return_a_resubmission_and_a_withdrawal(axe_page, haven_hub):
     """Two files in one request; the dialog refuses to submit without a title; a checker
-    returns it with a reason Ada reads in the panel; she resubmits, then withdraws it."""
+    returns it with a reason Ada reads in the panel; she resubmits, then withdraws it. The
+    dialog and the panel have no serious WCAG 2.1 A/AA problems (axe-core), and the dialog
+    keeps keyboard focus."""
+    page = axe_page
     from tests.integration.egress.client import PREFIX, Egress
 
     lab = start_lab(page, haven_hub, "ada", "alpha")
@@ -242,8 +278,14 @@ def test_several_files_a_return_a_resubmission_and_a_withdrawal(page, browser, h
     dialog = page.get_by_role("dialog", name="Request release")
     dialog.wait_for()
     assert dialog.locator("fieldset legend").all_inner_texts() == ["workspace/counts_a.csv", "workspace/counts_b.csv"]
+    assert serious_accessibility_problems(page, ".haven-dialog") == []
+    dialog.get_by_role("button", name="Submit request").focus()  # disabled: Tab skips it
+    dialog.get_by_role("button", name="Check files").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('.haven-dialog') !== null")
     dialog.get_by_role("button", name="Check files").click()
     dialog.locator(".haven-verdict").nth(1).wait_for(timeout=60_000)
+    assert serious_accessibility_problems(page, ".haven-dialog") == []
     # No title: a clear error, the field marked for screen readers, nothing submitted.
     dialog.get_by_role("button", name="Submit request").click()
     assert dialog.get_by_role("alert").inner_text() == "Give the request a title."
@@ -268,6 +310,7 @@ def test_several_files_a_return_a_resubmission_and_a_withdrawal(page, browser, h
     request.and_(page.locator("[data-state='returned']")).wait_for(timeout=30_000)
     assert "Round the counts to the nearest 5" in request.locator(".haven-decision-reason").inner_text()
     shot(page, "12-returned")
+    assert serious_accessibility_problems(page, "#haven-requests-panel") == []
 
     request.get_by_role("button", name="Resubmit…").click()
     resubmit = page.locator(".jp-Dialog")

@@ -102,14 +102,45 @@ export class ReleaseRequestDialog extends Widget {
       if (event.key === 'Escape') {
         event.stopPropagation();
         this.dispose();
+      } else if (event.key === 'Tab') {
+        this.keepFocusInside(event);
       }
     });
   }
 
   /** Shows the dialog over the whole page and puts the cursor in the title. */
   open(): void {
+    this.returnFocusTo = document.activeElement as HTMLElement | null;
     Widget.attach(this, document.body);
     this.titleInput.focus();
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    const previous = this.returnFocusTo;
+    super.dispose();
+    previous?.focus?.();
+  }
+
+  /** A modal dialog keeps keyboard focus: Tab from the last control wraps to the first. */
+  private keepFocusInside(event: KeyboardEvent): void {
+    const focusable = Array.from(
+      this.node.querySelectorAll<HTMLElement>('input, textarea, select, button:not([disabled])')
+    );
+    if (focusable.length === 0) {
+      return;
+    }
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
   }
 
   private fileFieldset(path: string): HTMLElement {
@@ -273,4 +304,5 @@ export class ReleaseRequestDialog extends Widget {
   private readonly checkButton: HTMLButtonElement;
   private readonly submitButton: HTMLButtonElement;
   private checked = false;
+  private returnFocusTo: HTMLElement | null = null;
 }
