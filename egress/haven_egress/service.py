@@ -239,6 +239,10 @@ class EgressService:
 
     def download(self, caller: Caller, file_id: int) -> bytes:
         """A released file's bytes, re-checked against their SHA-256 first; audited."""
+        return self.download_named(caller, file_id)[1]
+
+    def download_named(self, caller: Caller, file_id: int) -> tuple[str, bytes]:
+        """As ``download``, with the file's path as the author submitted it."""
         with self._transaction("download") as session:
             file = session.get(File, file_id) if isinstance(file_id, int) else None
             if file is None:
@@ -254,7 +258,7 @@ class EgressService:
             except (CorruptBlob, FileNotFoundError):
                 raise Conflict(f"{file.path} no longer matches what the checkers approved") from None
             self._audit(session, caller, "download", request, file=file.path, sha256=file.sha256)
-            return data
+            return file.path, data
 
     def bundle(self, caller: Caller, request_id: str) -> bytes:
         """A released request's files and signed manifest as a zip; audited like a download."""

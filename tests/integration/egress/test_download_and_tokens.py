@@ -54,3 +54,23 @@ def test_a_revoked_token_cannot_be_replayed(egress):
             return
         time.sleep(1)
     pytest.fail("a revoked token still worked 15 s after it was revoked")
+
+
+def test_a_download_link_followed_in_a_browser_goes_through_the_login_and_keeps_its_name(egress):
+    request_id = egress.create_request_at("released")
+    file = next(f for f in egress.detail("ada", request_id)["versions"][-1]["files"] if not f.get("supporting"))
+    path = f"api/files/{file['id']}/download"
+
+    # A script without a token is refused as on every API route ...
+    assert egress.call("GET", path, headers={"Accept": "*/*"}).status_code == 401
+    # ... a person following the link is sent to log in, and back.
+    anonymous = egress.call("GET", path, headers={"Accept": "text/html,application/xhtml+xml"})
+    assert anonymous.status_code == 302 and "/hub/api/oauth2/authorize" in anonymous.headers["Location"]
+
+    session = egress.hub.login("ada")
+    response = session.get(egress.base + path, headers={"Accept": "text/html"}, timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.url.endswith(path)
+    expected_name = file["path"].rsplit("/", 1)[-1]
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{expected_name}"'
+    assert response.headers["X-Haven-SHA256"] == file["sha256"]

@@ -100,3 +100,12 @@ def test_the_key_is_made_once_private_and_kept_across_restarts(tmp_path):
     assert stat.S_IMODE((tmp_path / "signing" / PRIVATE).stat().st_mode) == 0o600
     again = Signer.load_or_create(tmp_path / "signing")
     assert again.public_pem() == first.public_pem() and again.fingerprint() == first.fingerprint()
+
+
+def test_download_names_are_the_files_own_reduced_to_safe_characters():
+    from haven_egress.web.handlers import attachment_name
+
+    assert attachment_name("out/table 1.csv", 7) == "table_1.csv"
+    assert attachment_name('a/"; evil=.csv', 7) == "evil_.csv"
+    assert attachment_name("../..", 7) == "haven-file-7"
+    assert len(attachment_name("x" * 500 + ".csv", 7)) == 120
