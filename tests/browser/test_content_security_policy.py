@@ -165,7 +165,7 @@ def test_hostile_outputs_reach_nothing_under_the_policy_and_something_without_it
     admissions.wait_for(timeout=30_000)
     assert page.locator(".haven-dataset").count() == 2
     admissions.locator("summary").click()
-    assert admissions.locator("tbody th", has_text="patient_id").count() == 1
+    assert admissions.locator(".haven-columns dt", has_text="patient_id").count() == 1
     page.locator(".jp-Cell").first.click()
     admissions.locator(".haven-insert-snippet").click()
     snippet = 'haven.sql("select * from admissions limit 10").df()'

@@ -138,7 +138,9 @@ def test_environment_holds_only_what_the_server_needs(haven_hub, ada_alpha):
     env = set(run_probe(haven_hub.container_name("ada", "alpha"))["env"])
     image_env = {"PATH", "LANG", "HOME", "SHELL", "HOSTNAME", "PWD", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
                  "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "HAVEN_PROJECT", "JPY_API_TOKEN", "HAVEN_DATA_DIR", "HAVEN_WORKSPACE_DIR",
-                 "HAVEN_SCRATCH_DIR", "HAVEN_SCRATCH_MAX_SIZE"}
+                 "HAVEN_SCRATCH_DIR", "HAVEN_SCRATCH_MAX_SIZE",
+                 # Where haven-lab sends release requests: the egress service at the project gateway.
+                 "HAVEN_EGRESS_URL"}
     unexpected = {name for name in env - image_env if not name.startswith("JUPYTERHUB_")}
     assert unexpected == set()
 
