@@ -34,6 +34,8 @@ NOTEBOOK_REPO = "haven/notebook"
 
 ANALYST_LIBRARY = HERE.parent / "extensions" / "haven-py"
 LAB_EXTENSION = HERE.parent / "extensions" / "haven-lab"
+# The "Python 3 (ACRO)" kernel installs the egress service's ACRO lock: one ACRO for both.
+ACRO_LOCK = HERE.parent / "egress" / "acro" / "requirements.lock"
 NOT_CONTEXT = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc", "build", "dist")
 # The extension's wheel needs its Python package, the prebuilt front end and the metadata;
 # not node_modules or the TypeScript build.
@@ -129,20 +131,26 @@ def _build_lab_frontend_if_stale() -> None:
     say(f"haven-lab front end compiled in {time.monotonic() - started:.0f}s")
 
 
+def fill_context(context: Path, ca_bundle: Path | None) -> None:
+    """Copies every input of the notebook image into ``context``: the tag is its digest."""
+    for item in NOTEBOOK_DIR.iterdir():
+        if item.is_file():
+            shutil.copy2(item, context / item.name)
+    shutil.copytree(ANALYST_LIBRARY, context / "haven-py", ignore=NOT_CONTEXT)
+    shutil.copytree(LAB_EXTENSION, context / "haven-lab", ignore=NOT_LAB_CONTEXT)
+    shutil.copyfile(ACRO_LOCK, context / "acro-requirements.lock")
+    ca = context / "build-ca.crt"
+    if ca_bundle is not None:
+        shutil.copyfile(ca_bundle, ca)
+    else:
+        ca.write_text("")
+
+
 def build_notebook(client: docker.DockerClient, base: str, ca_bundle: Path | None, final_tag: str) -> str:
     base_id = client.images.get(base).id
     with tempfile.TemporaryDirectory(prefix="haven-notebook-") as tmp:
         context = Path(tmp)
-        for item in NOTEBOOK_DIR.iterdir():
-            if item.is_file():
-                shutil.copy2(item, context / item.name)
-        shutil.copytree(ANALYST_LIBRARY, context / "haven-py", ignore=NOT_CONTEXT)
-        shutil.copytree(LAB_EXTENSION, context / "haven-lab", ignore=NOT_LAB_CONTEXT)
-        ca = context / "build-ca.crt"
-        if ca_bundle is not None:
-            shutil.copyfile(ca_bundle, ca)
-        else:
-            ca.write_text("")
+        fill_context(context, ca_bundle)
         digest = digest_of(list(context.iterdir()), base, base_id, root=context)
         tag = f"{NOTEBOOK_REPO}:{digest}"
         if has_image(client, tag):
