@@ -112,7 +112,7 @@ def load_roles(accounts: Iterable[Any]) -> list[dict[str, Any]]:
 ADMIN_OAUTH_SCOPES = (HAVEN_ADMIN_PAGES,)
 
 
-# -- the single-user server's own token (haven-lab, issue 7) ------------------------------
+# The single-user server's own token.
 # JupyterHub gives each server a token with the "server" role; Haven's JupyterLab extension
 # sends release requests with it, so the analyst never handles a token. Least scopes: the
 # hub's defaults plus reaching the egress service and submitting. The hub intersects them
