@@ -82,6 +82,9 @@ class Provisioner:
         return self.get(project_id)
 
     def update(self, project_id: str, changes: dict[str, Any], action: str = "project.update") -> Project:
+        return self._update(project_id, changes, action).project
+
+    def _update(self, project_id: str, changes: dict[str, Any], action: str) -> Outcome:
         project = self.get(project_id)
         rules.check_editable(project)
         if {"status", "status_reason", "status_changed", "kind"} & changes.keys():
@@ -90,8 +93,13 @@ class Provisioner:
         # Only new grants: an old one whose dataset was withdrawn must not block other edits.
         self._check_grants(tuple(g for g in record.datasets if g not in project.datasets))
         saved = self._save(project_id, record)
-        self._audit(action, project_id, changes=_changed(project, record))
-        return saved
+        # A running server keeps its mounts until it restarts: a grant taken away (or moved
+        # to another version) must not stay readable there, so those servers stop now.
+        withdrawn = [g for g in project.datasets if g not in record.datasets]
+        stopped = self._stop_servers(project_id) if withdrawn else ()
+        self._audit(action, project_id, changes=_changed(project, record),
+                    **({"stopped": list(stopped)} if stopped else {}))
+        return Outcome(saved, stopped)
 
     def add_members(self, project_id: str, users: list[str]) -> Project:
         rules.check_editable(self.get(project_id))
@@ -119,13 +127,13 @@ class Provisioner:
         grant = rules.validated(lambda: DatasetGrant(name=dataset, version=version))
         return self.update(project_id, {"datasets": (*others, grant)}, action="project.dataset.grant")
 
-    def revoke(self, project_id: str, dataset: str) -> Project:
+    def revoke(self, project_id: str, dataset: str) -> Outcome:
+        """Takes a dataset away; the project's running servers stop, so none keeps the mount."""
         project = self.get(project_id)
         if dataset not in {g.name for g in project.datasets}:
             raise ProvisioningError(f"project {project_id!r} is not granted dataset {dataset!r}")
-        # Running servers keep the mount until they restart: the docs say so.
-        return self.update(project_id, {"datasets": tuple(g for g in project.datasets if g.name != dataset)},
-                           action="project.dataset.revoke")
+        return self._update(project_id, {"datasets": tuple(g for g in project.datasets if g.name != dataset)},
+                            action="project.dataset.revoke")
 
     # -- the lifecycle --------------------------------------------------------------
 

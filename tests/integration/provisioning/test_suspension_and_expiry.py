@@ -82,3 +82,25 @@ def test_archive_stops_servers_and_refuses_spawns(haven, haven_hub, docker_clien
     assert not container_exists(docker_client, haven_hub, "ada", "prov-archive")
     status, message = spawn_refusal(haven_hub, "ada", "prov-archive")
     assert status == 403 and "'prov-archive' is archived" in message
+
+
+def test_revoking_a_dataset_stops_the_servers_that_mount_it(haven, haven_hub, docker_client):
+    haven.ok("create", "prov-revoke", "--title", "Revocation", "--member", "ada",
+             "--dataset", "admissions", "--dataset", "patients", *SMALL)
+    # A change that takes nothing away leaves running servers alone ...
+    haven_hub.spawn("ada", "prov-revoke")
+    haven.ok("update", "prov-revoke", "--title", "Revocation II")
+    assert container_exists(docker_client, haven_hub, "ada", "prov-revoke")
+    # ... taking a dataset away stops them, since a running container keeps its mounts.
+    revoked = haven.ok("revoke", "prov-revoke", "admissions", "--json").json()
+    assert revoked["stopped"] == ["ada"] and not container_exists(docker_client, haven_hub, "ada", "prov-revoke")
+    assert [g["name"] for g in revoked["project"]["datasets"]] == ["patients"]
+
+    haven_hub.spawn("ada", "prov-revoke")
+    try:
+        container = docker_client.containers.list(
+            filters={"label": ["org.haven.project=prov-revoke", "org.haven.user=ada"]})[0]
+        mounts = {m["Destination"] for m in container.attrs["Mounts"]}
+        assert "/data/patients" in mounts and "/data/admissions" not in mounts
+    finally:
+        haven_hub.stop("ada", "prov-revoke")
