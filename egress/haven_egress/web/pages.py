@@ -22,6 +22,7 @@ from ..permissions import RequestFacts, Role
 from ..views import RequestView
 from ..workflow import State
 from . import controls, payloads, request_page
+from .pagination import PageError, paginate
 from .handlers import DECISIONS, BaseHandler
 
 TEMPLATES = __file__.rsplit("/", 1)[0] + "/templates"
@@ -128,9 +129,20 @@ class QueuePage(PageHandler):
             error, state = f"there is no state {state!r}; choose one from the list", ""
         items = [i for i in queue.items if (not state or i.state.value == state)
                  and (not project or i.project == project) and (not needs or i.needs_my_review)]
+        query = (("state", state), ("project", project), ("needs", "1" if needs else ""))
+        page, size = self.get_query_argument("page", ""), self.get_query_argument("size", "")
+        try:
+            shown, pagination = paginate(items, page, size, query)
+        except PageError as refused:
+            # Refused, and still a usable page: the first one, at the size asked for if that was one.
+            error = error or str(refused)
+            try:
+                shown, pagination = paginate(items, "", size, query)
+            except PageError:
+                shown, pagination = paginate(items, query=query)
         await self.render_page("queue.html", "Review queue", "Review queue", status=400 if error else 200,
-                               queue=queue, items=items, states=[s.value for s in State], error=error,
-                               filters={"state": state, "project": project, "needs": needs},
+                               queue=queue, items=shown, pagination=pagination, states=[s.value for s in State],
+                               error=error, filters={"state": state, "project": project, "needs": needs},
                                now=datetime.now(timezone.utc))
 
 

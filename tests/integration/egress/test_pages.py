@@ -261,3 +261,26 @@ def test_a_figure_is_shown_inline_and_other_files_are_only_linked(browse, egress
     text = page(browse, egress, "carol", f"requests/{request_id}/files/{files['out/notes.txt']}/preview")
     assert text.status_code == 415 and "download the file" in text.text
     assert f'api/files/{files["out/notes.txt"]}/content">Download out/notes.txt' in shown
+
+
+def test_the_queue_comes_in_pages_that_keep_the_filters(browse, egress):
+    for _ in range(11):
+        assert egress.submit("ada", "alpha").status_code == 201
+    first = page(browse, egress, "carol", "?state=submitted&size=10")
+    assert first.status_code == 200
+    total = int(re.search(r"Requests \((\d+)\)", first.text).group(1))
+    assert total >= 11
+    assert first.text.count("<tr data-request-id=") == 10
+    assert f"Showing 1–10 of {total}" in first.text
+    assert 'rel="next" href="?state=submitted&amp;size=10&amp;page=2"' in first.text
+
+    second = page(browse, egress, "carol", "?state=submitted&size=10&page=2")
+    ids_first = set(re.findall(r'<tr data-request-id="([^"]+)"', first.text))
+    ids_second = set(re.findall(r'<tr data-request-id="([^"]+)"', second.text))
+    assert ids_second and not ids_first & ids_second
+
+    beyond = page(browse, egress, "carol", "?state=submitted&size=10&page=999")
+    assert beyond.status_code == 400
+    assert "there is no page 999" in beyond.text
+    # Still a usable page: the first slice, with the filters kept.
+    assert beyond.text.count("<tr data-request-id=") == 10
