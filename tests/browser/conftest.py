@@ -11,6 +11,9 @@ from tests.fixtures.login import log_in_page
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".state" / "screenshots"
+AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+VIEWPORT = {"width": 1280, "height": 900}
 
 
 # Per module, not per session: Playwright's sync API keeps an event loop running while it is
@@ -32,9 +35,8 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def _page_for_a_test(browser, request, **context_options):
+    context = browser.new_context(viewport=VIEWPORT, **context_options)
     page = context.new_page()
     yield page
     report = getattr(request.node, "rep_call", None)
@@ -42,6 +44,39 @@ def page(browser, request):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    yield from _page_for_a_test(browser, request)
+
+
+def require_axe() -> None:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in tests/browser (scripts/test does)")
+
+
+@pytest.fixture
+def axe_page(browser, request):
+    """A page into which the test may inject axe-core: Haven's pages forbid the inline script
+    Playwright adds (bypass_csp concerns only scripts the test adds, never what the page
+    itself may load)."""
+    require_axe()
+    yield from _page_for_a_test(browser, request, bypass_csp=True)
+
+
+def serious_accessibility_problems(page, selector: str | None = None) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA findings of serious or critical impact, on the page as it is
+    or on the element ``selector`` names."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        require_axe()
+        page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async ([selector, tags]) => (await axe.run(selector ? document.querySelector(selector) : document,
+               {runOnly: {type: 'tag', values: tags}})).violations
+             .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                         targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""", [selector, WCAG])
+    return [v for v in violations if v["impact"] in ("serious", "critical")]
 
 
 def log_in(page, hub, username: str) -> None:

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from .conftest import SCREENSHOTS, log_in
+from .conftest import SCREENSHOTS, log_in, serious_accessibility_problems
 
-AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
-
-
-def serious_violations(page) -> list[dict]:
-    """axe-core's WCAG 2.1 A/AA findings of serious or critical impact on the page as it is."""
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci` in tests/browser (scripts/test does)")
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate(
-        """async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations
-             .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                         targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""", WCAG)
-    return [v for v in violations if v["impact"] in ("serious", "critical")]
 
 
 def shot(page, name: str) -> None:
@@ -40,7 +25,7 @@ def test_an_admin_provisions_a_project_from_the_page(page, haven_hub):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
     shot(page, "projects")
-    assert serious_violations(page) == []
+    assert serious_accessibility_problems(page) == []
 
     page.click("#new-project")
     page.wait_for_selector("#haven-project-form")
@@ -62,7 +47,7 @@ def test_an_admin_provisions_a_project_from_the_page(page, haven_hub):
     assert page.get_by_label("Lead researcher").input_value() == "Dr Ada Lovelace"  # input kept
     assert page.get_by_label("End date").get_attribute("aria-invalid") == "true"
     shot(page, "form-refused")
-    assert serious_violations(page) == []
+    assert serious_accessibility_problems(page) == []
 
     page.get_by_label("End date").fill("2036-12-31")
     page.click("#save-project")
@@ -78,7 +63,7 @@ def test_an_admin_provisions_a_project_from_the_page(page, haven_hub):
     assert "project.create" in page.locator("#haven-audit-events").inner_text()
     assert "root-admin" in page.locator("#haven-audit-events").inner_text()
     shot(page, "audit")
-    assert serious_violations(page) == []
+    assert serious_accessibility_problems(page) == []
 
 
 def test_an_analyst_gets_a_clear_refusal_and_sees_disk_usage_at_home(page, haven_hub):

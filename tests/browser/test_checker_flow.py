@@ -7,45 +7,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from tests.integration.egress.client import PREFIX, Egress, file_entry
 
-from .conftest import SCREENSHOTS, log_in
+from .conftest import SCREENSHOTS, VIEWPORT, log_in, serious_accessibility_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
 
-AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
 TABLE = b"region,count\nNorth,25\nSouth,3\nEast,40\n"
 REPORT = b"<html><body><h1>Model results</h1><script>document.body.innerHTML='scripts ran'</script></body></html>"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-@pytest.fixture
-def csp_free_page(browser, request):
-    """A page whose context lets Playwright inject axe-core despite the pages' no-script policy
-    (bypass_csp affects only scripts the test adds, never what the page itself may load)."""
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci` in tests/browser (scripts/test does)")
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    yield page
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}-failed.png"), full_page=True)
-    context.close()
-
-
-def serious_accessibility_problems(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate(
-        """async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations
-             .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                         targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""", WCAG)
-    return [v for v in violations if v["impact"] in ("serious", "critical")]
 
 
 def shot(page, name: str) -> None:
@@ -63,8 +35,8 @@ def wait_for_checks(egress: Egress, request_id: str, timeout: float = 60) -> Non
     raise AssertionError("the automated checks did not finish")
 
 
-def test_a_checker_reviews_and_decides_and_the_author_sees_why(csp_free_page, browser, haven_hub):
-    page = csp_free_page
+def test_a_checker_reviews_and_decides_and_the_author_sees_why(axe_page, browser, haven_hub):
+    page = axe_page
     egress = Egress(hub=haven_hub, base=haven_hub.url + PREFIX)
     egress.wait_ready()
     title = f"Admissions by region {uuid.uuid4().hex[:6]}"
@@ -136,7 +108,7 @@ def test_a_checker_reviews_and_decides_and_the_author_sees_why(csp_free_page, br
     shot(page, "3-decided")
 
     # The author: a new decision counted in her navigation, the reason and the shared comment.
-    author = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True).new_page()
+    author = browser.new_context(viewport=VIEWPORT, bypass_csp=True).new_page()
     try:
         log_in(author, haven_hub, "ada")
         author.goto(egress.base)  # an analyst's entry is her own requests

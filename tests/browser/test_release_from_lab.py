@@ -14,12 +14,11 @@ import hashlib
 import re
 import uuid
 
-from pathlib import Path
 
 import docker
 import pytest
 
-from .conftest import SCREENSHOTS, log_in
+from .conftest import SCREENSHOTS, log_in, serious_accessibility_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
 
@@ -34,37 +33,6 @@ QUERY_CELL = (
     f"table.to_csv('{TABLE}', index=False)\n"
     "print('rows written:', len(table))"
 )
-
-
-AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-@pytest.fixture
-def axe_page(browser, request):
-    """A page into which the test may inject axe-core: JupyterLab's own policy forbids the
-    inline script Playwright adds (bypass_csp concerns scripts the test adds)."""
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci` in tests/browser (scripts/test does)")
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    yield page
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"))
-    context.close()
-
-
-def serious_accessibility_problems(page, selector: str) -> list[dict]:
-    if not page.evaluate("typeof axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    violations = page.evaluate(
-        """async ([selector, tags]) => (await axe.run(document.querySelector(selector),
-               {runOnly: {type: 'tag', values: tags}})).violations
-             .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                         targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""", [selector, WCAG])
-    return [v for v in violations if v["impact"] in ("serious", "critical")]
 
 
 def shot(page, name: str) -> None:
