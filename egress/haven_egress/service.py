@@ -180,9 +180,7 @@ class EgressService:
         if decision != "approve" and not comment.strip():
             raise Invalid("say why: a comment is required to request changes or reject")
         with self._transaction("review") as session:
-            file = session.get(File, file_id) if isinstance(file_id, int) else None
-            if file is None:
-                raise NotFound(f"no file {file_id}")
+            file = _file(session, file_id)
             request, state, current = self._load(session, caller, file.version.request_id)
             permissions.require(permissions.may_check(caller, views.facts(request), self.rules),
                                 "review this request")
@@ -244,19 +242,14 @@ class EgressService:
     def download_named(self, caller: Caller, file_id: int) -> tuple[str, bytes]:
         """As ``download``, with the file's path as the author submitted it."""
         with self._transaction("download") as session:
-            file = session.get(File, file_id) if isinstance(file_id, int) else None
-            if file is None:
-                raise NotFound(f"no file {file_id}")
+            file = _file(session, file_id)
             request, state, current = self._load(session, caller, file.version.request_id)
             permissions.require(permissions.may_download(caller, views.facts(request), self.rules),
                                 "download this request's files")
             policies.require(policies.may_download(state), "download", state)
             if file.version.number != current or file.supporting:
                 raise Forbidden(f"{file.path} was not released")
-            try:
-                data = self.blobs.read(file.sha256)
-            except (CorruptBlob, FileNotFoundError):
-                raise Conflict(f"{file.path} no longer matches what the checkers approved") from None
+            data = self._verified_bytes(file, "what the checkers approved")
             self._audit(session, caller, "download", request, file=file.path, sha256=file.sha256)
             return file.path, data
 
@@ -279,16 +272,11 @@ class EgressService:
     def view_file(self, caller: Caller, file_id: int) -> tuple[str, bytes]:
         """A checker opens a file to judge it (supporting files too); each view is audited."""
         with self._transaction("view") as session:
-            file = session.get(File, file_id) if isinstance(file_id, int) else None
-            if file is None:
-                raise NotFound(f"no file {file_id}")
+            file = _file(session, file_id)
             request, _, _ = self._load(session, caller, file.version.request_id)
             permissions.require(permissions.may_check(caller, views.facts(request), self.rules),
                                 "open this request's files for review")
-            try:
-                data = self.blobs.read(file.sha256)
-            except (CorruptBlob, FileNotFoundError):
-                raise Conflict(f"{file.path} no longer matches what was submitted") from None
+            data = self._verified_bytes(file, "what was submitted")
             self._audit(session, caller, "view", request, file=file.path, sha256=file.sha256,
                         version=file.version.number)
             return file.media_type, data
@@ -308,6 +296,13 @@ class EgressService:
         # After the commit: the worker must find the rows it is told about.
         if self.checks is not None:
             self.checks.enqueue(file_ids)
+
+    def _verified_bytes(self, file: File, against: str) -> bytes:
+        """The file's bytes, read back and checked against its SHA-256; a mismatch is a conflict."""
+        try:
+            return self.blobs.read(file.sha256)
+        except (CorruptBlob, FileNotFoundError):
+            raise Conflict(f"{file.path} no longer matches {against}") from None
 
     @contextmanager
     def _transaction(self, operation: str) -> Iterator[Session]:
@@ -378,6 +373,14 @@ class EgressService:
         audit.record(session, audit_events, audit.AuditEvent(
             actor=caller.name, action=f"egress.{action}", target=f"request/{request.id}",
             project=request.project, details=details))
+
+
+def _file(session: Session, file_id: int) -> File:
+    """A submitted file by id; a forged or unknown id is not found, whatever its type."""
+    file = session.get(File, file_id) if isinstance(file_id, int) else None
+    if file is None:
+        raise NotFound(f"no file {file_id}")
+    return file
 
 
 def _required(text: str, what: str) -> str:
