@@ -50,6 +50,19 @@ class Settings(_Section):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _ports_are_distinct(self) -> Settings:
+        # Two listeners on one port: the second fails to start, or one answers for the other.
+        ports = {"hub.public_port": self.hub.public_port, "hub.api_port": self.hub.api_port,
+                 "hub.proxy_api_port": self.hub.proxy_api_port, "egress.port": self.egress.port,
+                 "admin.port": self.admin.port}
+        seen: dict[int, str] = {}
+        for key, port in ports.items():
+            if port in seen:
+                raise ValueError(f"{key}: port {port} is already {seen[port]}; each listener needs its own port")
+            seen[port] = key
+        return self
+
     def data_path(self, path: Path) -> Path:
         """Resolves a path from the settings against ``hub.data_dir``."""
         return path if path.is_absolute() else self.hub.data_dir / path

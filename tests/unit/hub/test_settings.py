@@ -94,3 +94,10 @@ def test_the_settings_reference_is_generated_from_the_schema():
     page = (REPO / "docs" / "settings.md").read_text()
     assert page == settings_reference(), "regenerate: python -m haven_hub.settings --docs > docs/settings.md"
     assert "| `projects[].limits.memory` |" in page
+
+
+def test_two_listeners_on_one_port_are_refused_by_name():
+    with pytest.raises(SettingsError, match="hub.proxy_api_port: port 8000 is already hub.public_port"):
+        parse_settings({"hub": {"public_port": 8000, "proxy_api_port": 8000}})
+    with pytest.raises(SettingsError, match="admin.port: port 9000 is already egress.port"):
+        parse_settings({"egress": {"port": 9000}, "admin": {"port": 9000}})
