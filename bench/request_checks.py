@@ -37,10 +37,11 @@ from haven_egress.service import EgressService  # noqa: E402
 from haven_egress.storage import open_engine, session_factory, upgrade  # noqa: E402
 from haven_egress.uploads import FileUpload  # noqa: E402
 from haven_hub.datasets.synthetic import write_synthetic  # noqa: E402
+from tests.fixtures.media import png  # noqa: E402
 
 VARIABLES = ["sex", "age_band", "region", "admission_method", "diagnosis_chapter"]
-AUTHOR = Caller("bench", frozenset({Role.ANALYST}), frozenset({"bench"}))
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+AUTHOR = Caller("bench", frozenset({Role.ANALYST}), frozenset({"bench"}), server_project="bench")
+PNG = png((64, 48))  # a real image: the service decodes and re-encodes every figure
 
 
 def make_files(folder: Path, rows: int) -> list[tuple[str, bytes, str, bool]]:

@@ -32,7 +32,6 @@ rule); a finding about no cell (a rule that passed, a figure to look at) appears
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -83,9 +82,15 @@ def summary(result: dict[str, Any]) -> str:
         parts = [_count_phrase(f, result.get("settings", {})) for f in failing]
         return f"{'; '.join(parts)} in {name}"
     if review:
-        rules = Counter(f["rule"] for f in review)
-        return f"{name} needs a person to look: " + ", ".join(sorted(rules))
+        # The reasons in plain words (a rule id means nothing to the person who must look).
+        reasons = dict.fromkeys(_reason(f, name) for f in review)
+        return f"{name} needs a person to look: " + "; ".join(reasons)
     return f"{name} passed every check"
+
+
+def _reason(finding: dict[str, Any], name: str) -> str:
+    message = finding.get("message") or finding["rule"]
+    return message.removeprefix(f"{name}: ")
 
 
 _PHRASES = {

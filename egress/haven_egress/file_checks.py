@@ -20,6 +20,7 @@ from typing import Any
 
 from . import acro_results
 from .disclosure import DisclosureCheckError, FileResult, Finding, Verdict, check_file
+from .disclosure.content import Limits
 from .disclosure.settings import PRESETS, resolve_settings
 from .uploads import EVIDENCE_SUFFIXES
 
@@ -57,6 +58,8 @@ class CheckPolicy:
     default_preset: str = "acro"
     # preset name -> setting name -> value, applied over the preset (``egress.disclosure``).
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The content limits submit enforces (``uploads.limits_of``), shown again on the checks.
+    limits: Limits = Limits()
 
     def __post_init__(self) -> None:
         # Every preset's overrides are resolved once here: a typo stops the service at start.
@@ -105,7 +108,8 @@ def check_one(target: CheckInput, siblings: Mapping[str, CheckInput], preset: st
             evidence_path.write_bytes(evidence.content)
         try:
             result = check_file(path, kind=DECLARED_KINDS.get(target.kind), preset=preset,
-                                overrides=overrides, evidence=evidence_path)
+                                overrides=overrides, evidence=evidence_path,
+                                limits=policy.limits)
         except DisclosureCheckError as error:
             return Outcome("error", error=str(error))
     return Outcome("done", result=result.to_dict())

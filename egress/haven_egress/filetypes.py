@@ -1,15 +1,16 @@
 """Which files may ask to leave, told apart by name AND content, before anything is stored.
 
-A file's type comes from its extension; its bytes must then look like that type (a PNG
-starts with the PNG signature, a CSV is UTF-8 text, a notebook is JSON with no outputs).
-Naming an executable ``x.png`` therefore gets nowhere. Tables to be released are also held
-to a row limit: thousands of rows are record-level data, not a summary.
+A file's name must carry an accepted extension (the operator's list, ``file_types``); its
+bytes must then look like that type (a PNG starts with the PNG signature, a CSV is UTF-8
+text, a notebook is JSON with no outputs). Naming an executable ``x.png`` therefore gets
+nowhere. What the bytes hold is then judged by content alone (``disclosure.inspect``, called
+from ``uploads``): images decoded and re-encoded, PDFs parsed, every text read as a table
+and held to the row limit whatever its name. The ``other`` type, off by default, admits any
+other name (or none): its content decides how it is held.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -40,16 +41,21 @@ TYPES: dict[str, FileType] = {t.name: t for t in (
     FileType("R", (".r",), "text/x-r"),
     FileType("sql", (".sql",), "application/sql"),
     FileType("ipynb", (".ipynb",), "application/x-ipynb+json"),
+    # Any name no other type claims; typed, limited and flagged by content alone.
+    FileType("other", (), "application/octet-stream", text=False),
 )}
 ALL_TYPES: frozenset[str] = frozenset(TYPES)
+# What a request may hold unless the operator says otherwise: every named type.
+DEFAULT_TYPES: frozenset[str] = ALL_TYPES - {"other"}
 _BY_EXTENSION = {ext: t for t in TYPES.values() for ext in t.extensions}
-_TABLES = {"csv": ",", "tsv": "\t"}
 
 
 def type_of(path: str, allowed: frozenset[str]) -> FileType:
     """The file's type from its name, or Invalid naming what is accepted."""
     suffix = PurePosixPath(path).suffix.lower()
     found = _BY_EXTENSION.get(suffix)
+    if found is None and "other" in allowed:
+        return TYPES["other"]
     if found is None or found.name not in allowed:
         accepted = ", ".join(sorted((e for n in allowed for e in TYPES[n].extensions), key=str.lower))
         what = f"'{suffix}' files" if suffix else "files without an extension"
@@ -57,10 +63,10 @@ def type_of(path: str, allowed: frozenset[str]) -> FileType:
     return found
 
 
-def check_content(path: str, content: bytes, kind: FileType, max_rows: int | None) -> None:
-    """Refuse bytes that are not what the name says; ``max_rows`` None skips the row limit."""
+def check_content(path: str, content: bytes, kind: FileType) -> None:
+    """Refuse bytes that are not what the name says (the rows are counted in ``uploads``)."""
     if not kind.text:
-        if not content.startswith(kind.signature):
+        if kind.signature and not content.startswith(kind.signature):
             raise Invalid(f"{path}: the content is not a {kind.name.upper()} file, whatever its name says")
         return
     text = _utf8(path, content)
@@ -71,8 +77,6 @@ def check_content(path: str, content: bytes, kind: FileType, max_rows: int | Non
             raise Invalid(f"{path}: not valid JSON (line {getattr(error, 'lineno', '?')})") from None
         if kind.name == "ipynb":
             _check_notebook(path, value)
-    if kind.name in _TABLES and max_rows is not None:
-        _check_rows(path, text, _TABLES[kind.name], max_rows)
 
 
 def _utf8(path: str, content: bytes) -> str:
@@ -97,21 +101,4 @@ def _check_notebook(path: str, notebook: object) -> None:
             f"{path}: {with_outputs} cell(s) hold outputs or attachments; a notebook is released "
             "as code only. Clear its outputs (Edit > Clear Outputs of All Cells, or "
             "jupyter nbconvert --clear-output) or submit its HTML rendering instead"
-        )
-
-
-def _check_rows(path: str, text: str, delimiter: str, max_rows: int) -> None:
-    rows = 0
-    try:
-        # csv counts records, not lines: a quoted cell may span several lines.
-        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            if record:
-                rows += 1
-    except csv.Error as error:
-        raise Invalid(f"{path}: not a readable table ({error})") from None
-    data_rows = max(rows - 1, 0)  # the first record is the header
-    if data_rows > max_rows:
-        raise Invalid(
-            f"{path} has {data_rows} rows; a released table may have at most {max_rows}. "
-            "Release a summary (aggregated counts), not row-level data"
         )

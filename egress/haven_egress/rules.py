@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .filetypes import ALL_TYPES
+from .filetypes import ALL_TYPES, DEFAULT_TYPES
 
 
 @dataclass(frozen=True)
@@ -24,15 +24,21 @@ class Rules:
     max_file_bytes: int = 16 * 1024 * 1024
     max_request_bytes: int = 64 * 1024 * 1024
     max_files: int = 50
-    # Data rows (after the header) a CSV or TSV to be released may have.
+    # Rows (after a header) any file to be released may carry, read as a table every way
+    # its content allows (``disclosure.content``), whatever its name.
     max_table_rows: int = 5000
-    file_types: frozenset[str] = ALL_TYPES
+    file_types: frozenset[str] = DEFAULT_TYPES
+    # Content no check can read (binary in no known format) is held to this and reviewed.
+    max_opaque_bytes: int = 64 * 1024
+    # An image claiming more pixels is refused before it is decoded (a decompression bomb).
+    max_image_pixels: int = 25_000_000
 
     def __post_init__(self) -> None:
         # Zero approvals would let a request through unseen: refuse it at start-up.
         if self.required_approvals < 1:
             raise ValueError("required_approvals must be at least 1")
-        if min(self.max_file_bytes, self.max_request_bytes, self.max_files, self.max_table_rows) < 1:
+        if min(self.max_file_bytes, self.max_request_bytes, self.max_files, self.max_table_rows,
+               self.max_opaque_bytes, self.max_image_pixels) < 1:
             raise ValueError("size, file-count and row limits must be positive")
         unknown = set(self.file_types) - ALL_TYPES
         if unknown or not self.file_types:

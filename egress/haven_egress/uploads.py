@@ -2,7 +2,9 @@
 
 Everything here is pure: it raises ``Invalid`` with a sentence naming the file, or
 returns the cleaned entries. The service calls it before writing a single blob, so bad
-input changes nothing.
+input changes nothing. Files are judged by content (``disclosure.inspect``): a table over
+the row limit is refused whatever its name or shape, and an image is replaced by its
+re-encoding, so what is stored, checked and released is the re-encoded image.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import PurePosixPath
 
 from . import filetypes
 from .blobs import sha256_hex
+from .disclosure.content import Limits
+from .disclosure.inspect import Refused, inspect, row_limit_message
 from .errors import Invalid
 from .rules import Rules
 
@@ -98,8 +102,28 @@ def _check_one(upload: FileUpload, rules: Rules) -> FileUpload:
         # Evidence holds individual contributions: it must never be released by mistake.
         upload = replace(upload, supporting=True)
     kind = filetypes.type_of(upload.path, rules.file_types)
-    # Supporting evidence is shown, never released, so the row limit is for released tables.
-    filetypes.check_content(upload.path, upload.content, kind,
-                            None if upload.supporting else rules.max_table_rows)
+    filetypes.check_content(upload.path, upload.content, kind)
+    if upload.supporting:
+        # Shown to checkers, never released: no row limit (evidence is row-level by design).
+        return replace(upload, media_type=kind.media_type)
+    try:
+        found = inspect(upload.content, upload.path, limits_of(rules))
+    except Refused as refusal:
+        raise Invalid(f"{upload.path}: {refusal}") from None
+    over = found.over_limit(rules.max_table_rows)
+    if over is not None:
+        raise Invalid(f"{upload.path} {row_limit_message(over, rules.max_table_rows)}")
+    if found.reencoded is not None:
+        # The author's checksum vouched for the upload; the stored file is the re-encoding.
+        # (The original's SHA-256 is not kept: the files table has no column for it yet.)
+        data = found.reencoded.data
+        return replace(upload, content=data, sha256=sha256_hex(data),
+                       media_type=found.typed.media_type)
     # Served later from what Haven found, never from what the client claimed.
-    return replace(upload, media_type=kind.media_type)
+    media_type = found.typed.media_type if kind.name == "other" else kind.media_type
+    return replace(upload, media_type=media_type)
+
+
+def limits_of(rules: Rules) -> Limits:
+    return Limits(max_rows=rules.max_table_rows, max_opaque_bytes=rules.max_opaque_bytes,
+                  max_image_pixels=rules.max_image_pixels)

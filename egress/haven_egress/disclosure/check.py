@@ -13,7 +13,9 @@ from typing import Any
 
 from . import rules_dominance, rules_frequency, rules_other, rules_suppression
 from .errors import InvalidSetting, UnreadableTable
+from .content import Limits
 from .html_tables import extract_tables
+from .inspect import IMAGE_KINDS, content_findings
 from .reading import RawTable, decode_text, read_bytes, read_table
 from .results import FileResult, Finding, TableInfo, Verdict
 from .settings import DEFAULT_PRESET, Settings, resolve_settings
@@ -36,10 +38,12 @@ _MAGIC = {".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd
 def check_file(path: Path | str, *, kind: str | None = None, preset: str = DEFAULT_PRESET,
                overrides: Mapping[str, Any] | None = None,
                evidence: Path | str | None = None,
-               label_columns: Sequence[str] | None = None) -> FileResult:
+               label_columns: Sequence[str] | None = None,
+               limits: Limits | None = None) -> FileResult:
     """Check one file. Raises UnreadableTable for unreadable input, InvalidSetting for a bad
     kind, preset or override. ``label_columns`` overrides the guess of which columns are row
-    labels (all other columns are then values); it applies to CSV/TSV tables."""
+    labels (all other columns are then values); it applies to CSV/TSV tables. ``limits``
+    (the egress service's, by default its defaults) hold the content whatever its name."""
     path = Path(path)
     if kind is not None and kind not in KINDS:
         raise InvalidSetting(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
@@ -48,7 +52,16 @@ def check_file(path: Path | str, *, kind: str | None = None, preset: str = DEFAU
     declared = kind
     file_kind = kind or ("table" if suffix_kind == "table" else suffix_kind)
     tables: list[TableInfo] = []
-    findings: list[Finding] = []
+    # The content is judged first, by its bytes: a refusal there ends the checks (what the
+    # bytes are is not what the rest of them would assume).
+    findings, refused, content_kind = content_findings(read_bytes(path), path.name, kind,
+                                                       limits or Limits())
+    if refused:
+        return FileResult(file=path.name, kind=file_kind, kind_guessed=declared is None,
+                          preset=preset, settings=settings.as_dict(), tables=(),
+                          findings=tuple(findings))
+    if content_kind in (*IMAGE_KINDS, "pdf"):
+        file_kind = "figure"  # pictures and PDFs are for a person, whatever kind was declared
 
     if file_kind in ("table", *TABLE_KINDS) and suffix_kind != "notebook":
         raw = read_table(path)  # the table's own faults are reported before the evidence's

@@ -17,6 +17,7 @@ import sys
 from typing import NoReturn, Sequence, TextIO
 
 from .check import KINDS, check_file
+from .content import Limits
 from .errors import InvalidSetting, UnreadableTable
 from .results import SCHEMA_VERSION, FileResult, Verdict
 from .settings import PRESETS, DEFAULT_PRESET, setting_help
@@ -54,6 +55,9 @@ def build_parser(prog: str = "haven check") -> argparse.ArgumentParser:
                         help="long CSV of the contributions behind a magnitude table")
     parser.add_argument("--labels", metavar="COL,COL",
                         help="the row-label columns of a CSV/TSV table (guessed when omitted)")
+    parser.add_argument("--max-rows", type=int, default=Limits.max_rows, metavar="N",
+                        help="rows any file to be released may carry, however it is read as a "
+                             f"table (the egress service's max_table_rows; default {Limits.max_rows})")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
@@ -70,7 +74,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     try:
         result = check_file(args.file, kind=args.kind, preset=args.preset,
                             overrides=_parse_overrides(args.overrides), evidence=args.evidence,
-                            label_columns=_split_labels(args.labels))
+                            label_columns=_split_labels(args.labels),
+                            limits=Limits(max_rows=args.max_rows))
     except InvalidSetting as error:
         print(f"haven check: {error}", file=err)
         return EXIT_USAGE

@@ -88,8 +88,29 @@ class Egress(_Section):
         5000,
         ge=1,
         description=(
-            "Most data rows (after the header) a CSV or TSV file to be released may have; more "
-            "is row-level data, not a summary. Supporting files are exempt (never released)."
+            "Most rows (after a header) any file to be released may carry, read from its content "
+            "whatever its name: every text file (CSV, TSV, `.txt`, `.md`, JSON, HTML, code, a "
+            "PDF's text) is read as a table in both orientations (a transposed table's columns "
+            "are rows) and line by line (a quoted cell of many lines is as many rows); the "
+            "largest reading counts. More is row-level data, not a summary: the file is refused "
+            "at submit. Supporting files are exempt (never released)."
+        ),
+    )
+    max_opaque_file_size: Annotated[str, Field(pattern=BYTE_SIZE)] = Field(
+        "64K",
+        description=(
+            "Largest file whose content no check can read (binary in no known format) a "
+            "request may hold; such a file is always flagged for a person, with the reason. "
+            "Only reachable with the `other` file type; archives and Office files are refused."
+        ),
+    )
+    max_image_pixels: int = Field(
+        25_000_000,
+        ge=1,
+        description=(
+            "Most pixels (width × height) an image may have. Images are decoded and re-encoded "
+            "(what is stored and released is the re-encoding, without metadata or trailing "
+            "bytes); one claiming more is refused before it is decoded (a decompression bomb)."
         ),
     )
     notify_smtp: EgressNotifySmtp | None = Field(
@@ -101,7 +122,8 @@ class Egress(_Section):
         ),
     )
     file_types: list[
-        Literal["csv", "tsv", "txt", "md", "json", "png", "jpeg", "pdf", "html", "py", "R", "sql", "ipynb"]
+        Literal["csv", "tsv", "txt", "md", "json", "png", "jpeg", "pdf", "html", "py", "R", "sql", "ipynb",
+                "other"]
     ] = Field(
         default_factory=lambda: [
             "csv", "tsv", "txt", "md", "json", "png", "jpeg", "pdf", "html", "py", "R", "sql", "ipynb"
@@ -109,8 +131,11 @@ class Egress(_Section):
         min_length=1,
         description=(
             "File types a request may hold, told by extension and checked by content (a PNG must "
-            "be a PNG). Notebooks (`ipynb`) must have no outputs: submit the HTML rendering to "
-            "show results. Remove a type to refuse it."
+            "be a PNG that decodes; a PDF must parse and carry no embedded files, scripts or "
+            "forms). Notebooks (`ipynb`) must have no outputs: submit the HTML rendering to "
+            "show results. Remove a type to refuse it. `other` (not in the default) admits any "
+            "other name, or none: text is held to `max_table_rows`, anything else to "
+            "`max_opaque_file_size`, and a person is always asked to look."
         ),
     )
     disclosure_preset: str = Field(

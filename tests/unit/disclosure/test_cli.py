@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from haven_egress.disclosure.cli import main
+from tests.fixtures.media import png
 
 SMALL = "region,F,M\nNorth,12,3\nSouth,25,40\n"
 
@@ -35,7 +36,7 @@ def test_pass_exits_0(write, tmp_path):
 
 
 def test_review_exits_3_not_0(write, tmp_path):
-    write("plot.png", b"\x89PNG\r\n\x1a\n")
+    write("plot.png", png())
     done = run("plot.png", cwd=tmp_path)
     assert done.returncode == 3
     assert "REVIEW human_review" in done.stdout

@@ -11,6 +11,8 @@ from haven_egress.disclosure import check_file
 from haven_egress.disclosure.html_tables import extract_tables
 from haven_egress.disclosure.rules_other import stated_residual_dof
 
+from tests.fixtures.media import jpeg, png
+
 from .sdc_helpers import finding, flagged
 
 STATSMODELS = """                            OLS Regression Results
@@ -63,12 +65,12 @@ def test_undeclared_model_summary_in_text_is_checked_and_still_read(write):
 
 
 @pytest.mark.parametrize("name, content, kind", [
-    ("plot.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, "figure"),
-    ("plot.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 16, "figure"),
+    ("plot.png", png(), "figure"),
+    ("plot.jpg", jpeg(), "figure"),
     ("plot.svg", b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "figure"),
     ("analysis.py", b"print('hello')\n", "code"),
     ("notes.md", b"Eleven patients in the north ward.\n", "text"),
-    ("archive.zip", b"PK\x03\x04", "other"),
+    ("model.bin", b"\x00\x01\x02 opaque", "other"),
 ])
 def test_files_a_person_must_read_get_review_never_pass(write, name, content, kind):
     result = check_file(write(name, content))
@@ -76,9 +78,10 @@ def test_files_a_person_must_read_get_review_never_pass(write, name, content, ki
     assert finding(result, "human_review", table=None).parameters == {"kind": kind}
 
 
-def test_figure_that_is_not_what_its_name_says_is_pointed_out(write):
+def test_figure_that_is_not_what_its_name_says_fails(write):
     result = check_file(write("plot.png", b"region,n\nNorth,3\n"))
-    assert "does not look like PNG" in finding(result, "human_review", table=None).message
+    assert result.verdict.value == "fail"
+    assert "its name says PNG but the content is text" in finding(result, "content", table=None).message
 
 
 def test_empty_figure_is_unreadable(write):

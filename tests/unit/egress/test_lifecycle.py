@@ -134,11 +134,11 @@ def test_bad_resubmissions_change_nothing(service, snapshot):
 
 
 def test_kept_files_count_towards_the_request_size_limit(make_service, snapshot):
-    service = make_service(rules=Rules(max_request_bytes=60))
-    request_id = create_request_at_status(service, State.RETURNED)  # 50 bytes, table 22
+    service = make_service(rules=Rules(max_request_bytes=130))
+    request_id = create_request_at_status(service, State.RETURNED)  # 120 bytes, table 22
     before = snapshot()
-    with pytest.raises(Invalid, match="at most 60"):
-        service.resubmit(AUTHOR, request_id, [upload("more.csv", b"y" * 40)], keep=["out/table.csv"])
+    with pytest.raises(Invalid, match="at most 130"):
+        service.resubmit(AUTHOR, request_id, [upload("more.csv", b"y" * 110)], keep=["out/table.csv"])
     assert snapshot() == before
 
 

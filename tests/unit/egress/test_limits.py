@@ -10,9 +10,11 @@ from haven_egress.web.startup import rules_from
 from haven_egress.workflow import State
 from haven_hub.settings import SettingsError, parse_settings
 
+from tests.fixtures.media import jpeg, pdf, png
+
 from .factories import AUTHOR, CHECKER, create_request_at_status, submit, upload
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
+PNG = png()
 
 
 def notebook(outputs: list | None = None, attachments: dict | None = None) -> bytes:
@@ -31,7 +33,7 @@ def table(rows: int) -> bytes:
 GOOD = {
     "out/t.csv": table(3), "out/t.tsv": b"a\tb\n1\t2\n", "notes/readme.txt": b"plain words\n",
     "notes/README.md": b"# Results\n", "out/r.json": b'{"n": 3}', "fig/a.png": PNG,
-    "fig/b.jpg": b"\xff\xd8\xff\xe0 jpeg", "fig/c.JPEG": b"\xff\xd8\xff\xe1", "doc/p.pdf": b"%PDF-1.7\n",
+    "fig/b.jpg": jpeg(), "fig/c.JPEG": jpeg((8, 8)), "doc/p.pdf": pdf(),
     "nb/analysis.html": b"<!doctype html><p>rendered</p>", "code/model.py": b"import duckdb\n",
     "code/fit.R": b"library(survival)\n", "code/q.sql": b"select 1;\n", "nb/clean.ipynb": notebook(),
 }
@@ -52,6 +54,9 @@ REFUSED = {
     "no extension": ([upload("out/data", b"a,b\n")], "files without an extension cannot be released"),
     "binary named png": ([upload("fig.png", b"MZ\x90\x00 not an image")], "not a PNG file"),
     "text named pdf": ([upload("p.pdf", b"hello")], "not a PDF file"),
+    "a pdf that does not parse": ([upload("p.pdf", b"%PDF-1.7\n")], "does not parse as one"),
+    "a png that does not decode": ([upload("fig.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)],
+                                   "does not decode as an image"),
     "binary csv": ([upload("t.csv", b"a,b\n\x00\x01")], "binary content"),
     "latin-1 csv": ([upload("t.csv", "caf\xe9,1\n".encode("latin-1"))], "not UTF-8 text"),
     "broken json": ([upload("r.json", b'{"n": ')], "not valid JSON"),
@@ -79,11 +84,11 @@ def test_refused_files_change_nothing(make_service, snapshot, case):
     assert snapshot() == before
 
 
-def test_the_row_limit_counts_records_not_lines(make_service):
-    service = make_service(rules=Rules(max_table_rows=2))
-    quoted = b'group,note\na,"two\nlines"\nb,x\n\n'  # 2 records on 5 lines
+def test_the_row_limit_counts_the_lines_a_quoted_cell_carries(make_service):
+    service = make_service(rules=Rules(max_table_rows=3))
+    quoted = b'group,note\na,"two\nlines"\nb,x\n\n'  # 2 records, 3 rows of lines
     assert submit(service, [upload("t.csv", quoted)])
-    with pytest.raises(Invalid, match="has 3 rows"):
+    with pytest.raises(Invalid, match="has 4 rows"):
         submit(service, [upload("t.csv", quoted + b"c,y\n")])
 
 
@@ -111,6 +116,8 @@ def test_limits_come_from_the_settings_file():
         7, frozenset({"csv", "png"}), 1024, 3)
     defaults = rules_from(parse_settings({}))
     assert (defaults.max_table_rows, defaults.max_file_bytes, len(defaults.file_types)) == (5000, 16 * 1024**2, 13)
+    assert (defaults.max_opaque_bytes, defaults.max_image_pixels) == (64 * 1024, 25_000_000)
+    assert "other" not in defaults.file_types
 
 
 @pytest.mark.parametrize("bad", [{"file_types": ["exe"]}, {"file_types": []}, {"max_table_rows": 0}])
