@@ -47,7 +47,7 @@ from tests.integration.egress.client import Egress  # noqa: E402
 
 # Names of its own: never touches a test session's hub, containers or firewall chain.
 PREFIX, BRIDGE_PREFIX = "hvebench", "hveb-"
-AUTHOR = Caller("ada", frozenset({Role.ANALYST}), frozenset({"alpha"}))
+AUTHOR = Caller("ada", frozenset({Role.ANALYST}), frozenset({"alpha"}), server_project="alpha")
 CHECKER = Caller("carol", frozenset({Role.CHECKER}))
 FILES = 20
 
@@ -60,11 +60,12 @@ def twenty_files(run: int, side: str) -> list[tuple[str, bytes]]:
 
 def http_submit(egress: Egress, run: int) -> float:
     files = twenty_files(run, "http")
-    metadata = {"project": "alpha", "title": f"bench {run}", "purpose": "benchmark",
+    metadata = {"title": f"bench {run}", "purpose": "benchmark",
                 "files": [{"path": p, "sha256": hashlib.sha256(c).hexdigest(), "kind": "frequency_table"}
                           for p, c in files]}
     parts = {f"file-{i}": (Path(p).name, c, "text/csv") for i, (p, c) in enumerate(files)}
-    headers = {"Authorization": f"token {egress.token('ada')}"}
+    # Her alpha server's token (its stand-in): only a server's token submits, filed under its project.
+    headers = {"Authorization": f"token {egress.hub.server_token('ada', 'alpha')}"}
     started = time.perf_counter()
     response = requests.post(egress.base + "api/requests", headers=headers,
                              data={"metadata": json.dumps(metadata)}, files=parts, timeout=60)

@@ -23,11 +23,17 @@ class Role(StrEnum):
 
 @dataclass(frozen=True)
 class Caller:
-    """A person as the hub vouches for them: name, Haven roles, projects they belong to."""
+    """A person as the hub vouches for them: name, Haven roles, projects they belong to.
+
+    ``server_project`` is the project of the server whose token made the call (a server's
+    name is its project); None for any other token (the browser's login, a token an admin
+    issued), which can therefore never submit files.
+    """
 
     name: str
     roles: frozenset[Role] = frozenset()
     projects: frozenset[str] = frozenset()
+    server_project: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,37 @@ def may_view(caller: Caller, request: RequestFacts) -> bool:
 
 
 def may_submit(caller: Caller, project: str) -> bool:
-    return Role.ANALYST in caller.roles and project in caller.projects
+    """Files come out only through a server of the project they are filed under."""
+    return Role.ANALYST in caller.roles and project in caller.projects and caller.server_project == project
+
+
+class ProjectMismatch(Forbidden):
+    """A body named another project than the server's: refused, and worth an audit event."""
+
+    def __init__(self, server_project: str, named_project: str):
+        super().__init__(f"this server belongs to project {server_project}; requests from it "
+                         f"are filed under {server_project}, not {named_project}")
+        self.server_project = server_project
+        self.named_project = named_project
+
+    def details(self) -> dict[str, str]:
+        return {"reason": "the body named another project than the server's",
+                "server_project": self.server_project, "named_project": self.named_project}
+
+
+def filing_project(caller: Caller, named_project: str = "") -> str:
+    """The project a submission is filed under: the caller's server's, never the body's.
+
+    ``named_project`` (what the client said, "" for nothing) is only compared. A caller
+    whose token belongs to no server (the browser's login, a personal token) submits nothing.
+    """
+    if caller.server_project is None:
+        raise Forbidden("files are submitted only from a project server (JupyterLab's Request release): "
+                        "this token belongs to no project server; a browser or personal token may read, "
+                        "comment on, withdraw and download requests, not submit files")
+    if named_project and named_project != caller.server_project:
+        raise ProjectMismatch(caller.server_project, named_project)
+    return caller.server_project
 
 
 def may_check(caller: Caller, request: RequestFacts, rules: Rules) -> bool:

@@ -72,8 +72,14 @@ class EgressService:
 
     # ---- author ----------------------------------------------------------------
 
-    def submit(self, caller: Caller, project: str, title: str, purpose: str,
+    def submit(self, caller: Caller, named_project: str, title: str, purpose: str,
                files: Sequence[FileUpload]) -> str:
+        """A new request, filed under the project of the server the caller's token belongs to.
+
+        ``named_project`` is what the client said (may be empty); it is never believed, only
+        compared: naming another project is refused and audited.
+        """
+        project = self._server_project(caller, named_project, "submit")
         permissions.require(permissions.may_submit(caller, project),
                             f"submit requests for project {project}")
         if not title.strip():
@@ -100,11 +106,19 @@ class EgressService:
         return request.id
 
     def resubmit(self, caller: Caller, request_id: str, files: Sequence[FileUpload],
-                 keep: Sequence[str] = ()) -> int:
-        """A returned request, revised: files in ``keep`` carry over, the rest are dropped."""
+                 keep: Sequence[str] = (), named_project: str = "") -> int:
+        """A returned request, revised: files in ``keep`` carry over, the rest are dropped.
+
+        Only from a server of the request's own project, like the request itself.
+        """
+        server_project = self._server_project(caller, named_project, "resubmit")
         with self._transaction("resubmit") as session:
             request, state, current = self._load(session, caller, request_id)
             self._require_actor(caller, request, Action.RESUBMIT)
+            if server_project != request.project:
+                raise Forbidden(f"this server belongs to project {server_project}; request "
+                                f"{request.id} belongs to {request.project}: revise it from a "
+                                f"{request.project} server")
             previous = {f.path: f for f in request.versions[-1].files}
             unknown = sorted(set(keep) - set(previous))
             if unknown:
@@ -131,12 +145,15 @@ class EgressService:
         self._queue_checks(file_ids)
         return number
 
-    def preflight(self, caller: Caller, project: str, files: Sequence[FileUpload]) -> list[dict[str, Any]]:
-        """The checks a submission of ``files`` would get, run now; nothing is stored or audited.
+    def preflight(self, caller: Caller, named_project: str,
+                  files: Sequence[FileUpload]) -> list[dict[str, Any]]:
+        """The checks a submission of ``files`` would get, run now; nothing is stored or audited
+        (but a body naming another project than the server's is refused and audited, as in ``submit``).
 
         The same validation as ``submit`` (sizes, checksums, types) and the same checks with
         the project's preset, so what the author sees here is what the checkers will see.
         """
+        project = self._server_project(caller, named_project, "preflight")
         permissions.require(permissions.may_submit(caller, project),
                             f"submit requests for project {project}")
         uploads = check_uploads(files, self.rules)
@@ -291,6 +308,17 @@ class EgressService:
             return audit.verify(session, audit_events)
 
     # ---- internals -----------------------------------------------------------------
+
+    def _server_project(self, caller: Caller, named_project: str, operation: str) -> str:
+        """The project files are filed under: the caller's server's; a mismatch is audited."""
+        try:
+            return permissions.filing_project(caller, named_project)
+        except permissions.ProjectMismatch as mismatch:
+            with self._transaction(f"{operation}.refused") as session:
+                audit.record(session, audit_events, audit.AuditEvent(
+                    actor=caller.name, action=f"egress.{operation}_refused", target=f"project/{named_project}",
+                    project=mismatch.server_project, details=mismatch.details()))
+            raise
 
     def _queue_checks(self, file_ids: list[int]) -> None:
         # After the commit: the worker must find the rows it is told about.

@@ -95,10 +95,26 @@ def members(accounts: Iterable[Any]) -> dict[str, list[str]]:
     return holders
 
 
+# JupyterHub's built-in "user" role is "self", which includes ``tokens!user``: a person could
+# then mint a token carrying ``access:servers!server=<self>/<project>`` plus the submit scope,
+# indistinguishable from that project's server token, and file requests under any of their
+# projects from anywhere. Haven's "user" role is "self" without token management; a person
+# still lists their tokens, and an administrator can issue one (without a server's scope,
+# it reads, comments and downloads, but never submits: docs/egress-api.md).
+USER_ROLE_SCOPES = ("read:users!user", "users:activity!user", "servers!user", "read:tokens!user",
+                    "access:servers!user")
+
+
+def user_role() -> dict[str, Any]:
+    """The entry for ``JupyterHub.load_roles`` that redefines the built-in "user" role."""
+    return {"name": "user", "description": "Every person: their own servers, without minting tokens",
+            "scopes": list(USER_ROLE_SCOPES)}
+
+
 def load_roles(accounts: Iterable[Any]) -> list[dict[str, Any]]:
-    """Entries for ``JupyterHub.load_roles``: every Haven role, with its holders."""
+    """Entries for ``JupyterHub.load_roles``: every Haven role, with its holders, and "user"."""
     holders = members(accounts)
-    entries = []
+    entries = [user_role()]
     for spec in ROLES.values():
         entry: dict[str, Any] = {"name": spec.name, "description": spec.description, "scopes": list(spec.scopes)}
         if spec.name in SERVICE_ROLES:
@@ -119,6 +135,26 @@ ADMIN_OAUTH_SCOPES = (HAVEN_ADMIN_PAGES,)
 # with the owner's own scopes, and never adds review or admin: a server cannot vote even
 # when its owner is a checker.
 SERVER_ROLE_SCOPES = ("users:activity!user", "access:servers!server", ACCESS_EGRESS, SUBMIT)
+
+
+# The filter JupyterHub resolves ``access:servers!server`` to in a server's own token.
+SERVER_ACCESS = "access:servers"
+
+
+def bound_server(scopes: Iterable[str], username: str) -> str | None:
+    """The name of the one server of ``username`` a token is bound to, from its scopes, or None.
+
+    A project server's token carries ``access:servers!server=<user>/<name>`` and no wider
+    server access; a person's own token (browser login, OAuth, or one an admin issued)
+    reaches all of their servers (``!user=``) or none, so it is bound to none. A server's
+    name is its project's id.
+    """
+    access = [scope for scope in scopes if scope == SERVER_ACCESS or scope.startswith(SERVER_ACCESS + "!")]
+    if len(access) != 1:
+        return None
+    prefix = f"{SERVER_ACCESS}!server={username}/"
+    name = access[0][len(prefix):] if access[0].startswith(prefix) else ""
+    return name or None
 
 
 def server_role() -> dict[str, Any]:

@@ -192,7 +192,8 @@ class RequestDetailHandler(BaseHandler):
 class ResubmitHandler(UploadHandler):
     async def post(self, request_id: str) -> None:
         submission = self.submission()
-        await self.call(self.service.resubmit, request_id, submission.files, submission.keep)
+        await self.call(self.service.resubmit, request_id, submission.files, submission.keep,
+                        submission.project)
         self.send(await self.call(self.service.get_request, request_id))
 
 

@@ -30,6 +30,7 @@ _FILE_FIELDS = {"path": str, "sha256": str, "media_type": str, "description": st
 
 @dataclass(frozen=True)
 class Submission:
+    # What the client named, "" if nothing: only compared with the server's project, never used.
     project: str
     title: str
     purpose: str

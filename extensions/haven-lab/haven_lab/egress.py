@@ -3,7 +3,9 @@
 The analyst's browser talks only to this server; this server talks to the egress
 service through the project network's gateway. The token is the single-user server's
 (JupyterHub's "server" role, least scopes: see hub/haven_hub/roles.py), so the analyst
-never handles one, and the egress service still sees who is asking.
+never handles one, and the egress service still sees who is asking, and from which project:
+the token names this server, and a server's name is its project, so requests are filed
+under this project whatever a body says.
 """
 
 from __future__ import annotations

@@ -94,9 +94,11 @@ def prepare(workspace: Workspace, entry: dict[str, Any], include_code: bool) -> 
     return Prepared(str(path), Part(metadata, content))
 
 
-def submission(project: str, title: str, purpose: str, prepared: list[Prepared],
+def submission(title: str, purpose: str, prepared: list[Prepared],
                keep: list[str] | None = None) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"project": project, "title": title, "purpose": purpose,
+    # No project: the egress service files the request under this server's project, which
+    # it reads from this server's token (a body naming another would be refused).
+    metadata: dict[str, Any] = {"title": title, "purpose": purpose,
                                 "files": [p.part.entry for p in prepared]}
     if keep:
         metadata["keep"] = keep

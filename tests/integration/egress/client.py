@@ -16,9 +16,11 @@ from pathlib import Path
 import requests
 
 from tests.fixtures.hub import Hub
+from tests.fixtures.media import png
 
 TABLE = b"group,count\na,15\nb,20\nc,35\n"
-FIGURE = b"\x89PNG\r\n\x1a\n not really a figure"
+# A real PNG, already as the service re-encodes it, so the stored bytes are these.
+FIGURE = png()
 PREFIX = "/services/egress/"
 
 
@@ -48,15 +50,10 @@ class Egress:
         return self.hub.user_token(user)
 
     def scoped_token(self, user: str, scopes: list[str]) -> str:
-        """A token the user makes for themselves with only these scopes."""
+        """A token an administrator issues for the user with only these scopes (people cannot mint their own)."""
         key = (user, tuple(scopes))
         if key not in self._scoped:
-            session = self.hub.login(user)
-            response = session.post(f"{self.hub.url}/hub/api/users/{user}/tokens",
-                                    json={"note": "egress tests", "expires_in": 3600, "scopes": scopes},
-                                    headers={"X-XSRFToken": session.cookies.get("_xsrf")}, timeout=30)
-            assert response.status_code == 201, response.text
-            self._scoped[key] = response.json()["token"]
+            self._scoped[key] = self.hub.issue_token(user, scopes)
         return self._scoped[key]
 
     def call(self, method: str, path: str, user: str | None = None, token: str | None = None,
@@ -70,14 +67,21 @@ class Egress:
                                 allow_redirects=False, **kwargs)
 
     def submit(self, user: str, project: str = "alpha", files: list[tuple[dict, bytes]] | None = None,
-               title: str = "Counts by group", **extra) -> requests.Response:
+               title: str = "Counts by group", token: str | None = None, **extra) -> requests.Response:
+        """A submission from the user's server in ``project`` (its token's stand-in: Hub.server_token).
+
+        The body names no project: the service takes it from the token. ``extra`` adds
+        metadata fields (``project=...`` to name one), ``token`` sends with another token.
+        """
         files = default_files() if files is None else files
-        metadata = {"project": project, "title": title, "purpose": "paper table 1",
-                    "files": [entry for entry, _ in files], **extra}
+        metadata = {"title": title, "purpose": "paper table 1", "files": [entry for entry, _ in files], **extra}
+        return self.post_files("api/requests", token or self.hub.server_token(user, project), metadata, files)
+
+    def post_files(self, path: str, token: str, metadata: dict,
+                   files: list[tuple[dict, bytes]]) -> requests.Response:
         parts = {f"file-{i}": (Path(entry["path"]).name or "f", content, "application/octet-stream")
                  for i, (entry, content) in enumerate(files)}
-        return self.call("POST", "api/requests", user, data={"metadata": json.dumps(metadata)},
-                         files=parts or None)
+        return self.call("POST", path, token=token, data={"metadata": json.dumps(metadata)}, files=parts or None)
 
     def detail(self, user: str, request_id: str) -> dict:
         response = self.call("GET", f"api/requests/{request_id}", user)

@@ -10,22 +10,34 @@ the commit; ``test_crash`` kills it with SIGKILL between those lines.
 from __future__ import annotations
 
 import hashlib
+import io
+import random
 import sys
+
+from PIL import Image
 
 from haven_egress.permissions import Caller, Role
 from haven_egress.uploads import FileUpload
 from haven_egress.web import startup
 from haven_hub.settings import load_settings
 
-AUTHOR = Caller("ada", frozenset({Role.ANALYST}), frozenset({"alpha"}))
+AUTHOR = Caller("ada", frozenset({Role.ANALYST}), frozenset({"alpha"}), server_project="alpha")
 FILES_PER_REQUEST = 3
 
 
 def files(i: int) -> list[FileUpload]:
     contents = [("out/table.csv", b"group,count\na,%d\n" % (100 + i), "frequency_table"),
-                ("out/figure.png", b"\x89PNG\r\n\x1a\n" + b"figure %d" % i * 2000, "figure"),
+                ("out/figure.png", noise_png(i), "figure"),
                 ("out/notes.json", b'{"request": %d}' % i, "other")]
     return [FileUpload(path=p, content=c, sha256=hashlib.sha256(c).hexdigest(), kind=k) for p, c, k in contents]
+
+
+def noise_png(seed: int) -> bytes:
+    """A real PNG of ~19 KB that differs per request (noise does not compress), already in the
+    form the service re-encodes to, so the stored blob is this file."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (80, 80), random.Random(seed).randbytes(80 * 80 * 3)).save(out, "PNG")
+    return out.getvalue()
 
 
 def say(line: str) -> None:

@@ -70,10 +70,11 @@ def test_a_token_without_access_to_the_service_is_refused(egress):
 
 
 def test_submitting_needs_the_submit_scope_on_the_token(egress, egress_data_dir):
-    # Grace holds both roles; a token she limits to reviewing cannot submit, even to her project.
-    token = egress.scoped_token("grace", ["access:services!service=egress", "custom:egress:review"])
+    # Grace holds both roles; a token of her alpha server limited to reviewing cannot submit.
+    token = egress.scoped_token("grace", ["access:services!service=egress", "custom:egress:review",
+                                          "access:servers!server=grace/alpha"])
     before = snapshot(egress_data_dir)
-    metadata = {"project": "alpha", "title": "t", "files": [{"path": "a.csv", "sha256": sha256(TABLE)}]}
+    metadata = {"title": "t", "files": [{"path": "a.csv", "sha256": sha256(TABLE)}]}
     response = requests.post(egress.base + "api/requests", headers={"Authorization": f"token {token}"},
                              data={"metadata": json.dumps(metadata)}, files={"file-0": ("a.csv", TABLE)}, timeout=30)
     assert response.status_code == 403
@@ -84,7 +85,12 @@ def test_submitting_needs_the_submit_scope_on_the_token(egress, egress_data_dir)
 
 def test_who_am_i_comes_from_the_hub(egress):
     me = egress.call("GET", "api/whoami", "grace").json()
-    assert me == {"name": "grace", "roles": ["analyst", "checker"], "projects": ["alpha", "beta"]}
+    assert me == {"name": "grace", "roles": ["analyst", "checker"], "projects": ["alpha", "beta"],
+                  "server_project": None}
+    # A server's token (its stand-in) is bound to that server's project, and only submits.
+    from_server = egress.call("GET", "api/whoami", token=egress.hub.server_token("grace", "beta")).json()
+    assert from_server == {"name": "grace", "roles": ["analyst"], "projects": ["alpha", "beta"],
+                           "server_project": "beta"}
     assert egress.call("GET", "api/whoami", "carol").json()["roles"] == ["checker"]
 
 

@@ -52,13 +52,15 @@ def test_bad_submissions_are_refused_and_change_nothing(egress, egress_data_dir,
 
 def test_malformed_metadata_is_refused(egress, egress_data_dir):
     before = snapshot(egress_data_dir)
-    no_metadata = egress.call("POST", "api/requests", "ada", files={"file-0": ("t.csv", TABLE)})
+    token = egress.hub.server_token("ada", "alpha")
+    no_metadata = egress.call("POST", "api/requests", token=token, files={"file-0": ("t.csv", TABLE)})
     assert no_metadata.status_code == 422 and "metadata" in no_metadata.json()["message"]
-    not_json = egress.call("POST", "api/requests", "ada", data={"metadata": "{nope"}, files={"file-0": ("t.csv", TABLE)})
+    not_json = egress.call("POST", "api/requests", token=token, data={"metadata": "{nope"},
+                           files={"file-0": ("t.csv", TABLE)})
     assert not_json.status_code == 422 and "not valid JSON" in not_json.json()["message"]
     entry, _ = default_files()[0]
-    missing_part = egress.call("POST", "api/requests", "ada",
-                               data={"metadata": json.dumps({"project": "alpha", "title": "t", "files": [entry]})})
+    missing_part = egress.call("POST", "api/requests", token=token,
+                               data={"metadata": json.dumps({"title": "t", "files": [entry]})})
     assert missing_part.status_code == 422 and "file-0" in missing_part.json()["message"]
     assert snapshot(egress_data_dir) == before
 
@@ -91,7 +93,8 @@ def test_an_upload_over_the_request_limit_is_refused_before_it_is_read(egress, e
     limit = egress.hub.settings.egress.max_request_size  # "64M" in the test settings' defaults
     assert limit == "64M"
     big = b"x" * (65 * 1024 * 1024 + 1)  # more than the limit plus the room for multipart framing
-    response = egress.call("POST", "api/requests", "ada", data={"metadata": "{}"}, files={"file-0": ("big.csv", big)})
+    response = egress.call("POST", "api/requests", token=egress.hub.server_token("ada", "alpha"),
+                           data={"metadata": "{}"}, files={"file-0": ("big.csv", big)})
     assert response.status_code == 413, response.text
     assert "a request may hold at most 67108864 bytes of files" in response.json()["message"]
     assert snapshot(egress_data_dir) == before

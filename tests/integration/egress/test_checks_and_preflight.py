@@ -18,11 +18,12 @@ SMALL = b"region,count\nNorth,3\nSouth,120\nEast,45\n"
 
 
 def preflight(egress, user, files, project="alpha", token=None):
-    metadata = {"project": project, "files": [entry for entry, _ in files]}
+    """From the user's server in ``project`` (its token's stand-in), as the lab sends it."""
+    metadata = {"files": [entry for entry, _ in files]}
     parts = {f"file-{i}": (Path(entry["path"]).name, content, "application/octet-stream")
              for i, (entry, content) in enumerate(files)}
-    return egress.call("POST", "api/preflight", user, token=token, data={"metadata": json.dumps(metadata)},
-                       files=parts)
+    return egress.call("POST", "api/preflight", token=token or egress.hub.server_token(user, project),
+                       data={"metadata": json.dumps(metadata)}, files=parts)
 
 
 def checks_when_done(egress, user, request_id, timeout=30.0):

@@ -209,7 +209,7 @@ def test_a_resubmitted_table_shows_what_changed_cell_by_cell(browse, egress):
     egress.vote_all("dave", request_id, "request_changes")
     revised = b"region,count\nNorth,25\nSouth,<10\nEast,40\n"
     entry, content = file_entry("out/regions.csv", revised)
-    response = egress.call("POST", f"api/requests/{request_id}/resubmit", "ada",
+    response = egress.call("POST", f"api/requests/{request_id}/resubmit", token=egress.hub.server_token("ada", "alpha"),
                            data={"metadata": json.dumps({"files": [entry]})},
                            files={"file-0": ("regions.csv", content, "application/octet-stream")})
     assert response.status_code == 200, response.text

@@ -135,7 +135,7 @@ def test_return_comment_and_resubmit_keep_the_history(egress):
     assert comment.status_code == 201
     metadata = {"keep": ["out/figure.png"], "files": [{"path": "out/table.csv", "sha256": sha256(b"g,n\na,15\n"),
                                                       "kind": "frequency_table", "media_type": "text/csv"}]}
-    response = egress.call("POST", f"api/requests/{request_id}/resubmit", "ada",
+    response = egress.call("POST", f"api/requests/{request_id}/resubmit", token=egress.hub.server_token("ada", "alpha"),
                            data={"metadata": json.dumps(metadata)}, files={"file-0": ("t.csv", b"g,n\na,15\n")})
     assert response.status_code == 200, response.text
     request = response.json()

@@ -42,8 +42,10 @@ def egress_url(egress) -> str:
 
 @pytest.fixture
 def analyst_token(egress, monkeypatch) -> str:
-    """Where a spawned server has its own token, the host server uses one ada made."""
-    token = egress.token("ada")
+    """Where a spawned server has its own token, the host server uses a faithful stand-in:
+    a token the operator issues ada with her alpha server's scopes (Hub.server_token), so
+    the egress service files what it sends under alpha, as it would from her server."""
+    token = egress.hub.server_token("ada", "alpha")
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", token)
     return token
 

@@ -12,18 +12,25 @@ from haven_egress.permissions import Caller, Role
 from haven_egress.service import EgressService
 from haven_egress.uploads import FileUpload
 from haven_egress.workflow import State
+from tests.fixtures.media import png
 
 PROJECT = "alpha"
-AUTHOR = Caller("alice", frozenset({Role.ANALYST}), frozenset({PROJECT}))
-CO_MEMBER = Caller("bob", frozenset({Role.ANALYST}), frozenset({PROJECT}))
+# Analysts call from their project's server (server_project: its token is bound to it);
+# checkers and admins from the browser (no server).
+AUTHOR = Caller("alice", frozenset({Role.ANALYST}), frozenset({PROJECT}), PROJECT)
+CO_MEMBER = Caller("bob", frozenset({Role.ANALYST}), frozenset({PROJECT}), PROJECT)
 CHECKER = Caller("cara", frozenset({Role.CHECKER}))
 CHECKER_2 = Caller("dan", frozenset({Role.CHECKER}))
 CHECKER_3 = Caller("fay", frozenset({Role.CHECKER}))
-CHECKER_MEMBER = Caller("eve", frozenset({Role.CHECKER, Role.ANALYST}), frozenset({PROJECT}))
+CHECKER_MEMBER = Caller("eve", frozenset({Role.CHECKER, Role.ANALYST}), frozenset({PROJECT}), PROJECT)
 ADMIN = Caller("ada", frozenset({Role.ADMIN}))
-OUTSIDER = Caller("oscar", frozenset({Role.ANALYST}), frozenset({"beta"}))
+OUTSIDER = Caller("oscar", frozenset({Role.ANALYST}), frozenset({"beta"}), "beta")
 # The author also holds the checker role: still never reviews their own request.
-AUTHOR_CHECKER = Caller("alice", frozenset({Role.ANALYST, Role.CHECKER}), frozenset({PROJECT}))
+AUTHOR_CHECKER = Caller("alice", frozenset({Role.ANALYST, Role.CHECKER}), frozenset({PROJECT}), PROJECT)
+# The author, from the browser (or a personal token): reads, comments, withdraws; never submits.
+AUTHOR_IN_BROWSER = Caller("alice", frozenset({Role.ANALYST}), frozenset({PROJECT}))
+# The author, from her server in another of her projects: may not file anything under alpha.
+AUTHOR_IN_BETA = Caller("alice", frozenset({Role.ANALYST}), frozenset({PROJECT, "beta"}), "beta")
 
 
 def upload(path: str = "out/table.csv", content: bytes = b"group,count\na,12\nb,15\n", **fields) -> FileUpload:
@@ -38,7 +45,7 @@ def upload(path: str = "out/table.csv", content: bytes = b"group,count\na,12\nb,
 def default_files() -> list[FileUpload]:
     return [
         upload("out/table.csv"),
-        upload("out/figure.png", b"\x89PNG\r\n\x1a\n fake figure", media_type="image/png", kind="figure"),
+        upload("out/figure.png", png(), media_type="image/png", kind="figure"),
         upload("evidence/results.json", b'{"ok": true}', media_type="application/json",
                kind="other", supporting=True),
     ]

@@ -8,8 +8,8 @@ from haven_egress.permissions import RequestFacts
 from haven_egress.rules import Rules
 from haven_egress.workflow import Actor
 
-from .factories import (ADMIN, AUTHOR, AUTHOR_CHECKER, CHECKER, CHECKER_MEMBER, CO_MEMBER,
-                        OUTSIDER, PROJECT)
+from .factories import (ADMIN, AUTHOR, AUTHOR_CHECKER, AUTHOR_IN_BETA, AUTHOR_IN_BROWSER, CHECKER,
+                        CHECKER_MEMBER, CO_MEMBER, OUTSIDER, PROJECT)
 
 REQUEST = RequestFacts(author="alice", project=PROJECT)
 STRICT = Rules()
@@ -33,6 +33,8 @@ PEOPLE = {
     "checker_member": CHECKER_MEMBER,
     "admin": ADMIN,
     "outsider": OUTSIDER,
+    "author_in_browser": AUTHOR_IN_BROWSER,
+    "author_in_beta": AUTHOR_IN_BETA,
 }
 # Rows: person; columns in DEEDS order. 1 = allowed. (strict rules, lenient rules)
 TABLE = {
@@ -44,6 +46,9 @@ TABLE = {
     "checker_member": ((1, 1, 0, 0, 0, 0, 0, 0), (1, 1, 1, 0, 0, 1, 1, 1)),
     "admin":          ((1, 0, 0, 0, 0, 0, 0, 0), (1, 0, 0, 0, 0, 0, 0, 0)),
     "outsider":       ((0, 0, 0, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0, 0, 0)),
+    # Submitting is the only deed that depends on where the token comes from.
+    "author_in_browser": ((1, 0, 0, 1, 0, 1, 0, 1), (1, 0, 0, 1, 0, 1, 0, 1)),
+    "author_in_beta":    ((1, 0, 0, 1, 0, 1, 0, 1), (1, 0, 0, 1, 0, 1, 0, 1)),
 }
 CASES = [
     (person, deed, rules_name, bool(row[i]))
@@ -74,3 +79,16 @@ def test_require_raises_forbidden_with_a_reason():
 def test_rules_refuse_settings_that_would_let_requests_through_unchecked(bad):
     with pytest.raises(ValueError):
         Rules(**bad)
+
+
+@pytest.mark.parametrize(("caller", "named", "filed"), [
+    (AUTHOR, "", PROJECT), (AUTHOR, PROJECT, PROJECT), (AUTHOR_IN_BETA, "", "beta"),
+    (AUTHOR_IN_BETA, PROJECT, p.ProjectMismatch), (AUTHOR_IN_BROWSER, "", Forbidden),
+    (AUTHOR_IN_BROWSER, PROJECT, Forbidden), (CHECKER, "", Forbidden),
+])
+def test_a_submission_is_filed_under_the_callers_server_project(caller, named, filed):
+    if isinstance(filed, str):
+        assert p.filing_project(caller, named) == filed
+    else:
+        with pytest.raises(filed):
+            p.filing_project(caller, named)

@@ -1,6 +1,7 @@
 """Submission: all-or-nothing, audited, and bad input refused with nothing changed."""
 
 import uuid
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -109,11 +110,11 @@ def test_title_is_required(service, snapshot):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("who", [OUTSIDER, CHECKER])
+@pytest.mark.parametrize("who", [replace(OUTSIDER, server_project=PROJECT), replace(CHECKER, server_project=PROJECT)])
 def test_only_members_with_the_analyst_role_may_submit(service, snapshot, who):
     before = snapshot()
     with pytest.raises(Forbidden, match="submit requests for project alpha"):
-        service.submit(who, PROJECT, "t", "p", default_files())
+        service.submit(who, "", "t", "p", default_files())
     assert snapshot() == before
 
 

@@ -72,8 +72,33 @@ def test_holders_come_from_the_accounts():
     assert entries[roles.OUTPUT_CHECKER]["users"] == ["carol", "grace"]
     assert entries[roles.HAVEN_ADMIN]["users"] == ["boss"]
     assert entries[roles.EGRESS_SERVICE_ROLE]["services"] == [roles.EGRESS_SERVICE]
-    # Haven never redefines JupyterHub's own roles.
-    assert not {"admin", "user", "server", "token"} & set(entries)
+    # Of JupyterHub's own roles, load_roles redefines only "user" (the server role is appended
+    # apart: test_server_role), and only to take token minting away.
+    assert not {"admin", "server", "token"} & set(entries)
+    assert "users" not in entries["user"]  # every person holds it, as JupyterHub's does
+
+
+def test_people_cannot_mint_tokens_but_keep_their_servers():
+    scopes = set(roles.user_role()["scopes"])
+    assert not {s for s in scopes if s.split("!")[0] in {"tokens", "self", "shares", "users:shares"}}
+    assert {"servers!user", "access:servers!user", "read:tokens!user"} <= scopes
+
+
+@pytest.mark.parametrize(("scopes", "server"), [
+    (["access:servers!server=ada/alpha", roles.SUBMIT], "alpha"),
+    # A person's own token reaches every server of theirs: bound to none.
+    (["access:servers!user=ada", roles.SUBMIT], None),
+    (["access:servers", roles.SUBMIT], None),
+    # Two servers, or another person's (a shared server): bound to none.
+    (["access:servers!server=ada/alpha", "access:servers!server=ada/beta"], None),
+    (["access:servers!server=ada/alpha", "access:servers!user=ada"], None),
+    (["access:servers!server=bob/alpha"], None),
+    (["access:servers!server=ada/"], None),
+    ([roles.SUBMIT], None),
+])
+def test_a_token_is_bound_to_one_server_of_its_owner_or_none(scopes, server):
+    assert roles.bound_server(scopes, "ada") == server
+    assert caller_from_model({"name": "ada", "scopes": scopes}).server_project == server
 
 
 @pytest.mark.parametrize("bad,key", [
