@@ -146,12 +146,14 @@ def fill_context(context: Path, ca_bundle: Path | None) -> None:
         ca.write_text("")
 
 
-def build_notebook(client: docker.DockerClient, base: str, ca_bundle: Path | None, final_tag: str) -> str:
+def build_notebook(client: docker.DockerClient, base: str, ca_bundle: Path | None, final_tag: str,
+                   analyst_uid: int) -> str:
     base_id = client.images.get(base).id
     with tempfile.TemporaryDirectory(prefix="haven-notebook-") as tmp:
         context = Path(tmp)
         fill_context(context, ca_bundle)
-        digest = digest_of(list(context.iterdir()), base, base_id, root=context)
+        # The uid is a build argument, so part of what the tag names.
+        digest = digest_of(list(context.iterdir()), base, base_id, f"ANALYST_UID={analyst_uid}", root=context)
         tag = f"{NOTEBOOK_REPO}:{digest}"
         if has_image(client, tag):
             say(f"notebook image {tag} is current")
@@ -160,7 +162,7 @@ def build_notebook(client: docker.DockerClient, base: str, ca_bundle: Path | Non
             started = time.monotonic()
             try:
                 _, logs = client.images.build(
-                    path=str(context), tag=tag, buildargs={"BASE_IMAGE": base}, rm=True, forcerm=True
+                    path=str(context), tag=tag, buildargs={"BASE_IMAGE": base, "ANALYST_UID": str(analyst_uid)}, rm=True, forcerm=True
                 )
             except BuildError as exc:
                 for chunk in exc.build_log:
@@ -188,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"images.build_ca_bundle: {ca_bundle} does not exist", file=sys.stderr)
         return 2
     ensure_lab_frontend()
-    tag = build_notebook(client, base, ca_bundle, settings.spawner.image)
+    tag = build_notebook(client, base, ca_bundle, settings.spawner.image, settings.spawner.container_uid)
     say(f"{settings.spawner.image} -> {tag}")
     return 0
 

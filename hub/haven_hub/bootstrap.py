@@ -1,6 +1,9 @@
 """Start-up chores for scripts/up and scripts/down: secrets, starting and stopping the hub.
 
-usage: python -m haven_hub.bootstrap (secrets|start|stop|status) --settings FILE [--config FILE]
+usage: python -m haven_hub.bootstrap (secrets|demo-data|start|stop|status) --settings FILE [--config FILE]
+
+``secrets`` also makes Haven's state on the host private (haven_hub.host_state), so an install
+made before that was checked starts again after scripts/up; ``start`` refuses otherwise.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import networks, projects
+from . import host_state, networks, projects
 from .auth import configure as auth_config
 from .datasets.catalogue import Catalogue
 from .datasets.demo import load_demo_datasets
@@ -37,11 +40,15 @@ def write_secret_once(path: Path, make: callable) -> bool:
     return True
 
 
-def ensure_secrets(settings: Settings) -> None:
+def ensure_secrets(settings: Settings) -> list[Path]:
+    """Makes the secrets that are missing, then every private path private; returns the paths
+    whose mode or owner had to change (made before Haven checked them)."""
     hub = settings.hub
+    host_state.make_private_dir(hub.data_dir)
     write_secret_once(settings.data_path(hub.operator_token_file), lambda: secrets.token_hex(32))
     if settings.auth.kind == "builtin":
         ensure_accounts(settings)
+    return host_state.tighten(settings)
 
 
 def credentials_path(settings: Settings, name: str) -> Path:
@@ -114,10 +121,16 @@ def start(settings: Settings, settings_path: Path, config: Path, timeout: float 
         return 0
     # Before the hub listens on every address: its API and the egress service must be
     # closed to the host's other interfaces from the first moment, not from the first spawn.
+    try:
+        host_state.require_private(settings, "the hub")
+        host_state.require_container_uid(settings)
+    except host_state.HostStateError as error:
+        print(f"[haven] {error}", file=sys.stderr)
+        return 1
     networks.project_firewall(settings).install()
-    logs = settings.hub.data_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    logs = host_state.make_private_dir(settings.hub.data_dir / "logs")
     log_path = logs / "jupyterhub.log"
+    os.close(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
     env = {**os.environ, "HAVEN_SETTINGS": str(settings_path)}
     jupyterhub = Path(sys.executable).with_name("jupyterhub")
     with open(log_path, "ab") as log:
@@ -195,13 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", required=True, type=Path)
     parser.add_argument("--config", type=Path, default=Path("jupyterhub_config.py"))
     args = parser.parse_args(argv)
+    host_state.use_private_umask()
     try:
         settings = load_settings(args.settings)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
     if args.action == "secrets":
-        ensure_secrets(settings)
+        for path in ensure_secrets(settings):
+            print(f"[haven] made private (it was readable by others or owned by another uid): {path}")
         return 0
     if args.action == "demo-data":
         ensure_demo_data(settings)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from .host_state import use_private_umask
+
 # word -> (module with main(argv), one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "project": ("haven_hub.provisioning.cli", "provision projects: create, members, datasets, suspend, archive"),
@@ -33,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         print(usage())
         return 0 if args else 64
     word, rest = args[0], args[1:]
+    # Whatever a command writes into Haven's state (accounts, audit events, datasets) stays private.
+    use_private_umask()
     if word not in COMMANDS:
         print(f"haven: unknown command {word!r}\n\n{usage()}", file=sys.stderr)
         return 64

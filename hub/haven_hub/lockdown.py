@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .settings import Limits
-
-NOTEBOOK_UID = 1000
-NOTEBOOK_GID = 1000
+from .settings.platform import DEFAULT_CONTAINER_UID
 
 
 @dataclass(frozen=True)
@@ -26,50 +24,59 @@ class ContainerSpec:
 
 
 @dataclass(frozen=True)
+class SpecInputs:
+    limits: Limits
+    tmp_size: str
+    uid: int  # spawner.container_uid, the gid the same
+
+
+@dataclass(frozen=True)
 class Hardening:
     name: str
     why: str
-    apply: Callable[[ContainerSpec, Limits, str], None]
+    apply: Callable[[ContainerSpec, SpecInputs], None]
 
 
-def _non_root(spec: ContainerSpec, limits: Limits, tmp_size: str) -> None:
-    spec.create["user"] = f"{NOTEBOOK_UID}:{NOTEBOOK_GID}"
+def _non_root(spec: ContainerSpec, inputs: SpecInputs) -> None:
+    # A uid no host account has (the hub checks at start-up): the workspace it owns on the
+    # host is nobody else's there.
+    spec.create["user"] = f"{inputs.uid}:{inputs.uid}"
 
 
-def _drop_capabilities(spec: ContainerSpec, limits: Limits, tmp_size: str) -> None:
+def _drop_capabilities(spec: ContainerSpec, inputs: SpecInputs) -> None:
     spec.host_config["cap_drop"] = ["ALL"]
 
 
-def _no_new_privileges(spec: ContainerSpec, limits: Limits, tmp_size: str) -> None:
+def _no_new_privileges(spec: ContainerSpec, inputs: SpecInputs) -> None:
     spec.host_config.setdefault("security_opt", []).append("no-new-privileges:true")
 
 
-def _read_only_root(spec: ContainerSpec, limits: Limits, tmp_size: str) -> None:
+def _read_only_root(spec: ContainerSpec, inputs: SpecInputs) -> None:
     spec.host_config["read_only"] = True
 
 
-def _tmpfs(spec: ContainerSpec, limits: Limits, tmp_size: str) -> None:
+def _tmpfs(spec: ContainerSpec, inputs: SpecInputs) -> None:
     # A read-only root still needs a scratch /tmp; nosuid/nodev so it cannot carry
     # set-uid binaries or device nodes.
-    spec.host_config["tmpfs"] = {"/tmp": f"rw,nosuid,nodev,size={tmp_size},mode=1777"}
+    spec.host_config["tmpfs"] = {"/tmp": f"rw,nosuid,nodev,size={inputs.tmp_size},mode=1777"}
 
 
-def _pids_limit(spec: ContainerSpec, limits: Limits, tmp_size: str) -> None:
-    spec.host_config["pids_limit"] = limits.pids
+def _pids_limit(spec: ContainerSpec, inputs: SpecInputs) -> None:
+    spec.host_config["pids_limit"] = inputs.limits.pids
 
 
-def _memory_limit(spec: ContainerSpec, limits: Limits, tmp_size: str) -> None:
-    spec.host_config["mem_limit"] = limits.memory
+def _memory_limit(spec: ContainerSpec, inputs: SpecInputs) -> None:
+    spec.host_config["mem_limit"] = inputs.limits.memory
     # Equal to mem_limit: no swap on top of the limit.
-    spec.host_config["memswap_limit"] = limits.memory
+    spec.host_config["memswap_limit"] = inputs.limits.memory
 
 
-def _cpu_limit(spec: ContainerSpec, limits: Limits, tmp_size: str) -> None:
+def _cpu_limit(spec: ContainerSpec, inputs: SpecInputs) -> None:
     spec.host_config["cpu_period"] = 100_000
-    spec.host_config["cpu_quota"] = int(limits.cpu * 100_000)
+    spec.host_config["cpu_quota"] = int(inputs.limits.cpu * 100_000)
 
 
-def _no_ipv6(spec: ContainerSpec, limits: Limits, tmp_size: str) -> None:
+def _no_ipv6(spec: ContainerSpec, inputs: SpecInputs) -> None:
     # Link-local IPv6 would reach host services on [::] past the IPv4 firewall.
     spec.host_config.setdefault("sysctls", {})["net.ipv6.conf.all.disable_ipv6"] = "1"
 
@@ -88,13 +95,16 @@ HARDENINGS: tuple[Hardening, ...] = (
 HARDENING_NAMES = tuple(hardening.name for hardening in HARDENINGS)
 
 
-def hardened_spec(limits: Limits, tmp_size: str, *, omit: frozenset[str] = frozenset()) -> ContainerSpec:
-    """The create arguments of a project server; ``omit`` exists for the security tests only."""
+def hardened_spec(limits: Limits, tmp_size: str, *, uid: int = DEFAULT_CONTAINER_UID,
+                  omit: frozenset[str] = frozenset()) -> ContainerSpec:
+    """The create arguments of a project server running as ``uid`` (``spawner.container_uid``);
+    ``omit`` exists for the security tests only."""
     unknown = omit - set(HARDENING_NAMES)
     if unknown:
         raise ValueError(f"unknown hardening settings: {sorted(unknown)}")
     spec = ContainerSpec(create={}, host_config={})
+    inputs = SpecInputs(limits, tmp_size, uid)
     for hardening in HARDENINGS:
         if hardening.name not in omit:
-            hardening.apply(spec, limits, tmp_size)
+            hardening.apply(spec, inputs)
     return spec

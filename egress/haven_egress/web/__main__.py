@@ -15,8 +15,6 @@ from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuth
 
-from haven_hub.settings import load_settings
-
 from .. import notify
 from . import startup
 from .app import make_app
@@ -29,7 +27,7 @@ DEFAULT_PREFIX = "/services/egress/"
 
 
 async def serve() -> None:
-    settings = load_settings(os.environ["HAVEN_SETTINGS"])
+    settings = startup.load_private_settings(os.environ["HAVEN_SETTINGS"])
     service = startup.open_service(settings)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", DEFAULT_PREFIX)
     port = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "")).port or settings.egress.port

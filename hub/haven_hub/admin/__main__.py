@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from tornado.ioloop import IOLoop, PeriodicCallback
 
+from .. import host_state
 from ..config import read_secret
 from ..settings import Settings, load_settings
 from .app import make_app
@@ -45,7 +46,9 @@ def _docker_client():
 
 
 async def serve() -> None:
+    host_state.use_private_umask()
     settings = load_settings(os.environ["HAVEN_SETTINGS"])
+    host_state.require_private(settings, "the admin service")
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", DEFAULT_PREFIX)
     port = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "")).port or settings.admin.port
     executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="admin")

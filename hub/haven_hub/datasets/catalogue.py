@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol
 
+from ..host_state import make_private_dir
 from . import ingest
 from .errors import DatasetError
 from .metadata import CHECKSUMS_FILE, DATA_FILE, METADATA_FILE, FileEntry, Metadata, SourceFile
@@ -114,7 +115,8 @@ class Catalogue:
         if final.exists():
             raise DatasetError(f"dataset {name!r} already has version {version!r}; versions are never overwritten")
         temp_root = self.root / TEMP_DIR
-        temp_root.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.root)  # host_state: containers reach versions through bind mounts only
+        temp_root.mkdir(exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f"{name}-{version}-", dir=temp_root))
         try:
             metadata = self._build(request, name, version, work, after_copy)

@@ -10,6 +10,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from ..host_state import make_private_dir
 from .catalogue import AddRequest, Catalogue
 from .synthetic import write_synthetic
 
@@ -24,7 +25,8 @@ def load_demo_datasets(catalogue: Catalogue, rows: int) -> list[str]:
     missing = [name for name in DEMO_DATASETS if name not in catalogue.names()]
     if not missing:
         return []
-    catalogue.root.mkdir(parents=True, exist_ok=True)
+    # Private (host_state): containers reach the versions inside through bind mounts only.
+    make_private_dir(catalogue.root)
     with tempfile.TemporaryDirectory(prefix="haven-demo-", dir=catalogue.root.parent) as tmp:
         out = Path(tmp)
         write_synthetic(out, rows=rows)

@@ -9,8 +9,8 @@ LIMITS = Limits(cpu=1.5, memory="2G", pids=300)
 
 
 def test_full_spec():
-    spec = lockdown.hardened_spec(LIMITS, "256M")
-    assert spec.create == {"user": "1000:1000"}
+    spec = lockdown.hardened_spec(LIMITS, "256M", uid=71_000)
+    assert spec.create == {"user": "71000:71000"}
     host = spec.host_config
     assert host["cap_drop"] == ["ALL"]
     assert host["security_opt"] == ["no-new-privileges:true"]
@@ -27,6 +27,11 @@ def test_omitting_one_setting_changes_the_spec(name):
     full = lockdown.hardened_spec(LIMITS, "256M")
     less = lockdown.hardened_spec(LIMITS, "256M", omit=frozenset({name}))
     assert (less.create, less.host_config) != (full.create, full.host_config)
+
+
+def test_the_default_user_is_the_default_container_uid_not_a_host_account():
+    spec = lockdown.hardened_spec(LIMITS, "256M")
+    assert spec.create == {"user": "70000:70000"}
 
 
 def test_unknown_names_are_refused():
