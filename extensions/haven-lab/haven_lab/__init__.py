@@ -13,7 +13,10 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_config_path
 
+from . import gate, meter
 from .handlers import route_table
+from .paths import check_read_only, jupyter_read_paths
+from .process import forbid_tracing
 from .settings import HavenLab
 from .workspace import Workspace, is_within
 
@@ -54,8 +57,11 @@ def check_no_home_config(home: str | None = None, config_paths: list[str] | None
 
 def _load_jupyter_server_extension(server_app: Any) -> None:
     haven = HavenLab(config=server_app.config, parent=server_app)
+    forbid_tracing()
     if haven.refuse_home_config:
         check_no_home_config()
+    if haven.refuse_writable_paths:
+        check_read_only(jupyter_read_paths(server_app))
     workspace = Workspace.make(
         root_dir=server_app.root_dir,
         workspace=haven.workspace(server_app.root_dir),
@@ -64,5 +70,10 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
     )
     web_app = server_app.web_app
     web_app.add_handlers(".*$", route_table(web_app.settings["base_url"], haven, workspace))
+    if haven.route_allowlist:
+        gate.install(web_app, web_app.settings["base_url"], server_app.terminals_enabled, server_app.log)
+    else:
+        server_app.log.warning("haven_lab: the route allowlist is OFF (a test's control server, never Haven's)")
+    meter.install(server_app)
     server_app.log.info("haven_lab: release requests go to %s; workspace %s",
                         haven.egress_url or "(no egress service configured)", workspace.workspace)

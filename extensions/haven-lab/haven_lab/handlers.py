@@ -23,7 +23,7 @@ from jupyter_server.utils import url_path_join
 from . import requests as req
 from .egress import EgressClient, multipart
 from .notebooks import extract_output
-from .policy import CLOSED_ROUTES, RELEASE_HINT
+from .policy import RELEASE_HINT
 from .settings import HavenLab
 from .workspace import Refused, Workspace, is_within
 
@@ -92,7 +92,7 @@ class PreflightHandler(HavenHandler):
             req.check_fields(body, req.PREFLIGHT_FIELDS, "pre-flight check")
             prepared = await self.prepared(req.file_entries(body), req.bool_field(body, "include_code", True))
             # The same body as a submission (egress runs the same validation and checks).
-            metadata = req.submission(self.haven.project, "", "", prepared)
+            metadata = req.submission("", "", prepared)
             content_type, payload = multipart(metadata, [p.part for p in prepared])
             answer = await self.egress.call("POST", "api/preflight", body=payload, content_type=content_type)
         except Refused as refusal:
@@ -126,7 +126,7 @@ class RequestsHandler(HavenHandler):
             purpose = req.text_field(body, "purpose", required=True)
             files = req.file_entries(body)
             prepared = await self.prepared(files, req.bool_field(body, "include_code", True))
-            metadata = req.submission(self.haven.project, title, purpose, prepared)
+            metadata = req.submission(title, purpose, prepared)
             content_type, payload = multipart(metadata, [p.part for p in prepared])
             created = await self.egress.call("POST", "api/requests", body=payload, content_type=content_type)
         except Refused as refusal:
@@ -164,7 +164,7 @@ class ResubmitHandler(HavenHandler):
             title = req.text_field(body, "title") or current.get("title", "")
             purpose = req.text_field(body, "purpose") or current.get("purpose", "")
             prepared = await self.prepared(files, req.bool_field(body, "include_code", True))
-            metadata = req.submission(self.haven.project, title, purpose, prepared, keep)
+            metadata = req.submission(title, purpose, prepared, keep)
             content_type, payload = multipart(metadata, [p.part for p in prepared])
             answer = await self.egress.call("POST", f"api/requests/{request_id}/resubmit",
                                             body=payload, content_type=content_type)
@@ -215,13 +215,16 @@ class OutputsHandler(HavenHandler):
 
 
 class ClosedRouteHandler(JupyterHandler):
-    """403 for every method on a route Haven closes, whether or not the caller is logged in."""
+    """403 for every method on a route Haven closes, whether or not the caller is logged in.
+
+    haven_lab.gate hands requests here instead of to their own handler when the route is
+    not on haven_lab.routes' allowlist (or is, with a limit the request exceeds)."""
 
     def initialize(self, what: str) -> None:
         self.what = what
 
     def prepare(self) -> None:
-        message = f"{self.what.capitalize()} are closed in Haven. {RELEASE_HINT}"
+        message = f"Closed in Haven: {self.what}. {RELEASE_HINT}"
         self.set_status(403)
         if "/api/" in self.request.path or "json" in self.request.headers.get("Accept", ""):
             self.set_header("Content-Type", "application/json")
@@ -244,5 +247,4 @@ def route_table(base_url: str, haven: HavenLab, workspace: Workspace) -> list[tu
         (f"haven/requests/{REQUEST_ID}/resubmit", ResubmitHandler),
         ("haven/outputs", OutputsHandler),
     ]
-    closed = [(url_path_join(base_url, pattern), ClosedRouteHandler, {"what": what}) for pattern, what in CLOSED_ROUTES]
-    return closed + [(url_path_join(base_url, path), handler, context) for path, handler in api]
+    return [(url_path_join(base_url, path), handler, context) for path, handler in api]

@@ -1,8 +1,8 @@
-"""What the single-user server closes: the Content-Security-Policy and the direct ways out.
+"""The Content-Security-Policy of every response, and the hint every refusal carries.
 
 The image's server config sets ``CONTENT_SECURITY_POLICY`` as a header on every response;
-the extension answers 403 on ``CLOSED_ROUTES``. Both are plain data so tests read the same
-values the server uses.
+which routes answer at all is ``haven_lab.routes`` (an allowlist). Plain data, so tests
+read the same values the server uses.
 """
 
 from __future__ import annotations
@@ -39,15 +39,4 @@ CONTENT_SECURITY_POLICY = "; ".join(f"{name} {value}" for name, value in CSP_DIR
 RELEASE_HINT = (
     "Files do not leave a Haven project directly. Use \u201cRequest release\u2026\u201d "
     "(File menu, or right-click a file) so that output checkers can approve it."
-)
-
-# (URL pattern relative to the base URL, what it was for). Each answers 403 to every
-# method: the front end hides these, but hiding is not a boundary (STYLE trap 4).
-CLOSED_ROUTES: tuple[tuple[str, str], ...] = (
-    (r"files/.*", "file downloads"),
-    (r"files", "file downloads"),
-    (r"view/.*", "viewing files in a new browser tab"),
-    (r"nbconvert/.*", "notebook export"),
-    (r"api/nbconvert.*", "notebook export"),
-    (r"lab/api/extensions.*", "the extension manager"),
 )

@@ -95,6 +95,20 @@ class HavenLab(Configurable):
         "folder, where they could plant config that reopens what Haven closes.",
     ).tag(config=True)
 
+    refuse_writable_paths = Bool(
+        True,
+        help="Refuse to start if the server's user can write any folder Jupyter reads config, "
+        "kernelspecs, lab extensions or schemas from, or serves static files from "
+        "(haven_lab.paths). Off only for a host test server, whose virtualenv is writable.",
+    ).tag(config=True)
+
+    route_allowlist = Bool(
+        True,
+        help="Answer 403 on every route not on haven_lab.routes.ALLOWED_ROUTES. Off only in the "
+        "attack tests' control server, to show what the allowlist stops; the spawner never "
+        "passes it and the analyst cannot change the server's command line or /etc/jupyter.",
+    ).tag(config=True)
+
     def workspace(self, root_dir: str) -> Path:
         chosen = self.workspace_dir or os.environ.get("HAVEN_WORKSPACE_DIR") or str(Path(root_dir) / "workspace")
         return Path(chosen)

@@ -56,7 +56,7 @@ def test_closed_in_the_image_and_config_in_the_home_folder_is_never_loaded(haven
     haven_hub.spawn("ada", "alpha")
     try:
         container = docker_client.containers.get(haven_hub.container_name("ada", "alpha"))
-        planted = container.exec_run(["python3", "-c", PLANT], user="1000")
+        planted = container.exec_run(["python3", "-c", PLANT], user=str(haven_hub.settings.spawner.container_uid))
         assert planted.exit_code == 0, planted.output.decode()
         assert_closed(haven_hub, token)
         datasets = server_get(haven_hub, "haven/datasets", token).json()["datasets"]
