@@ -14,7 +14,7 @@ from typing import Any
 
 from traitlets.config import Config
 
-from . import roles, usage
+from . import host_state, roles, usage
 from .auth import configure as auth_config
 from .projects import projects_of_user
 from .settings import Settings, SettingsError, load_settings
@@ -156,6 +156,13 @@ def configure_audit(c: Config, settings: Settings) -> None:
     c.HavenSpawner.pre_spawn_hook, c.HavenSpawner.post_stop_hook = hooks.spawn_hooks(settings.hub.data_dir)
 
 
+def configure_browser_meter(c: Config, settings: Settings) -> None:
+    """The hub API the project servers report bytes sent to the browser to (haven_hub.meter.api)."""
+    from .meter import api
+
+    c.JupyterHub.extra_handlers = api.handlers(settings.hub.data_dir)
+
+
 def idle_culler_service(settings: Settings) -> dict[str, Any] | None:
     """jupyterhub-idle-culler as a hub-managed service (its role: roles.IDLE_CULLER_ROLE)."""
     culler = settings.idle_culler
@@ -192,11 +199,15 @@ def configure_services(c: Config, settings: Settings, settings_path: str | os.Pa
 
 def configure(c: Config, settings_path: str | os.PathLike[str]) -> Settings:
     settings = load_settings(settings_path)
+    # Raised here, the hub exits before it opens a database or listens (a config error).
+    host_state.require_private(settings, "the hub")
+    host_state.require_container_uid(settings)
     configure_hub(c, settings)
     configure_auth(c, settings)
     configure_spawner(c, settings)
     configure_roles(c, settings)
     configure_egress(c, settings, settings_path)
     configure_audit(c, settings)
+    configure_browser_meter(c, settings)
     configure_services(c, settings, settings_path)
     return settings

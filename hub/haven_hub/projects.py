@@ -59,6 +59,7 @@ class ProjectRecord(BaseModel):
         None, description="Disk quota of the workspace, e.g. `50G`: recorded and shown, not enforced yet."
     )
     disclosure_preset: str = Field("", description="Disclosure-control preset for outputs; empty: the service default.")
+    terminals: bool = Field(False, description="Members' servers offer terminals (a shell in the container). Off by default: docs/lab-boundary.md says what a terminal opens.")
     datasets: tuple[DatasetGrant, ...] = Field((), description="Granted datasets, mounted read-only at /data/<name>.")
     status: Literal["active", "suspended", "archived"] = Field(ACTIVE, description="Lifecycle state.")
     status_reason: str = Field("", description="Why the project is suspended or archived.")
@@ -136,6 +137,7 @@ def group_properties(project: ProjectSettings) -> dict[str, Any]:
         end_date=project.end_date,
         limits=project.limits,
         datasets=tuple(project.datasets),
+        terminals=project.terminals,
     ).properties()
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,11 @@ from tornado import web
 from traitlets import Any as AnyTrait
 from traitlets import default
 
-from . import lockdown, networks
+from . import host_state, lockdown, networks
 from .auth.authenticator import account_refusal
 from .datasets.catalogue import Catalogue
 from .datasets.errors import DatasetError
+from .meter import budget as browser_budget
 from .projects import Project, projects_of_user
 from .settings import Settings, byte_count
 
@@ -31,6 +31,8 @@ NOTEBOOK_HOME = "/home/analyst"
 WORKSPACE_MOUNT = f"{NOTEBOOK_HOME}/workspace"
 DATA_MOUNT = "/data"
 SCRATCH_MOUNT = "/scratch"
+# Set by images/notebook/Dockerfile to the uid its analyst user has.
+ANALYST_UID_LABEL = "org.haven.analyst-uid"
 
 
 class ProjectAccessError(web.HTTPError):
@@ -74,7 +76,8 @@ class HavenSpawner(DockerSpawner):
             )
         for project in self.user_projects():
             if project.id == wanted:
-                refusal = project.spawn_refusal()
+                refusal = project.spawn_refusal() or browser_budget.spawn_refusal(
+                    self.settings.hub.data_dir, self.user.name, project)
                 if refusal is not None:
                     raise ProjectAccessError(refusal)
                 return project
@@ -184,10 +187,55 @@ class HavenSpawner(DockerSpawner):
         return mounts
 
     def _prepare_workspace(self, project_id: str) -> None:
+        """The workspace is the containers' uid's alone (0700); the folders above it are the
+        hub's (0700), which a bind mount does not need to cross."""
+        uid = self.settings.spawner.container_uid
         path = self.workspace_dir(project_id)
-        path.mkdir(parents=True, exist_ok=True)
-        os.chown(path, lockdown.NOTEBOOK_UID, lockdown.NOTEBOOK_GID)
-        path.chmod(0o770)
+        host_state.make_private_dir(path.parent)
+        if not path.exists():
+            path.mkdir(mode=0o700)
+        info = path.lstat()
+        if (info.st_uid, info.st_gid) != (uid, uid):
+            # Made when containers ran as another uid: the new one must own what is inside too.
+            host_state.own_tree(path, uid)
+        path.chmod(0o700)
+
+    def _prepare_volumes(self, project_id: str) -> None:
+        """Home and scratch volumes made when containers ran as another uid go to the current one.
+        New volumes need nothing: Docker copies the image's folders, owned by the same uid."""
+        uid = self.settings.spawner.container_uid
+        for name in (self.home_volume(project_id), self.scratch_volume(project_id)):
+            try:
+                volume = self._docker_client.volumes.get(name)
+            except docker.errors.NotFound:
+                continue
+            mountpoint = Path(volume.attrs.get("Mountpoint") or "")
+            if volume.attrs.get("Driver") != "local" or not mountpoint.is_dir():
+                continue
+            if mountpoint.stat().st_uid != uid:
+                changed = host_state.own_tree(mountpoint, uid)
+                self.log.info("%s: gave %d paths of volume %s to uid %d", self._log_name, changed, name, uid)
+
+    def _prepare_storage(self, project_id: str) -> None:
+        self._check_image_uid()
+        self._prepare_workspace(project_id)
+        self._prepare_volumes(project_id)
+
+    def _check_image_uid(self) -> None:
+        """A server whose image was built for another uid could not write its own home folder."""
+        uid = self.settings.spawner.container_uid
+        try:
+            labels = self._docker_client.images.get(self.image).labels or {}
+        except docker.errors.ImageNotFound:
+            return  # DockerSpawner says so in its own words
+        built_for = labels.get(ANALYST_UID_LABEL)
+        if built_for != str(uid):
+            raise ProjectAccessError(
+                f"The notebook image {self.image} was built for uid {built_for or 'unknown'}, and "
+                f"spawner.container_uid is {uid}. Ask an administrator to rebuild it "
+                "(images/build.py --settings FILE).",
+                status=500,
+            )
 
     async def start(self):
         self._haven_events.clear()
@@ -204,9 +252,11 @@ class HavenSpawner(DockerSpawner):
         self.hub_connect_url = f"http://{network.gateway}:{self.settings.hub.api_port}"
         # The egress service, as the server reaches it (haven-lab sends release requests there).
         self.egress_url = f"http://{network.gateway}:{self.settings.egress.port}/services/egress/"
+        self.browser_budget = browser_budget.budget_bytes(project)
+        self.terminals = project.terminals
         self._report(25, f"Project network {network.name} ready")
 
-        self._prepare_workspace(project.id)
+        await asyncio.get_running_loop().run_in_executor(self.executor, self._prepare_storage, project.id)
         self.volumes = {
             str(self.workspace_dir(project.id)): {"bind": WORKSPACE_MOUNT, "mode": "rw"},
             self.home_volume(project.id): {"bind": NOTEBOOK_HOME, "mode": "rw"},
@@ -218,7 +268,8 @@ class HavenSpawner(DockerSpawner):
         granted = ", ".join(grant.name for grant in project.datasets) or "no datasets"
         self._report(40, f"Workspace, home folder and datasets ready ({granted})")
 
-        spec = lockdown.hardened_spec(project.limits, self.settings.spawner.tmp_size)
+        spec = lockdown.hardened_spec(project.limits, self.settings.spawner.tmp_size,
+                                      uid=self.settings.spawner.container_uid)
         self.extra_create_kwargs = {
             **spec.create,
             "labels": {networks.LABEL: project.id, "org.haven.user": self.user.name},
@@ -295,6 +346,11 @@ class HavenSpawner(DockerSpawner):
         env["HAVEN_WORKSPACE_DIR"] = WORKSPACE_MOUNT
         env["HAVEN_SCRATCH_DIR"] = SCRATCH_MOUNT
         env["HAVEN_SCRATCH_MAX_SIZE"] = str(byte_count(self.settings.datasets.scratch_size))
+        # The image's server config turns terminals on only for "1" (off when absent).
+        env["HAVEN_TERMINALS"] = "1" if getattr(self, "terminals", False) else "0"
         if getattr(self, "egress_url", None):
             env["HAVEN_EGRESS_URL"] = self.egress_url
+        if getattr(self, "browser_budget", None) is not None:
+            # The server refuses on its own past this even while the hub cannot be reached.
+            env["HAVEN_BROWSER_BYTES_PER_DAY"] = str(self.browser_budget)
         return env

@@ -8,7 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from haven_hub.settings import Settings, byte_count
+from haven_hub import host_state
+from haven_hub.settings import Settings, byte_count, load_settings
 
 from .. import audit
 from ..blobs import BlobStore
@@ -17,9 +18,19 @@ from ..file_checks import CheckPolicy
 from ..rules import Rules
 from ..service import EgressService
 from ..signing import Signer
+from ..uploads import limits_of
 from ..models import audit_events
 from ..storage import open_engine, session_factory, upgrade
 from .project_presets import HubProjectPresets
+
+
+def load_private_settings(settings_path: str) -> Settings:
+    """The settings, once this process creates only private files and Haven's state on the host
+    is private (else HostStateError names each loose path and the service does not start)."""
+    host_state.use_private_umask()
+    settings = load_settings(settings_path)
+    host_state.require_private(settings, "the egress service")
+    return settings
 
 
 def data_dir(settings: Settings) -> Path:
@@ -45,6 +56,8 @@ def rules_from(settings: Settings) -> Rules:
         max_files=egress.max_files,
         max_table_rows=egress.max_table_rows,
         file_types=frozenset(egress.file_types),
+        max_opaque_bytes=byte_count(egress.max_opaque_file_size),
+        max_image_pixels=egress.max_image_pixels,
     )
 
 
@@ -67,7 +80,8 @@ def fault_hook() -> Callable[[str], None] | None:
 
 def check_policy(settings: Settings) -> CheckPolicy:
     return CheckPolicy(default_preset=settings.egress.disclosure_preset,
-                       overrides=settings.egress.disclosure_overrides)
+                       overrides=settings.egress.disclosure_overrides,
+                       limits=limits_of(rules_from(settings)))
 
 
 def project_presets() -> PresetLookup:

@@ -16,6 +16,7 @@ import jinja2
 from .. import theme, usage
 from ..audit.log import HubAuditLog
 from ..datasets.catalogue import Catalogue
+from ..meter import DayTotal, meter_store
 from ..projects import Project, today_utc
 from ..provisioning.hub_api import HubClient
 from ..provisioning.lifecycle import Outcome, Provisioner
@@ -69,6 +70,13 @@ class AdminContext:
                 usage.save(self.settings, measured)
                 self._measured_at = time.monotonic()
             return usage.load(self.settings.hub.data_dir)
+
+    def browser_today(self) -> dict[str, list[DayTotal]]:
+        """Bytes each member's server sent to their browser today (UTC), by project."""
+        by_project: dict[str, list[DayTotal]] = {}
+        for total in meter_store(self.settings.hub.data_dir).day_totals():
+            by_project.setdefault(total.project, []).append(total)
+        return by_project
 
     def sweep(self) -> list[Outcome]:
         """Suspends projects whose end date passed and stops their servers (audited), then re-measures disk."""

@@ -24,7 +24,8 @@ TEXT_FIELDS = (
     ("organisation", "Organisation", ""),
 )
 FIELD_NAMES = ("id", *(name for name, _, _ in TEXT_FIELDS), "start_date", "end_date", "members", "datasets",
-               "cpu", "memory", "pids", "disk_quota", "disclosure_preset")
+               "cpu", "memory", "pids", "browser_bytes_per_day", "disk_quota", "disclosure_preset",
+               "terminals")
 
 
 @dataclass
@@ -58,12 +59,15 @@ def from_project(project: Project) -> ProjectForm:
         "members": ", ".join(sorted(p.members)),
         "datasets": ", ".join(g.name + (f"@{g.version}" if g.version else "") for g in p.datasets),
         "cpu": f"{p.limits.cpu:g}", "memory": p.limits.memory, "pids": str(p.limits.pids),
+        "browser_bytes_per_day": p.limits.browser_bytes_per_day,
         "disk_quota": p.disk_quota or "", "disclosure_preset": p.disclosure_preset,
+        "terminals": "on" if p.terminals else "",
     })
 
 
 def blank() -> ProjectForm:
-    return ProjectForm({name: "" for name in FIELD_NAMES} | {"cpu": "1", "memory": "2G", "pids": "512"})
+    return ProjectForm({name: "" for name in FIELD_NAMES} | {"cpu": "1", "memory": "2G", "pids": "512",
+                                                          "browser_bytes_per_day": "100M"})
 
 
 @dataclass(frozen=True)
@@ -89,11 +93,15 @@ def parse(raw: dict[str, str], *, creating: bool) -> tuple[ProjectForm, Parsed |
         # The lifecycle refuses this too; said here, the message sits beside the field it is about.
         form.errors["end_date"] = f"the end date {fields['end_date']} is before the start date {fields['start_date']}"
     limits: dict[str, Any] = {"memory": values["memory"]}
+    if values["browser_bytes_per_day"]:
+        limits["browser_bytes_per_day"] = values["browser_bytes_per_day"].upper()
     limits["cpu"] = _number(form, "cpu", float, "a number of CPU cores, e.g. 0.5 or 2")
     limits["pids"] = _number(form, "pids", int, "a whole number of processes, e.g. 512")
     fields["limits"] = limits
     fields["disk_quota"] = values["disk_quota"].upper() or None
     fields["disclosure_preset"] = values["disclosure_preset"]
+    # A checkbox: sent as "on" when ticked, absent when not.
+    fields["terminals"] = values["terminals"] == "on"
     fields["datasets"] = _grants(form)
     members = [m for m in re.split(r"[\s,]+", values["members"]) if m]
     if not form.valid:

@@ -18,8 +18,9 @@ from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 from tornado.ioloop import IOLoop
 
-from .. import roles, theme
+from .. import roles, theme, usage
 from ..audit.log import EventFilter
+from ..meter import budget as browser_budget
 from ..provisioning.hub_api import HubError
 from ..provisioning.rules import ProvisioningError
 from . import actions, forms
@@ -91,9 +92,18 @@ class ProjectsHandler(AdminHandler):
     async def get(self) -> None:
         projects = await self.run(self.provisioner().list)
         disk = await self.run(self.context.disk_usage, projects)
+        browser = await self.run(self.context.browser_today)
+        over_budget = [(p, t) for p in projects for t in browser.get(p.id, ()) if _over(p, t)]
         self.render_page("projects.html", "Projects", section="projects", projects=projects, disk=disk,
+                         browser=browser, over_budget=over_budget, budget_bytes=browser_budget.budget_bytes, over=_over,
+                         human_bytes=usage.human_bytes,
                          warning_percent=self.context.settings.admin.disk_warning_percent,
                          notice=self.get_argument("done", ""), today=self.context.clock())
+
+
+def _over(project: Any, total: Any) -> bool:
+    budget = browser_budget.budget_bytes(project)
+    return total.exceeded or (budget is not None and total.bytes > budget)
 
 
 class NewProjectHandler(AdminHandler):

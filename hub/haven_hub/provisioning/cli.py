@@ -64,7 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     fields.add_argument("--cpu", type=float, help="CPU cores per server")
     fields.add_argument("--memory", help="memory per server, e.g. 2G")
     fields.add_argument("--pids", type=int, help="most processes per server")
+    fields.add_argument("--browser-bytes-per-day", help="bytes a server may send to its user's browser in a UTC day, "
+                        "e.g. 100M; past it the server is stopped for the day")
     fields.add_argument("--disk-quota", help="workspace disk quota, e.g. 50G (recorded, not enforced)")
+    fields.add_argument("--terminals", choices=("on", "off"),
+                        help="offer terminals in members' servers (default off; see docs/lab-boundary.md)")
 
     parser = _Parser(prog="haven project", description="Provision Haven projects (JupyterHub groups).")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -107,7 +111,10 @@ def _field_changes(args: argparse.Namespace, current: Project | None) -> dict[st
     for name in ("start_date", "end_date"):
         if hasattr(args, name):
             changes[name] = getattr(args, name)
-    limits = {k: getattr(args, k) for k in ("cpu", "memory", "pids") if getattr(args, k) is not None}
+    if args.terminals is not None:
+        changes["terminals"] = args.terminals == "on"
+    limits = {k: getattr(args, k) for k in ("cpu", "memory", "pids", "browser_bytes_per_day")
+              if getattr(args, k) is not None}
     if limits:
         changes["limits"] = {**(current.limits.model_dump() if current else {}), **limits}
     return changes
@@ -207,8 +214,10 @@ def _details(p: Project) -> str:
         ("dates", f"{p.start_date or 'open'} to {p.end_date or 'open'}"),
         ("members", ", ".join(sorted(p.members)) or "none"), ("datasets", grants),
         ("limits", f"{p.limits.cpu:g} CPU, {p.limits.memory} memory, {p.limits.pids} processes"),
+        ("browser", f"{p.limits.browser_bytes_per_day} a day per member (stopped past it)"),
         ("disk quota", f"{p.disk_quota} (recorded, not enforced)" if p.disk_quota else "none"),
         ("disclosure", p.disclosure_preset or "service default"),
+        ("terminals", "on" if p.terminals else "off"),
     ]
     return "\n".join(f"{label + ':':<14}{value}" for label, value in lines if value)
 

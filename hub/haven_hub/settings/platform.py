@@ -9,6 +9,9 @@ from pydantic import Field
 
 from .common import BYTE_SIZE, _Section
 
+# Debian's adduser never gives out ids from 60000 up; subordinate id ranges start at 100000.
+DEFAULT_CONTAINER_UID = 70_000
+
 
 class Hub(_Section):
     public_ip: str = Field("127.0.0.1", description="Address the public proxy listens on.")
@@ -48,6 +51,19 @@ class Spawner(_Section):
     )
     container_prefix: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,15}$")] = Field(
         "haven", description="Prefix of container and volume names."
+    )
+    container_uid: int = Field(
+        DEFAULT_CONTAINER_UID,
+        ge=65_536,
+        le=2_147_483_646,
+        description=(
+            "The uid (and gid) project servers run as, which owns each project's workspace on the "
+            "host (mode 0700). It must be an id no host account or group has: the hub refuses to "
+            "start if one does, or if it lies in a range of `/etc/subuid` or `/etc/subgid`. The "
+            "default is above Debian's ordinary (1000-59999) and reserved (60000-65535) ids, which "
+            "`adduser` never hands out, and below the usual subordinate ranges (from 100000). The "
+            "notebook image is built for it (`images/build.py`): rebuild after changing it."
+        ),
     )
 
 

@@ -16,6 +16,12 @@ class Limits(_Section):
         "2G", description="Memory limit of a project server, e.g. `2G`, `512M`."
     )
     pids: int = Field(512, ge=32, le=65536, description="Most processes and threads in one server.")
+    browser_bytes_per_day: Annotated[str, Field(pattern=BYTE_SIZE)] = Field(
+        "100M",
+        description="Bytes a member's server may send to their browser in a UTC day (contents reads, kernel and "
+        "terminal output; not Lab's own static files). Past it the hub stops the server and refuses to start it "
+        "again that day, and administrators are told. A ceiling and a detector, not secrecy.",
+    )
 
 
 DATASET_NAME = r"^[a-z][a-z0-9_]{0,62}$"
@@ -39,6 +45,11 @@ class Project(_Section):
         default_factory=list, description="Usernames of the analysts in the project."
     )
     limits: Limits = Field(default_factory=Limits, description="Resources of each member's server.")
+    terminals: bool = Field(
+        False,
+        description="Members' servers offer terminals (a shell in the container). Off by default; "
+        "see docs/lab-boundary.md for what a terminal opens.",
+    )
     datasets: list[DatasetGrant] = Field(
         default_factory=list,
         description="Datasets granted to the project, mounted read-only at `/data/<name>` in its servers.",
