@@ -1,11 +1,17 @@
 """Spawn latency: a hardened Haven server against a bare ``docker run`` of the same image.
 
-Both are timed from the request to JupyterLab's ``/api/status`` answering 200:
+Both are timed from the request to the server's ``/api/me`` answering 200:
 
 - **haven**: a user's REST request to the hub to start their project server, then
-  ``/user/<name>/<project>/api/status`` polled through the proxy;
+  ``/user/<name>/<project>/api/me`` polled through the proxy with the user's token;
 - **bare**: ``docker run`` of the same image (default bridge, no limits, no hardening)
-  running ``jupyter server``, then ``/api/status`` polled on the container's address.
+  running ``jupyter server``, then ``/api/me`` polled on the container's address.
+
+``/api/me`` rather than ``/api/status`` (used until issue 11): the project server's route
+allowlist (``haven_lab.routes``) now closes ``/api/status``. ``/api/me`` is allowlisted, and it
+measures the same thing: the first authenticated API request the server answers, a few bytes
+of JSON that touch no files or kernels (through the hub the token is checked with the hub, as
+it was for ``/api/status``).
 
 Runs are interleaved (haven, bare, haven, bare, ...) so that machine noise falls on
 both alike, and the result is the ratio of the medians, measured in this one run.
@@ -58,7 +64,7 @@ def time_haven_spawn(hub: Hub) -> float:
     response = hub.api("POST", f"/users/{USER}/servers/{PROJECT}", token=token)
     if response.status_code not in (201, 202):
         raise RuntimeError(f"spawn refused: {response.status_code} {response.text}")
-    wait_for_200(f"{hub.url}/user/{USER}/{PROJECT}/api/status", headers)
+    wait_for_200(f"{hub.url}/user/{USER}/{PROJECT}/api/me", headers)
     elapsed = time.perf_counter() - started
     hub.stop(USER, PROJECT)
     return elapsed
@@ -77,7 +83,7 @@ def time_bare_run(client: docker.DockerClient, run: int) -> float:
         while not container.attrs["NetworkSettings"]["IPAddress"]:
             time.sleep(POLL)
             container.reload()
-        wait_for_200(f"http://{container.attrs['NetworkSettings']['IPAddress']}:8888/api/status")
+        wait_for_200(f"http://{container.attrs['NetworkSettings']['IPAddress']}:8888/api/me")
         return time.perf_counter() - started
     finally:
         container.remove(force=True)
@@ -129,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"spawn to /api/status 200, median of {args.runs} interleaved runs each")
+        print(f"spawn to /api/me 200, median of {args.runs} interleaved runs each")
         print(f"  haven (hardened, via hub and proxy): {haven:6.2f} s   {result['haven_s']}")
         print(f"  bare docker run, same image:         {bare:6.2f} s   {result['bare_s']}")
         print(f"  ratio haven/bare: {result['ratio']:.2f}x (goal {result['goal_ratio']}x)")

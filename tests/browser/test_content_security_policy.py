@@ -21,13 +21,15 @@ import nbformat
 import pytest
 
 from tests.fixtures.lab_server import IMAGE_CONFIG  # noqa: F401  (puts haven_lab on the path if not installed)
+from haven_hub.settings import parse_settings  # noqa: E402
 from haven_lab.policy import CONTENT_SECURITY_POLICY  # noqa: E402
 
 from .conftest import SCREENSHOTS, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
 
-NOTEBOOK_UID = 1000
+# The test hub runs its servers as the default spawner.container_uid.
+NOTEBOOK_UID = parse_settings({}).spawner.container_uid
 
 
 class Listener(ThreadingHTTPServer):

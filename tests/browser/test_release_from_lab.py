@@ -94,8 +94,11 @@ def test_analyst_requests_release_and_downloads_what_checkers_approved(page, bro
     shot(page, "2-file-menu")
     page.keyboard.press("Escape")
 
-    # A notebook in the workspace; the Datasets panel inserts a query into it.
-    page.goto(f"{lab}lab/tree/workspace")
+    # A notebook in the workspace; the Datasets panel inserts a query into it. ?reset: Lab now
+    # keeps each user's layout (JUPYTERLAB_WORKSPACES_DIR in the home folder; before issue 11 it
+    # was read-only /etc/jupyter and never saved), so whatever an earlier test left open would
+    # be restored over the launcher this step starts from.
+    page.goto(f"{lab}lab/tree/workspace?reset")
     page.wait_for_selector(".jp-LauncherCard[data-category='Notebook']", timeout=60_000)
     page.locator(".jp-LauncherCard[data-category='Notebook']").first.click()
     page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=60_000)
@@ -233,7 +236,7 @@ def test_several_files_a_return_a_resubmission_and_a_withdrawal(axe_page, haven_
     container = docker.from_env().containers.get(haven_hub.container_name("ada", "alpha"))
     for name, rows in (("counts_a.csv", "group,n\nA,40\nB,55\n"), ("counts_b.csv", "group,n\nC,70\nD,35\n")):
         exit_code, _ = container.exec_run(["sh", "-c", f"printf '{rows}' > /home/analyst/workspace/{name}"],
-                                          user="1000")
+                                          user=str(haven_hub.settings.spawner.container_uid))
         assert exit_code == 0
     page.goto(f"{lab}lab/tree/workspace")
     first = page.locator(".jp-DirListing-item[title^='Name: counts_a.csv']")

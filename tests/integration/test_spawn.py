@@ -8,7 +8,6 @@ import threading
 import pytest
 import requests
 
-from haven_hub.lockdown import NOTEBOOK_UID
 from tests.fixtures.docker_engine import TEST_PREFIX, run_probe
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure", "dump_logs_on_failure")]
@@ -21,19 +20,23 @@ def ada_alpha(haven_hub):
     haven_hub.stop("ada", "alpha")
 
 
+# /api/me, not /api/status: the route allowlist (haven_lab.routes) closes /api/status, while
+# /api/me is the authenticated API call Lab itself makes, so a 200 naming ada proves the proxy
+# route, the hub's token check and the server alike.
 def test_member_reaches_jupyterlab_through_the_proxy(haven_hub, ada_alpha):
     token = haven_hub.user_token("ada")
     response = requests.get(
-        f"{haven_hub.url}/user/ada/alpha/api/status", headers={"Authorization": f"token {token}"}, timeout=30
+        f"{haven_hub.url}/user/ada/alpha/api/me", headers={"Authorization": f"token {token}"}, timeout=30
     )
     assert response.status_code == 200
-    assert "started" in response.json()
+    assert response.json()["identity"]["username"] == "ada"
 
 
 def test_another_user_cannot_use_adas_server(haven_hub, ada_alpha):
     token = haven_hub.user_token("grace")
     response = requests.get(
-        f"{haven_hub.url}/user/ada/alpha/api/status",
+        # An allowlisted route, so a refusal here is the hub's authorisation, not the route gate.
+        f"{haven_hub.url}/user/ada/alpha/api/me",
         headers={"Authorization": f"token {token}"},
         timeout=30,
         allow_redirects=False,
@@ -140,7 +143,16 @@ def test_environment_holds_only_what_the_server_needs(haven_hub, ada_alpha):
                  "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "HAVEN_PROJECT", "JPY_API_TOKEN", "HAVEN_DATA_DIR", "HAVEN_WORKSPACE_DIR",
                  "HAVEN_SCRATCH_DIR", "HAVEN_SCRATCH_MAX_SIZE",
                  # Where haven-lab sends release requests: the egress service at the project gateway.
-                 "HAVEN_EGRESS_URL"}
+                 "HAVEN_EGRESS_URL",
+                 # Issue 11: the image fixes Jupyter's search paths to read-only system directories
+                 # (empty JUPYTER_PATH and JUPYTER_CONFIG_PATH, no platform or user dirs), so nothing
+                 # the analyst writes is read as a kernelspec, lab extension or config ...
+                 "JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "JUPYTER_PLATFORM_DIRS", "JUPYTER_PREFER_ENV_PATH",
+                 # ... and puts Lab's writable state (settings, layouts) where haven_lab caps its size.
+                 "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR",
+                 # The spawner: whether this project allows terminals, and its daily budget of
+                 # bytes sent to the browser, which the server enforces even without the hub.
+                 "HAVEN_TERMINALS", "HAVEN_BROWSER_BYTES_PER_DAY"}
     unexpected = {name for name in env - image_env if not name.startswith("JUPYTERHUB_")}
     assert unexpected == set()
 
@@ -155,7 +167,7 @@ def test_workspace_is_shared_within_the_project_and_home_is_per_user(docker_clie
         assert grace.exec_run(["cat", "/home/analyst/workspace/shared.txt"]).output.strip() == b"from-ada"
         assert grace.exec_run(["cat", "/home/analyst/notes.txt"]).exit_code != 0
         owner = ada.exec_run(["stat", "-c", "%u", "/home/analyst/workspace/shared.txt"]).output.strip()
-        assert int(owner) == NOTEBOOK_UID
+        assert int(owner) == haven_hub.settings.spawner.container_uid
     finally:
         haven_hub.stop("grace", "alpha")
 

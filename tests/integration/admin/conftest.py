@@ -1,7 +1,10 @@
 """A hub of its own for the admin pages and the idle culler: a culler timeout of seconds.
 
 The session hub (tests.fixtures.hub) keeps the default timeout so no other test's server
-is culled under it; this one is started only when these tests run.
+is culled under it; this one is started only when these tests run. Both may be up at once,
+so this one has names of its own (containers, volumes, networks, bridges, firewall chain):
+with the session hub's, a server another tier left running took this hub's container name,
+and each hub's spawn rewrote the other's firewall chain with its own ports.
 """
 
 from __future__ import annotations
@@ -11,18 +14,21 @@ import re
 import pytest
 import requests
 
-from tests.fixtures.hub import running_test_hub, test_settings, write_log_on_failure
+from tests.fixtures.docker_engine import TEST_PREFIX
+from tests.fixtures.hub import BRIDGE_PREFIX, running_test_hub, test_settings, write_log_on_failure
 
 ADMIN = "root-admin"
 # Seconds, written in minutes as the setting takes them.
 IDLE_TIMEOUT_MINUTES = 0.25
 CULL_EVERY_SECONDS = 5
+ADMIN_PREFIX = f"{TEST_PREFIX[:12]}-adm"
+ADMIN_BRIDGE_PREFIX = BRIDGE_PREFIX.rstrip("-")[:4] + "a-"
 
 
 @pytest.fixture(scope="session")
 def admin_hub(tmp_path_factory, docker_client, notebook_image):
     data_dir = tmp_path_factory.mktemp("haven-admin-data")
-    raw = test_settings(data_dir)
+    raw = test_settings(data_dir, prefix=ADMIN_PREFIX, bridge_prefix=ADMIN_BRIDGE_PREFIX)
     raw["idle_culler"] = {"timeout_minutes": IDLE_TIMEOUT_MINUTES, "every_seconds": CULL_EVERY_SECONDS}
     with running_test_hub(data_dir, raw) as hub:
         yield hub

@@ -27,16 +27,20 @@ def test_create_show_update_members_grants_and_states(haven, haven_hub):
     assert sorted(stored["users"]) == ["ada", "grace"]
     assert stored["properties"]["lead"] == "Dr Ada Lovelace"
     assert stored["properties"]["datasets"] == [{"name": "admissions", "version": None}]
-    assert stored["properties"]["limits"] == {"cpu": 0.5, "memory": "1G", "pids": 512}
+    # Limits not given take their defaults, the browser budget among them; terminals are off unless asked for.
+    assert stored["properties"]["limits"] == {"cpu": 0.5, "memory": "1G", "pids": 512, "browser_bytes_per_day": "100M"}
+    assert stored["properties"]["terminals"] is False
     assert stored["properties"]["disk_quota"] == "20G" and stored["properties"]["end_date"] == "2036-12-31"
 
     shown = haven.ok("show", "prov-life").out
     assert "Lifecycle study" in shown and "20G (recorded, not enforced)" in shown and "admissions@latest" in shown
+    assert "100M a day per member" in shown and "terminals:    off" in shown
     listed = haven.ok("list").out
     assert listed.splitlines()[0].split()[:3] == ["ID", "STATUS", "END"]
     assert any(line.split()[:3] == ["prov-life", "active", "2036-12-31"] for line in listed.splitlines())
 
-    haven.ok("update", "prov-life", "--title", "Lifecycle study II", "--pids", "300", "--end-date", "2037-06-30")
+    haven.ok("update", "prov-life", "--title", "Lifecycle study II", "--pids", "300", "--end-date", "2037-06-30",
+             "--browser-bytes-per-day", "50M", "--terminals", "on")
     haven.ok("add-member", "prov-life", "bob")
     haven.ok("remove-member", "prov-life", "grace")
     haven.ok("grant", "prov-life", "patients", "--version", "1")
@@ -45,7 +49,8 @@ def test_create_show_update_members_grants_and_states(haven, haven_hub):
     assert sorted(stored["users"]) == ["ada", "bob"]
     properties = stored["properties"]
     assert properties["title"] == "Lifecycle study II" and properties["end_date"] == "2037-06-30"
-    assert properties["limits"] == {"cpu": 0.5, "memory": "1G", "pids": 300}
+    assert properties["limits"] == {"cpu": 0.5, "memory": "1G", "pids": 300, "browser_bytes_per_day": "50M"}
+    assert properties["terminals"] is True
     assert properties["datasets"] == [{"name": "patients", "version": "1"}]
     assert properties["lead"] == "Dr Ada Lovelace"  # untouched fields stay
 
