@@ -11,6 +11,7 @@ import pytest
 from haven_hub.accounts import cli as account_cli
 from haven_hub.projects import today_utc
 from haven_hub.auth import totp
+from haven_hub.auth.store import BAD_CREDENTIALS
 from tests.fixtures.login import credentials
 from tests.fixtures.login_hub import login_hub  # noqa: F401
 
@@ -42,7 +43,7 @@ def test_the_form_asks_for_the_code_and_refuses_a_wrong_one(page, login_hub):
     current = totp.code_at(credentials(login_hub.settings, "grace")["totp_secret"])
     _fill(page, login_hub, "grace", f"{(int(current) + 500_000) % 1_000_000:06d}")
     assert "/hub/login" in page.url
-    assert page.locator(".login_error").inner_text() == "Invalid username, password or code."
+    assert page.locator(".login_error").inner_text() == BAD_CREDENTIALS
 
 
 def test_an_account_past_its_approved_until_date_is_told_why(page, login_hub, capsys):

@@ -3,6 +3,7 @@ idle sessions, disabled accounts' tokens, and ``haven account`` over the hub's A
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import time
@@ -12,6 +13,7 @@ import pytest
 import requests
 
 from haven_hub.accounts import cli as account_cli
+from haven_hub.audit.log import EventFilter, HubAuditLog
 from haven_hub.projects import today_utc
 from haven_hub.auth import totp
 from haven_hub.auth.store import BAD_CREDENTIALS
@@ -67,10 +69,11 @@ def test_repeated_failures_lock_the_account_for_a_while(login_hub, capsys):
     for _ in range(MAX_FAILED_LOGINS - 1):
         assert submit_login(requests.Session(), login_hub.url, "carol", secret["password"], "000000").status_code == 403
     locking = submit_login(requests.Session(), login_hub.url, "carol", secret["password"], "000000")
-    assert locking.status_code == 403 and "locked until" in _page(locking)
+    # The form does not say the account is locked (that would say it exists); the admin sees it.
+    assert locking.status_code == 403 and BAD_CREDENTIALS in _page(locking)
     # The right password and code are refused while the lock holds...
     refused = login(requests.Session(), login_hub.url, login_hub.settings, "carol")
-    assert refused.status_code == 403 and "locked until" in _page(refused)
+    assert refused.status_code == 403 and BAD_CREDENTIALS in _page(refused)
     listed = {a["name"]: a for a in account_json(login_hub, capsys, "list")}
     assert listed["carol"]["locked"] is True
     # ...and accepted once it has passed.
@@ -269,3 +272,61 @@ def test_a_bad_sign_up_is_refused_and_changes_nothing(login_hub, capsys, name, p
     answer = sign_up(requests.Session(), login_hub.url, name, password, again)
     assert answer.status_code == status and message in _page(answer)
     assert account_json(login_hub, capsys, "list") == before
+
+
+# The form's hidden field and the page script's copy of the token (it carries the time).
+XSRF = re.compile(r'((?:name="_xsrf" value=|xsrf_token: )")[^"]+(")')
+# Headers that differ between any two answers (the moment, the XSRF cookie's fresh token).
+VARYING_HEADERS = {"date", "set-cookie", "etag"}
+
+
+def _answer(response: requests.Response) -> tuple:
+    """What the person at the login form gets, without the XSRF tokens and the date."""
+    headers = sorted((k.lower(), v) for k, v in response.headers.items() if k.lower() not in VARYING_HEADERS)
+    return response.status_code, headers, XSRF.sub(r"\1-\2", response.text)
+
+
+def _login_events(hub, username: str) -> list[tuple[str, str]]:
+    log = HubAuditLog.for_data_dir(hub.settings.hub.data_dir)
+    try:
+        return [(e.action, e.details.get("reason", "")) for e in
+                (stored.event for stored in log.events(EventFilter(user=username, type="login")))]
+    finally:
+        log.close()
+
+
+def test_unknown_locked_and_wrong_answers_are_the_same_page_while_the_audit_log_keeps_the_reason(login_hub, capsys):
+    """One name, first unknown, then an account: wrong password, wrong code, locked with the
+    right ones. The person at the form gets the same bytes each time; the audit log and
+    ``haven account show`` say what really happened."""
+    name = "quiet-quinn"
+    post = lambda password, code: submit_login(requests.Session(), login_hub.url, name, password, code)  # noqa: E731
+    unknown = post("a wrong password here", "000000")
+    created = account_json(login_hub, capsys, "create", name)
+    password, code = created["password"], lambda: totp.code_at(created["totp_secret"])  # noqa: E731
+    wrong_password = post("a wrong password here", code())
+    wrong_code = post(password, "000000")
+    assert MAX_FAILED_LOGINS == 3
+    locking = post("a wrong password here", code())
+    locked = post(password, code())
+    shown = account_json(login_hub, capsys, "show", name)  # the administrator sees the lock
+    answers = {"unknown": unknown, "wrong password": wrong_password, "wrong code": wrong_code,
+               "locking": locking, "locked": locked}
+    assert all(a.status_code == 403 for a in answers.values()), {k: a.status_code for k, a in answers.items()}
+    assert BAD_CREDENTIALS in _page(unknown)
+    reference = _answer(unknown)
+    for what, answer in answers.items():
+        status, headers, body = _answer(answer)
+        assert (status, headers) == reference[:2], what
+        assert body == reference[2], f"{what}:\n" + "\n".join(
+            difflib.unified_diff(reference[2].splitlines(), body.splitlines(), lineterm="", n=1))
+    assert shown["locked"] is True and shown["locked_until"]
+    assert _login_events(login_hub, name) == [
+        ("login.failure", "unknown-user"), ("login.failure", "bad-password"), ("login.failure", "bad-code"),
+        ("login.failure", "bad-password,locked"), ("login.failure", "locked"),
+    ]
+    # Control: once the lock has passed, the same right password and code get a different answer
+    # (the password page for a first login), so the comparison above can tell answers apart.
+    time.sleep(LOCKOUT_MINUTES * 60 + 1)
+    let_in = post(password, code())
+    assert let_in.status_code == 302 and _answer(let_in) != reference

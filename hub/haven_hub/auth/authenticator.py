@@ -30,7 +30,7 @@ from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, Integer, Unicode, default
 
 from .events import on_login
-from .store import AccountStore, utcnow
+from .store import BAD_CREDENTIALS, AccountStore, utcnow
 
 
 PASSWORD_PAGE = "haven-accounts/password"
@@ -38,8 +38,10 @@ SIGNUP_PAGE = "haven-accounts/signup"
 
 
 class HavenLoginHandler(LoginHandler):
-    """JupyterHub's login form, showing why a login was refused when that is safe to say,
-    and sending a first login with a handed-over password to the password page."""
+    """JupyterHub's login form, showing why a login was refused when that is safe to say (only
+    after the password and code were right: an unknown name, a locked account and a wrong
+    password or code all get the same page and status), and sending a first login with a
+    handed-over password to the password page."""
 
     haven_refusal: str | None = None
     haven_password_change = False
@@ -59,7 +61,7 @@ class HavenLoginHandler(LoginHandler):
                                      {"username": data.get("username", ""), "first": "1"}))
         else:
             self.set_status(403)
-            self.finish(await self._render(login_error="Invalid username or password",
+            self.finish(await self._render(login_error=BAD_CREDENTIALS,
                                            username=data.get("username", "")[:32]))
 
 
