@@ -37,6 +37,29 @@ def host_service():
     server.server_close()
 
 
+DOCKER_API_PORTS = (2375, 2376)  # the Docker engine's TCP API, plain and TLS
+
+
+@pytest.fixture(scope="session")
+def docker_api_tcp():
+    """A stand-in for an engine whose admin exposed the API on TCP 2375/2376 on every
+    address. Where the port is taken already (a real engine listening, or another
+    session's stand-in), whatever listens there is the target: either way the host can
+    connect, which the tests check as their positive control."""
+    servers = []
+    for port in DOCKER_API_PORTS:
+        try:
+            server = _Server(("0.0.0.0", port), _Banner)
+        except OSError:
+            continue
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    yield DOCKER_API_PORTS
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
 def host_can_connect(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=3):

@@ -3,13 +3,26 @@
 Invoked as ``python3 - PARAMS_JSON`` with this file on stdin. PARAMS may hold
 ``tcp`` ([[host, port], ...]), ``dns`` ([[resolver, port, name], ...]) and
 ``http`` ([url, ...]); every network probe has a short timeout. Prints one JSON object.
+
+Limits and privileges are also exercised, not only read, when PARAMS ask:
+``fork`` (N: fork sleeping children until fork is refused or N are made, then kill them),
+``allocate`` (BYTES: a child process touches that much memory; how it ended), and
+``privileged`` (true: attempt mount, chown, setuid, mknod, a raw socket, setting the
+clock and the hostname, each in a child process; the errno of each). Each is bounded in
+count and time, so a missing limit shows up as a number, not a hung host.
 """
 
+import ctypes
+import errno
 import json
 import os
+import signal
 import socket
 import struct
+import subprocess
 import sys
+import tempfile
+import time
 import urllib.request
 
 TIMEOUT = 3.0
@@ -64,14 +77,116 @@ def read_first(*paths):
     return None
 
 
-def cgroup_limits():
+# Paths under /sys/fs/cgroup, v2 then v1: a copy of tests/security/cgroups.FILES (this
+# script runs alone in the container); the raw text goes back and cgroups.py parses it.
+CGROUP_FILES = (
+    "cpu.max", "memory.max", "pids.max",
+    "cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us", "memory/memory.limit_in_bytes", "pids/pids.max",
+)
+
+
+def cgroup_files():
+    return {path: read_first(os.path.join("/sys/fs/cgroup", path)) for path in CGROUP_FILES}
+
+
+def fork_until_refused(cap, seconds=20.0):
+    """Forks children that block on a pipe until fork fails or ``cap`` are alive."""
+    read_end, write_end = os.pipe()
+    children, refused = [], None
+    started = time.monotonic()
+    while len(children) < cap and time.monotonic() - started < seconds:
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            refused = errno.errorcode.get(exc.errno, str(exc.errno))
+            break
+        if pid == 0:
+            os.close(write_end)
+            try:
+                os.read(read_end, 1)
+            finally:
+                os._exit(0)
+        children.append(pid)
+    os.close(write_end)
+    os.close(read_end)
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    for pid in children:
+        os.waitpid(pid, 0)
+    return {"forked": len(children), "refused": refused, "seconds": round(time.monotonic() - started, 2)}
+
+
+ALLOCATE = """
+import sys
+step, target, chunks = 16 * 2**20, int(sys.argv[1]), []
+while len(chunks) * step < target:
+    chunks.append(bytearray(b"\\x01") * step)  # written, so resident
+print("allocated", flush=True)
+"""
+
+
+def allocate(nbytes, seconds=60):
+    """A child touches ``nbytes`` of memory; returns how it ended."""
+    started = time.monotonic()
+    try:
+        done = subprocess.run([sys.executable, "-c", ALLOCATE, str(nbytes)], capture_output=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return {"returncode": None, "allocated": False, "memory_error": False, "seconds": seconds}
     return {
-        # cgroup v1 first, then v2
-        "pids": read_first("/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max"),
-        "memory": read_first("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory.max"),
-        "cpu_quota": read_first("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu.max"),
-        "cpu_period": read_first("/sys/fs/cgroup/cpu/cpu.cfs_period_us"),
+        "returncode": done.returncode,  # -9: killed by SIGKILL (the OOM killer)
+        "allocated": b"allocated" in done.stdout,
+        "memory_error": b"MemoryError" in done.stderr,
+        "seconds": round(time.monotonic() - started, 2),
     }
+
+
+def _in_child(action):
+    """Runs ``action`` in a forked child (so a success changes nothing here): "ok" or the errno name."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            action()
+        except OSError as exc:
+            code = exc.errno or 255
+        except BaseException:  # noqa: BLE001 - anything else is reported as 254
+            code = 254
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return "ok" if code == 0 else errno.errorcode.get(code, str(code))
+
+
+def _libc_call(name, *args):
+    libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(libc, name)(*args) != 0:
+        raise OSError(ctypes.get_errno(), name)
+
+
+def privileged_attempts():
+    other = 0 if os.getuid() != 0 else 1  # another user: root if we are not, else uid 1
+    scratch = tempfile.mkdtemp(prefix="haven-probe-")
+    owned = os.path.join(scratch, "owned")
+    open(owned, "w").close()
+    target = "/mnt" if os.path.isdir("/mnt") else scratch
+    now = time.clock_gettime(time.CLOCK_REALTIME)
+    try:
+        return {
+            "mount": _in_child(lambda: _libc_call("mount", b"none", target.encode(), b"tmpfs", 0, None)),
+            "chown": _in_child(lambda: os.chown(owned, other, other)),
+            "setuid": _in_child(lambda: os.setuid(other)),
+            "mknod": _in_child(lambda: os.mknod(os.path.join(scratch, "null"), 0o600 | 0o020000, os.makedev(1, 3))),
+            "raw_socket": _in_child(lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()),
+            "set_clock": _in_child(lambda: time.clock_settime(time.CLOCK_REALTIME, now)),
+            "set_hostname": _in_child(lambda: socket.sethostname("haven-probe")),
+        }
+    finally:
+        for name in os.listdir(scratch):
+            os.unlink(os.path.join(scratch, name))
+        os.rmdir(scratch)
 
 
 def tcp_connect(host, port):
@@ -132,12 +247,19 @@ def main():
         "write_usr": try_write("/usr/haven-probe"),
         "docker_socket": [p for p in ("/var/run/docker.sock", "/run/docker.sock") if os.path.exists(p)],
         "ipv6_addresses": (read_first("/proc/net/if_inet6") or "").splitlines(),
-        "cgroup": cgroup_limits(),
+        "cgroup_files": cgroup_files(),
         "env": sorted(os.environ),
         "tcp": {f"{h}:{p}": tcp_connect(h, p) for h, p in params.get("tcp", [])},
         "dns": {f"{r}:{p}/{n}": dns_query(r, p, n) for r, p, n in params.get("dns", [])},
         "http": {url: http_get(url) for url in params.get("http", [])},
     }
+    # Last, so the network probes above never run while pids or memory are exhausted.
+    if params.get("privileged"):
+        result["privileged"] = privileged_attempts()
+    if "allocate" in params:
+        result["allocate"] = allocate(int(params["allocate"]))
+    if "fork" in params:
+        result["fork"] = fork_until_refused(int(params["fork"]))
     json.dump(result, sys.stdout)
 
 

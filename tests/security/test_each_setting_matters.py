@@ -17,6 +17,7 @@ from haven_hub.settings import Limits
 from tests.fixtures.docker_engine import TEST_PREFIX, run_hardened, run_probe
 from tests.fixtures.hub import BRIDGE_PREFIX, FIREWALL_CHAIN
 
+from .cgroups import limits_seen
 from .conftest import BASE_IMAGE, SLEEP, WEB, container_ip, unique, wait_until_listening
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("dump_logs_on_failure")]
@@ -31,9 +32,10 @@ HOLDS: dict[str, Callable[[dict], bool]] = {
     "no-new-privileges": lambda seen: seen["status"]["NoNewPrivs"] == "1",
     "read-only-root": lambda seen: "ro" in seen["root_mount_options"],
     "tmpfs-tmp": lambda seen: bool(seen["tmp_mount"]) and seen["tmp_mount"]["fstype"] == "tmpfs",
-    "pids-limit": lambda seen: seen["cgroup"]["pids"] == str(LIMITS.pids),
-    "memory-limit": lambda seen: int(seen["cgroup"]["memory"]) == 512 * 1024**2,
-    "cpu-limit": lambda seen: seen["cgroup"]["cpu_quota"] == "50000",
+    # Read through tests/security/cgroups.py: cgroup v1 or v2 (these hosts are v1).
+    "pids-limit": lambda seen: limits_seen(seen).pids == LIMITS.pids,
+    "memory-limit": lambda seen: limits_seen(seen).memory_bytes == 512 * 1024**2,
+    "cpu-limit": lambda seen: limits_seen(seen).cpus == LIMITS.cpu,
     "no-ipv6": lambda seen: seen["ipv6_addresses"] == [],
 }
 
@@ -111,15 +113,23 @@ def test_the_internal_network_is_what_keeps_the_outside_away(start, make_network
     assert not run_probe(start(project_network).name, tcp=target)["tcp"][key]["connected"]
 
 
-def test_the_firewall_is_what_keeps_host_services_away(docker_client, start, make_network, project_network, host_service):
+def test_the_firewall_is_what_keeps_host_services_away(docker_client, start, make_network, project_network, host_service,
+                                                      docker_api_tcp):
+    # A host service, and the Docker API exposed on TCP 2375/2376, on the gateway of a
+    # bridge this test made.
     unguarded = make_network("hvx-unguarded")  # a bridge name the firewall does not match
+    ports = (host_service, *docker_api_tcp)
 
     def gateway(name: str) -> str:
         return docker_client.networks.get(name).attrs["IPAM"]["Config"][0]["Gateway"]
 
-    reach = lambda net: run_probe(start(net).name, tcp=[[gateway(net), host_service]])["tcp"]  # noqa: E731
-    assert reach(unguarded)[f"{gateway(unguarded)}:{host_service}"]["connected"]
-    assert not reach(project_network)[f"{gateway(project_network)}:{host_service}"]["connected"]
+    def reach(net: str) -> dict:
+        seen = run_probe(start(net).name, tcp=[[gateway(net), port] for port in ports])["tcp"]
+        assert len(seen) == len(ports)
+        return {key: result["connected"] for key, result in seen.items()}
+
+    assert all(reach(unguarded).values())
+    assert not any(reach(project_network).values())
 
 
 def test_disabled_icc_is_what_keeps_servers_of_a_project_apart(start, make_network, project_network):
@@ -134,3 +144,54 @@ def test_disabled_icc_is_what_keeps_servers_of_a_project_apart(start, make_netwo
 
 def test_test_objects_carry_the_test_prefix():
     assert unique("x").startswith(f"{TEST_PREFIX}-")
+
+
+# Limits and privileges exercised, not read: each probe is bounded (forks capped and
+# killed after, a 60 s allocation timeout) and takes about a second; the controls omit the
+# matching setting and show the same attempt then succeeds.
+FORK_CAP = 4 * LIMITS.pids
+OVER_MEMORY = 512 * 1024**2 + 128 * 1024**2
+
+
+def test_a_fork_bomb_stops_at_the_pids_limit_and_only_because_of_it(start, project_network):
+    bounded = run_probe(start(project_network).name, fork=FORK_CAP)["fork"]
+    assert bounded["refused"] == "EAGAIN", bounded
+    # The limit counts every task in the container: the sleeping init, the exec'd probe.
+    assert LIMITS.pids - 16 <= bounded["forked"] < LIMITS.pids, bounded
+    unbounded = run_probe(start(project_network, omit=frozenset({"pids-limit"})).name, fork=FORK_CAP)["fork"]
+    assert unbounded == {**unbounded, "forked": FORK_CAP, "refused": None}
+
+
+def test_memory_past_the_limit_kills_the_allocator_and_only_because_of_it(start, project_network):
+    container = start(project_network)
+    seen = run_probe(container.name, allocate=OVER_MEMORY)["allocate"]
+    assert not seen["allocated"] and (seen["returncode"] == -9 or seen["memory_error"]), seen
+    assert seen["seconds"] < 30, seen
+    container.reload()
+    assert container.status == "running"  # the container's own process survived the OOM
+    control = run_probe(start(project_network, omit=frozenset({"memory-limit"})).name, allocate=OVER_MEMORY)
+    assert control["allocate"]["allocated"] and control["allocate"]["returncode"] == 0, control["allocate"]
+
+
+# Capabilities that Docker grants a root container by default, so each is a real test of
+# Haven's settings; mount, the clock and the hostname need capabilities Docker never
+# grants (SYS_ADMIN, SYS_TIME), so they are refused in every control too.
+GRANTED_BY_DOCKER = {"chown", "setuid", "mknod", "raw_socket"}
+NEVER_GRANTED = {"mount", "set_clock", "set_hostname"}
+
+
+@pytest.mark.parametrize("omit", [frozenset(), frozenset({"non-root-user"}), frozenset({"drop-capabilities"})],
+                         ids=["all-settings", "root-without-capabilities", "capabilities-without-root"])
+def test_privileged_operations_are_refused(omit, start, project_network):
+    # Either setting alone is enough: root with no capabilities, or a user whose
+    # capabilities exist only in the bounding set, cannot use them.
+    seen = run_probe(start(project_network, omit=omit).name, privileged=True)["privileged"]
+    assert set(seen) == GRANTED_BY_DOCKER | NEVER_GRANTED
+    assert all(result == "EPERM" for result in seen.values()), seen
+
+
+def test_without_both_user_and_capability_settings_privileged_operations_succeed(start, project_network):
+    omit = frozenset({"non-root-user", "drop-capabilities"})
+    seen = run_probe(start(project_network, omit=omit).name, privileged=True)["privileged"]
+    assert {name for name, result in seen.items() if result == "ok"} == GRANTED_BY_DOCKER, seen
+    assert all(seen[name] == "EPERM" for name in NEVER_GRANTED), seen

@@ -11,7 +11,8 @@ import requests
 
 from tests.fixtures.docker_engine import run_probe
 
-from .conftest import container_ip, host_can_connect
+from .cgroups import limits_seen
+from .conftest import DOCKER_API_PORTS, container_ip, host_can_connect
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure", "dump_logs_on_failure")]
 
@@ -128,3 +129,61 @@ def test_servers_of_one_project_cannot_reach_each_other(haven_hub, docker_client
         assert not seen["tcp"][f"{grace_ip}:8888"]["connected"]
     finally:
         haven_hub.stop("grace", "alpha")
+
+
+# Limits and privileges exercised from inside the hub's own server, not only read. Each
+# probe is bounded (forks capped and killed after, a 60 s allocation timeout) and takes
+# about a second; test_each_setting_matters shows each succeeds with its setting left out.
+
+
+def lab_answers(docker_client, container_name: str) -> bool:
+    ip = container_ip(docker_client.containers.get(container_name))
+    try:
+        return requests.get(f"http://{ip}:8888/user/ada/alpha/api", timeout=10).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_a_fork_bomb_stops_at_the_pids_limit_and_the_server_survives(docker_client, ada_alpha):
+    limit = limits_seen(run_probe(ada_alpha)).pids
+    assert limit == 256
+    seen = run_probe(ada_alpha, fork=4 * limit)["fork"]
+    assert seen["refused"] == "EAGAIN", seen
+    # JupyterLab's own processes and threads count too, so fewer than the limit are left.
+    assert limit - 64 <= seen["forked"] < limit, seen
+    assert lab_answers(docker_client, ada_alpha)
+
+
+def test_memory_past_the_limit_kills_the_allocator_not_the_server(docker_client, ada_alpha):
+    limit = limits_seen(run_probe(ada_alpha)).memory_bytes
+    assert limit == 768 * 1024**2
+    seen = run_probe(ada_alpha, allocate=limit + 256 * 1024**2)["allocate"]
+    assert not seen["allocated"] and (seen["returncode"] == -9 or seen["memory_error"]), seen
+    assert seen["seconds"] < 30, seen
+    assert docker_client.containers.get(ada_alpha).status == "running"
+    assert lab_answers(docker_client, ada_alpha)
+
+
+def test_privileged_operations_are_refused(ada_alpha, unrestricted):
+    seen = run_probe(ada_alpha)
+    assert seen["uid"] != 0
+    attempts = run_probe(ada_alpha, privileged=True)["privileged"]
+    assert attempts and all(result == "EPERM" for result in attempts.values()), attempts
+    # Positive control: root with Docker's default capabilities can do the ones Docker grants.
+    control = run_probe(unrestricted.name, privileged=True)["privileged"]
+    assert {name for name, result in control.items() if result == "ok"} == {"chown", "setuid", "mknod", "raw_socket"}
+
+
+def test_docker_api_is_unreachable_over_tcp(haven_hub, ada_alpha, unrestricted, docker_api_tcp):
+    # The sockets are not mounted (test_no_docker_socket_and_no_ipv6); an engine exposed on
+    # TCP, on the project's gateway or docker0, is not reachable either.
+    for port in DOCKER_API_PORTS:
+        assert host_can_connect("127.0.0.1", port), port
+    control = run_probe(unrestricted.name, tcp=[[DOCKER0_GATEWAY, port] for port in DOCKER_API_PORTS])
+    assert all(result["connected"] for result in control["tcp"].values()), control["tcp"]
+    targets = [[address, port] for address in (haven_hub.gateway("alpha"), DOCKER0_GATEWAY)
+               for port in DOCKER_API_PORTS]
+    seen = run_probe(ada_alpha, tcp=targets)
+    assert len(seen["tcp"]) == 4
+    assert not any(result["connected"] for result in seen["tcp"].values()), seen["tcp"]
+    assert seen["docker_socket"] == []
