@@ -35,6 +35,10 @@ from .workflow import SUBMIT, Action, Actor, State, TransitionRefused, actors_fo
 DECISIONS = frozenset({"approve", "request_changes", "reject"})
 VISIBILITIES = frozenset({"shared", "private"})
 _REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
+# One answer for "does not exist" and "exists, but not for you", naming no id (file ids
+# are sequential): any difference would reveal other projects' requests and files.
+NO_REQUEST = "there is no request with this id that you may see"
+NO_FILE = "there is no file with this id that you may see"
 
 
 @dataclass(frozen=True)
@@ -197,8 +201,7 @@ class EgressService:
         if decision != "approve" and not comment.strip():
             raise Invalid("say why: a comment is required to request changes or reject")
         with self._transaction("review") as session:
-            file = _file(session, file_id)
-            request, state, current = self._load(session, caller, file.version.request_id)
+            file, (request, state, current) = self._load_file(session, caller, file_id)
             permissions.require(permissions.may_check(caller, views.facts(request), self.rules),
                                 "review this request")
             policies.require(policies.may_vote(state), "vote", state)
@@ -259,8 +262,7 @@ class EgressService:
     def download_named(self, caller: Caller, file_id: int) -> tuple[str, bytes]:
         """As ``download``, with the file's path as the author submitted it."""
         with self._transaction("download") as session:
-            file = _file(session, file_id)
-            request, state, current = self._load(session, caller, file.version.request_id)
+            file, (request, state, current) = self._load_file(session, caller, file_id)
             permissions.require(permissions.may_download(caller, views.facts(request), self.rules),
                                 "download this request's files")
             policies.require(policies.may_download(state), "download", state)
@@ -289,8 +291,7 @@ class EgressService:
     def view_file(self, caller: Caller, file_id: int) -> tuple[str, bytes]:
         """A checker opens a file to judge it (supporting files too); each view is audited."""
         with self._transaction("view") as session:
-            file = _file(session, file_id)
-            request, _, _ = self._load(session, caller, file.version.request_id)
+            file, (request, _, _) = self._load_file(session, caller, file_id)
             permissions.require(permissions.may_check(caller, views.facts(request), self.rules),
                                 "open this request's files for review")
             data = self._verified_bytes(file, "what was submitted")
@@ -343,16 +344,26 @@ class EgressService:
     def _load(self, session: Session, caller: Caller, request_id: str) -> tuple[Request, State, int]:
         """The request, its current state and version; NotFound if the caller may not see it."""
         if not isinstance(request_id, str) or not _REQUEST_ID.match(request_id):
-            raise NotFound(f"no request {request_id!r}")
+            raise NotFound(NO_REQUEST)
         # FOR UPDATE (ignored by SQLite) serialises concurrent votes on one request, so
         # the last vote always sees the others and the request cannot stall.
         request = session.scalars(select(Request).where(Request.id == request_id)
                                   .with_for_update()).one_or_none()
         # Another project's request is "not found", not "forbidden": its existence is private.
         if request is None or not permissions.may_view(caller, views.facts(request)):
-            raise NotFound(f"no request {request_id!r}")
+            raise NotFound(NO_REQUEST)
         last = request.events[-1]
         return request, State(last.state), last.version_number
+
+    def _load_file(self, session: Session, caller: Caller, file_id: int) -> tuple[File, tuple[Request, State, int]]:
+        """A file and its request; NO_FILE alike for a missing file and one of a request the
+        caller may not see (ids are sequential: another answer would reveal the file and its
+        request's id)."""
+        file = _file(session, file_id)
+        try:
+            return file, self._load(session, caller, file.version.request_id)
+        except NotFound:
+            raise NotFound(NO_FILE) from None
 
     def _require_actor(self, caller: Caller, request: Request, action: Action) -> None:
         facts = views.facts(request)
@@ -405,9 +416,10 @@ class EgressService:
 
 def _file(session: Session, file_id: int) -> File:
     """A submitted file by id; a forged or unknown id is not found, whatever its type."""
-    file = session.get(File, file_id) if isinstance(file_id, int) else None
+    # Beyond SQL INTEGER (PostgreSQL's int4) no file exists, and asking would be a DataError (500).
+    file = session.get(File, file_id) if isinstance(file_id, int) and 0 < file_id < 2**31 else None
     if file is None:
-        raise NotFound(f"no file {file_id}")
+        raise NotFound(NO_FILE)
     return file
 
 

@@ -21,6 +21,10 @@ class Route:
     handler: type[web.RequestHandler]
     methods: tuple[str, ...]
     authenticated: bool = True
+    # A form's address: the page (a GET route's path) that holds the form. A GET here is
+    # answered 405 with a link to that page (a reload, a bookmark, the address bar after
+    # a refused vote).
+    form_on: str = ""
 
     def pattern(self, prefix: str) -> str:
         decisions = "(" + "|".join(re.escape(word) for word in handlers.DECISIONS) + ")"
@@ -30,6 +34,10 @@ class Route:
             for part in parts
         )
         return re.escape(prefix) + regex + "$"
+
+    def names(self) -> list[str]:
+        """The placeholders of the path, in the order the pattern captures them."""
+        return re.findall(r"\{(\w+)\}", self.path)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -57,17 +65,21 @@ ROUTES: tuple[Route, ...] = (
 PAGE_ROUTES: tuple[Route, ...] = (
     Route("mine", pages.MinePage, ("GET",)),
     Route("requests/{request_id}", pages.RequestPage, ("GET",)),
-    Route("requests/{request_id}/comment", pages.CommentForm, ("POST",)),
-    Route("requests/{request_id}/{decision}", pages.DecisionForm, ("POST",)),
-    Route("requests/{request_id}/files/{file_id}/vote", pages.VoteForm, ("POST",)),
+    Route("requests/{request_id}/comment", pages.CommentForm, ("POST",), form_on="requests/{request_id}"),
+    Route("requests/{request_id}/{decision}", pages.DecisionForm, ("POST",), form_on="requests/{request_id}"),
+    Route("requests/{request_id}/files/{file_id}/vote", pages.VoteForm, ("POST",),
+          form_on="requests/{request_id}"),
     Route("requests/{request_id}/files/{file_id}/preview", pages.FilePreview, ("GET",)),
 )
 
 
 def make_app(service: EgressService, executor: Executor, prefix: str, cookie_secret: bytes) -> web.Application:
-    context = {"service": service, "executor": executor}
+    # Each handler is told its route's methods: any other method answers 405 with an
+    # Allow header before anything else runs (handlers.BaseHandler.prepare).
     rules = [
-        (route.pattern(prefix), route.handler, context if route.authenticated else {})
+        (route.pattern(prefix), route.handler,
+         {"service": service, "executor": executor, "methods": route.methods, "names": tuple(route.names()),
+          "form_on": route.form_on} if route.authenticated else {})
         for route in ROUTES + PAGE_ROUTES
     ]
     rules.append(theme.static_route(prefix))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 
 from jupyterhub.services.auth import HubOAuthenticated, UserNotAllowed
 from tornado import httputil, web
@@ -32,10 +33,31 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     # Only the browser's entry page sends an anonymous caller to the hub's login.
     redirects_to_login = False
 
-    def initialize(self, service: EgressService, executor: Executor) -> None:
+    def initialize(self, service: EgressService, executor: Executor, methods: tuple[str, ...] = ("GET",),
+                   names: tuple[str, ...] = (), form_on: str = "") -> None:
         self.service = service
         self.executor = executor
         self._known_but_not_allowed = False
+        # From the route table (app.Route): what this address takes, its placeholders'
+        # names in order, and for a form's address the page that holds the form.
+        self.methods = methods
+        self.names = names
+        self.form_on = form_on
+
+    def check_method(self) -> None:
+        """A method the route does not take is refused first, the same for every caller and id.
+
+        Tornado would run ``prepare`` and then an inherited or missing method (a 500 or a
+        bare 405); here the answer is 405 with ``Allow`` (write_error adds it: tornado
+        clears headers before writing an error).
+        """
+        if self.request.method not in self.methods:
+            raise web.HTTPError(405, f"this address takes {' or '.join(self.methods)}, not {self.request.method}")
+
+    def form_page(self) -> str:
+        """For a form's address: the path (under the prefix) of the page that holds the form."""
+        values = dict(zip(self.names, getattr(self, "path_args", ())))
+        return re.sub(r"\{(\w+)\}", lambda m: quote(values.get(m.group(1), ""), safe=""), self.form_on)
 
     async def _identify(self) -> dict[str, Any] | None:
         # Asks the hub without blocking the event loop (HubAuth caches the answer).
@@ -51,6 +73,7 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             return None
 
     async def prepare(self) -> None:
+        self.check_method()
         model = await self._identify()
         if model is None and not self._known_but_not_allowed and self.redirects_to_login:
             self.redirect(self.get_login_url())
@@ -96,6 +119,8 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         message = getattr(exception, "log_message", None) or self._reason
         if status_code >= 500:
             message = "the egress service failed; the error is in its log"
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.methods))
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps({"status": status_code, "message": message}))
 

@@ -47,12 +47,15 @@ def _environment():
 class PageHandler(BaseHandler):
     """Renders HTML (errors too); a GET without a login goes to the hub's login page."""
 
+    def set_default_headers(self) -> None:
+        # Defaults, so error pages (tornado clears headers before writing one) keep them too.
+        self.set_header("Content-Security-Policy", PAGE_CSP)
+        self.set_header("X-Content-Type-Options", "nosniff")
+
     async def prepare(self) -> None:
         # A form posted without a valid login or XSRF token is refused, not redirected:
         # following a redirect would drop what the person typed without a word.
         self.redirects_to_login = self.request.method == "GET"
-        self.set_header("Content-Security-Policy", PAGE_CSP)
-        self.set_header("X-Content-Type-Options", "nosniff")
         await super().prepare()
 
     @property
@@ -105,11 +108,19 @@ class PageHandler(BaseHandler):
         message = getattr(exception, "log_message", None) or self._reason
         if status_code >= 500:
             message = "the egress service failed; the error is in its log"
+        title, template, context = f"{status_code}: {self._reason}", "error.html", {"message": message}
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.methods))
+            if self.form_on:
+                # A reload, a bookmark, the address bar after a refused vote: say what this
+                # address is and lead back to the page whose form it belongs to.
+                title, template = "405: this address takes a form", "form-address.html"
+                context = {"page": f"{self.prefix}{self.form_page()}"}
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        html = _environment().get_template("error.html").render(
-            page_title=f"{status_code}: {self._reason}", hub_prefix=self.hub_prefix,
+        html = _environment().get_template(template).render(
+            page_title=title, hub_prefix=self.hub_prefix,
             static_prefix=f"{self.prefix}static/", user_name=None, nav=[], logout_url="",
-            message=message, prefix=self.prefix)
+            prefix=self.prefix, **context)
         self.finish(html)
 
 
@@ -161,13 +172,9 @@ class MinePage(PageHandler):
                                may_submit=Role.ANALYST in self.caller.roles)
 
 
-class RequestPage(PageHandler):
-    """One request: files, checks, votes, decisions and history (checkers); status and what
-    to fix (authors and project members)."""
-
-    async def get(self, request_id: str) -> None:
-        done = DONE.get(self.get_query_argument("done", ""), "")
-        await self.show(request_id, done=done)
+class RequestShown(PageHandler):
+    """Shows one request: the page itself, and its forms when they refuse (no ``get``: a
+    form's address is not a page, see app.Route.form_on)."""
 
     async def show(self, request_id: str, *, done: str = "", error: str = "", status: int = 200) -> None:
         view: RequestView = await self.call(self.service.get_request, request_id)
@@ -196,7 +203,16 @@ class RequestPage(PageHandler):
         self.redirect(f"{self.prefix}requests/{request_id}?done={done}#haven-main", status=303)
 
 
-class DecisionForm(RequestPage):
+class RequestPage(RequestShown):
+    """One request: files, checks, votes, decisions and history (checkers); status and what
+    to fix (authors and project members)."""
+
+    async def get(self, request_id: str) -> None:
+        done = DONE.get(self.get_query_argument("done", ""), "")
+        await self.show(request_id, done=done)
+
+
+class DecisionForm(RequestShown):
     async def post(self, request_id: str, decision: str) -> None:
         method_name, takes_reason = DECISIONS[decision]
         args = [self.get_body_argument("reason", "")] if takes_reason else []
@@ -204,18 +220,18 @@ class DecisionForm(RequestPage):
             request_id, partial(self.call, getattr(self.service, method_name), request_id, *args), decision)
 
 
-class VoteForm(RequestPage):
+class VoteForm(RequestShown):
     async def post(self, request_id: str, file_id: str) -> None:
         view: RequestView = await self.call(self.service.get_request, request_id)
         if not any(str(f.id) == file_id for f in view.versions[-1].files):
-            raise web.HTTPError(404, f"request {request_id} has no file {file_id} in its current version")
+            raise web.HTTPError(404, "this request has no file with this id in its current version")
         await self.refused_or_redirect(request_id, partial(
             self.call, self.service.review_file, payloads.file_id(file_id),
             self.get_body_argument("decision", ""), self.get_body_argument("comment", ""),
             self.get_body_argument("visibility", "shared")), "vote")
 
 
-class CommentForm(RequestPage):
+class CommentForm(RequestShown):
     async def post(self, request_id: str) -> None:
         await self.refused_or_redirect(request_id, partial(
             self.call, self.service.comment, request_id, self.get_body_argument("body", ""),
@@ -228,7 +244,7 @@ class FilePreview(PageHandler):
     async def get(self, request_id: str, file_id: str) -> None:
         view: RequestView = await self.call(self.service.get_request, request_id)
         if not any(str(f.id) == file_id for v in view.versions for f in v.files):
-            raise web.HTTPError(404, f"request {request_id} has no file {file_id}")
+            raise web.HTTPError(404, "this request has no file with this id")
         media_type, data = await self.call(self.service.view_file, payloads.file_id(file_id))
         kind = request_page.preview_kind(media_type, data)
         if kind is None:

@@ -30,10 +30,26 @@ AUDIT_PAGE_SIZE = 200
 
 
 class AdminHandler(HubOAuthenticated, web.RequestHandler):
-    def initialize(self, context: AdminContext) -> None:
+    def initialize(self, context: AdminContext, form_on: str | None = None) -> None:
         self.context = context
+        self.form_on = form_on  # for a form's address: the page holding the form (app.Route)
+
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        """The methods this handler defines; every other one is answered 405."""
+        return [m for m in cls.SUPPORTED_METHODS
+                if getattr(cls, m.lower(), None) not in (None, web.RequestHandler._unimplemented_method)]
+
+    def check_method(self) -> None:
+        # First, the same for every caller: a GET on a form's address (a reload, a bookmark)
+        # is a 405 with Allow and a link back, not a login round trip or a 500.
+        if self.request.method not in self.allowed_methods():
+            self.current_user = None  # the error page must not ask the hub who is calling
+            raise web.HTTPError(405, f"This address takes {' or '.join(self.allowed_methods())}, "
+                                     f"not {self.request.method}.")
 
     async def prepare(self) -> None:
+        self.check_method()
         model = await self.hub_auth.get_user(self, sync=False)
         if not model:
             if self.request.method in ("GET", "HEAD"):
@@ -77,10 +93,15 @@ class AdminHandler(HubOAuthenticated, web.RequestHandler):
         message = getattr(exception, "log_message", None) or self._reason
         if status_code >= 500:
             message = "The admin service failed; the error is in its log."
-        titles = {403: "Not allowed", 404: "Not found"}
+        titles = {403: "Not allowed", 404: "Not found", 405: "Not a page"}
+        template, extra = "error.html", {}
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
+            if self.form_on is not None:
+                template, extra = "form-address.html", {"page": f"{self.context.prefix}{self.form_on}"}
         try:
-            self.render_page("error.html", titles.get(status_code, "Something went wrong"), status_code,
-                             message=message, status_code=status_code)
+            self.render_page(template, titles.get(status_code, "Something went wrong"), status_code,
+                             message=message, status_code=status_code, **extra)
         except Exception:  # never fail while reporting a failure
             self.finish(f"<!doctype html><title>Haven admin</title><p>{html.escape(message)}</p>")
 
