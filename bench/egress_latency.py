@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 from haven_egress.models import File, Request, RequestVersion, StateEvent  # noqa: E402
 from haven_egress.permissions import Caller, Role  # noqa: E402
 from haven_egress.service import EgressService  # noqa: E402
+from haven_egress.storage import writing  # noqa: E402
 from haven_egress.uploads import FileUpload  # noqa: E402
 from haven_egress.web import startup  # noqa: E402
 
@@ -88,6 +89,11 @@ def fill_queue(service: EgressService, size: int) -> None:
     blob = service.blobs.put(b"group,count\na,100\n")
     now = datetime.now(UTC)
     with service.sessions() as session, session.begin():
+        # It reads (the next id), then writes, while the service's check worker writes too: as
+        # the service's own writers do, take SQLite's write lock at BEGIN, so this waits for the
+        # worker (busy timeout) instead of failing with "database is locked" when the worker
+        # commits between the read and the first insert (seen under load in CI).
+        writing(session)
         version_id = (session.scalar(select(func.max(RequestVersion.id))) or 0) + 1
         ids = [uuid.uuid4().hex for _ in range(size)]
         session.execute(insert(Request), [dict(id=i, project="alpha", author="ada", title=f"queued {n}",
