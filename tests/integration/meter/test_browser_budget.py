@@ -13,12 +13,13 @@ import re
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 import requests
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
+
+from tests.fixtures.kernel_messages import execute
 
 from .conftest import BUDGET, BUDGET_BYTES
 
@@ -171,18 +172,6 @@ def test_the_control_the_same_reads_under_the_default_budget_all_get_through(met
         assert not [e for e in audit(meter_hub, "browser.budget_exceeded") if e["project"] == "delta"]
     finally:
         meter_hub.stop("ada", "delta")
-
-
-async def execute(socket, code: str) -> str:
-    message_id = uuid.uuid4().hex
-    await socket.write_message(json.dumps({
-        "header": {"msg_id": message_id, "msg_type": "execute_request", "username": "t", "session": "s",
-                   "version": "5.3", "date": ""},
-        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-        "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                    "allow_stdin": False},
-    }))
-    return message_id
 
 
 def test_streaming_kernel_output_past_the_budget_closes_the_socket_and_stops_the_server(meter_hub, docker_client):

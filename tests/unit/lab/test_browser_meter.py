@@ -7,13 +7,13 @@ refusal; tests/integration/meter has the hub's side.
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from tornado.escape import url_escape
 from tornado.httpclient import HTTPClientError
 
 from haven_lab import meter
+from tests.fixtures.kernel_messages import execute
 
 BUDGET = 60_000
 
@@ -68,18 +68,6 @@ def test_a_static_file_the_analyst_can_write_is_metered(tmp_path):
     assert not meter.served_from_fixed_path(str(mine))
     mine.chmod(0o444)  # read-only but the owner's: it could be made writable again
     assert not meter.served_from_fixed_path(str(mine))
-
-
-async def execute(socket, code: str) -> str:
-    message_id = uuid.uuid4().hex
-    await socket.write_message(json.dumps({
-        "header": {"msg_id": message_id, "msg_type": "execute_request", "username": "t", "session": "s",
-                   "version": "5.3", "date": ""},
-        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-        "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                    "allow_stdin": False},
-    }))
-    return message_id
 
 
 async def test_kernel_output_counts_and_the_socket_closes_past_the_budget(jp_fetch, jp_ws_fetch, active_meter):

@@ -4,13 +4,13 @@ through the kernel's websocket and through saved notebooks (real server, real ke
 from __future__ import annotations
 
 import json
-import uuid
 
 import nbformat
 import pytest
 from tornado.escape import url_escape
 
 from haven_lab.outputs_filter import inert
+from tests.fixtures.kernel_messages import execute
 
 REFRESH = '<meta http-equiv="refresh" content="0;url=http://elsewhere.example/?secret=1">'
 
@@ -43,15 +43,8 @@ async def test_kernel_output_arrives_with_inert_meta(jp_fetch, jp_ws_fetch):
     kernel = json.loads((await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": "python3"}))).body)
     try:
         socket = await jp_ws_fetch("api", "kernels", kernel["id"], "channels")
-        message_id = uuid.uuid4().hex
         code = f"from IPython.display import HTML, display; display(HTML({REFRESH!r}))"
-        await socket.write_message(json.dumps({
-            "header": {"msg_id": message_id, "msg_type": "execute_request", "username": "t", "session": "s",
-                       "version": "5.3", "date": ""},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                        "allow_stdin": False},
-        }))
+        message_id = await execute(socket, code)
         html = None
         for _ in range(200):
             message = json.loads(await socket.read_message())
