@@ -216,10 +216,16 @@ def is_metered(handler: web.RequestHandler) -> bool:
     and the file actually served (it and every folder above it fixed). A static route that
     ends up serving something the analyst can write, or any route not on the list, is metered.
     """
-    if routes.is_metered(type(handler), handler.request.path, handler.settings.get("base_url", "/")):
-        return True
-    served = getattr(handler, "absolute_path", None)
-    return not (served and served_from_fixed_path(served))
+    # Decided once per response: a static file flushes every 64 KB, and each decision walks the
+    # served file's folders up to /.
+    decided = getattr(handler, "_haven_metered", None)
+    if decided is None:
+        decided = routes.is_metered(type(handler), handler.request.path, handler.settings.get("base_url", "/"))
+        if not decided:
+            served = getattr(handler, "absolute_path", None)
+            decided = not (served and served_from_fixed_path(served))
+        handler._haven_metered = decided
+    return decided
 
 
 # -- the hooks ------------------------------------------------------------------------
