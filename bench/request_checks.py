@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 import haven  # noqa: E402
 from haven_egress.blobs import BlobStore  # noqa: E402
 from haven_egress.checking import BackgroundChecks  # noqa: E402
-from haven_egress.disclosure import check_file  # noqa: E402
+from haven_disclosure import check_file  # noqa: E402
 from haven_egress.file_checks import DECLARED_KINDS  # noqa: E402
 from haven_egress.permissions import Caller, Role  # noqa: E402
 from haven_egress.service import EgressService  # noqa: E402

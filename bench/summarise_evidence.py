@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 import haven  # noqa: E402
 from haven_egress import acro_venv  # noqa: E402
-from haven_egress.disclosure import check_file  # noqa: E402
+from haven_disclosure import check_file  # noqa: E402
 from haven_hub.datasets.synthetic import write_synthetic  # noqa: E402
 
 BY = ["region", "diagnosis_chapter", "age_band"]

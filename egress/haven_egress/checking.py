@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import acro_results
 from .blobs import BlobStore, CorruptBlob
-from .disclosure import DisclosureCheckError
+from haven_disclosure import DisclosureCheckError
 from .file_checks import EVIDENCE_SUFFIXES, CheckInput, CheckPolicy, Outcome, check_one
 from .models import CheckResult, File
 from .storage import writing

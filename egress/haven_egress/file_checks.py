@@ -19,9 +19,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import acro_results
-from .disclosure import DisclosureCheckError, FileResult, Finding, Verdict, check_file
-from .disclosure.content import Limits
-from .disclosure.settings import PRESETS, resolve_settings
+from haven_disclosure import DisclosureCheckError, FileResult, Finding, Verdict, check_file
+from haven_disclosure.content import Limits
+from haven_disclosure.settings import PRESETS, resolve_settings
 from .uploads import EVIDENCE_SUFFIXES
 
 # The analyst's declared kind (uploads.KINDS) -> the kind the checks know; None: guess.

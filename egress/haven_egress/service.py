@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import audit, check_view, permissions, policies, release, views
 from .blobs import BlobStore, CorruptBlob, FsckReport
 from .checking import BackgroundChecks
-from .disclosure import DisclosureCheckError
+from haven_disclosure import DisclosureCheckError
 from .file_checks import CheckInput, check_one
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import Comment, File, Request, RequestVersion, Review, StateEvent, audit_events

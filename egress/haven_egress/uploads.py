@@ -16,8 +16,8 @@ from pathlib import PurePosixPath
 
 from . import filetypes
 from .blobs import sha256_hex
-from .disclosure.content import Limits
-from .disclosure.inspect import Refused, inspect, row_limit_message
+from haven_disclosure.content import Limits
+from haven_disclosure.inspect import Refused, inspect, row_limit_message
 from .errors import Invalid
 from .rules import Rules
 

@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "project": ("haven_hub.provisioning.cli", "provision projects: create, members, datasets, suspend, archive"),
     "account": ("haven_hub.accounts.cli", "accounts: create, approve, disable, approved-until, list, access"),
     "dataset": ("haven_hub.datasets.cli", "manage the curated dataset catalogue"),
-    "check": ("haven_egress.disclosure.cli", "run the disclosure checks on a file"),
+    "check": ("haven_disclosure.cli", "run the disclosure checks on a file"),
     "egress": ("haven_egress.cli", "operate the egress store (fsck [--clean])"),
     "audit": ("haven_hub.audit.cli", "verify every audit hash chain; show the hub's events"),
 }

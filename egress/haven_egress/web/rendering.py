@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..disclosure.reading import RawTable, decode_text, parse_delimited
+from haven_disclosure.reading import RawTable, decode_text, parse_delimited
 
 TABLE_TYPES = frozenset({"text/csv", "text/tab-separated-values"})
 FIGURE_TYPES = frozenset({"image/png", "image/jpeg"})

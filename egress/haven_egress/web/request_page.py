@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import overview
-from ..disclosure.errors import UnreadableTable
+from haven_disclosure.errors import UnreadableTable
 from ..errors import EgressError
 from ..permissions import Caller
 from ..service import EgressService

@@ -56,7 +56,7 @@ class AdminContext:
 
     def presets(self) -> list[str]:
         try:
-            from haven_egress.disclosure.settings import PRESETS
+            from haven_disclosure.settings import PRESETS
         except ImportError:  # the hub installed without the egress package: free text
             return []
         return sorted(PRESETS)

@@ -120,7 +120,7 @@ def validated(build: Any) -> Any:
 
 def check_disclosure_preset(preset: str) -> None:
     """An unknown preset would leave the project's outputs unchecked until someone noticed."""
-    from haven_egress.disclosure.settings import PRESETS  # the presets are the checks' data
+    from haven_disclosure.settings import PRESETS  # the presets are the checks' data
 
     if preset and preset not in PRESETS:
         raise ProvisioningError(

@@ -157,7 +157,7 @@ class Egress(_Section):
     @field_validator("disclosure_preset")
     @classmethod
     def _known_preset(cls, preset: str) -> str:
-        from haven_egress.disclosure.settings import PRESETS  # the presets are the checks' data
+        from haven_disclosure.settings import PRESETS  # the presets are the checks' data
 
         if preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r}; known presets: {', '.join(PRESETS)}")
@@ -166,7 +166,7 @@ class Egress(_Section):
     @field_validator("disclosure_overrides")
     @classmethod
     def _valid_overrides(cls, overrides: dict) -> dict:
-        from haven_egress.disclosure import DisclosureCheckError, resolve_settings
+        from haven_disclosure import DisclosureCheckError, resolve_settings
 
         for preset, values in overrides.items():
             try:

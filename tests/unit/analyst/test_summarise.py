@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 import haven
-from haven_egress.disclosure import check_file
-from haven_egress.disclosure.rules_dominance import n_k_dominated, p_ratio_dominated
+from haven_disclosure import check_file
+from haven_disclosure.rules_dominance import n_k_dominated, p_ratio_dominated
 
 
 def read_csv(path):

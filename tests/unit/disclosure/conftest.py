@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from haven_egress.disclosure import FileResult, check_file
+from haven_disclosure import FileResult, check_file
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from haven_egress.disclosure import FileResult
+from haven_disclosure import FileResult
 
 
 def finding(result: FileResult, rule: str, table: int | None = 0):

@@ -65,7 +65,7 @@ def haven_flags(folder, position: int, table: dict) -> dict[str, set]:
         writer.writerow([*table["index"], *table["column_labels"]])
         for labels, counts in zip(table["row_labels"], table["counts"]):
             writer.writerow([*labels, *counts])
-    run = subprocess.run([sys.executable, "-m", "haven_egress.disclosure", str(path), "--kind", "frequency",
+    run = subprocess.run([sys.executable, "-m", "haven_disclosure", str(path), "--kind", "frequency",
                           "--preset", "acro", "--labels", ",".join(table["index"]), "--json"],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode in (0, 1), run.stderr

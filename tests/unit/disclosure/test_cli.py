@@ -1,4 +1,4 @@
-"""``python -m haven_egress.disclosure`` as a real process: output and exit codes."""
+"""``python -m haven_disclosure`` as a real process: output and exit codes."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import sys
 
 import pytest
 
-from haven_egress.disclosure.cli import main
+from haven_disclosure.cli import main
 from tests.fixtures.media import png
 
 SMALL = "region,F,M\nNorth,12,3\nSouth,25,40\n"
 
 
 def run(*args: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "haven_egress.disclosure", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "haven_disclosure", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=60)
 
 

@@ -12,8 +12,8 @@ import zlib
 
 import pytest
 
-from haven_egress.disclosure import check_file
-from haven_egress.disclosure.content import Limits, sniff
+from haven_disclosure import check_file
+from haven_disclosure.content import Limits, sniff
 from tests.fixtures.media import jpeg, pdf, png
 from tests.fixtures.row_bypasses import as_csv, behind_signatures, disguises
 
@@ -143,11 +143,11 @@ def test_archives_fail(write):
 
 def test_haven_check_refuses_a_renamed_table_with_exit_1(write, tmp_path):
     write("rows.md", as_csv(6000))
-    done = subprocess.run([sys.executable, "-m", "haven_egress.disclosure", "rows.md"], cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-m", "haven_disclosure", "rows.md"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1, done.stderr
     assert "FAIL   row_limit" in done.stdout and "rows.md has 6000 rows" in done.stdout
-    smaller = subprocess.run([sys.executable, "-m", "haven_egress.disclosure", "rows.md",
+    smaller = subprocess.run([sys.executable, "-m", "haven_disclosure", "rows.md",
                               "--max-rows", "6000"], cwd=tmp_path, capture_output=True, text=True,
                              timeout=60)
     assert "row_limit" not in smaller.stdout

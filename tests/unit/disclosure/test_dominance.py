@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from haven_egress.disclosure import UnreadableTable, check_file
-from haven_egress.disclosure.rules_dominance import n_k_dominated, p_ratio_dominated
+from haven_disclosure import UnreadableTable, check_file
+from haven_disclosure.rules_dominance import n_k_dominated, p_ratio_dominated
 
 from .sdc_helpers import finding, flagged
 

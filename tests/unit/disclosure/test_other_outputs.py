@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from haven_egress.disclosure import check_file
-from haven_egress.disclosure.html_tables import extract_tables
-from haven_egress.disclosure.rules_other import stated_residual_dof
+from haven_disclosure import check_file
+from haven_disclosure.html_tables import extract_tables
+from haven_disclosure.rules_other import stated_residual_dof
 
 from tests.fixtures.media import jpeg, png
 
@@ -85,7 +85,7 @@ def test_figure_that_is_not_what_its_name_says_fails(write):
 
 
 def test_empty_figure_is_unreadable(write):
-    from haven_egress.disclosure import UnreadableTable
+    from haven_disclosure import UnreadableTable
     with pytest.raises(UnreadableTable):
         check_file(write("plot.png", b""))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from haven_egress.disclosure import UnreadableTable, check_file
-from haven_egress.disclosure.reading import parse_delimited
+from haven_disclosure import UnreadableTable, check_file
+from haven_disclosure.reading import parse_delimited
 
 from .sdc_helpers import finding
 

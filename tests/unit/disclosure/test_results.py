@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from haven_egress.disclosure import SCHEMA_VERSION, Verdict, combine
+from haven_disclosure import SCHEMA_VERSION, Verdict, combine
 
 PASS, REVIEW, FAIL = Verdict.PASS, Verdict.REVIEW, Verdict.FAIL
 

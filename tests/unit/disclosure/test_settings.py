@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from haven_egress.disclosure import InvalidSetting, resolve_settings
+from haven_disclosure import InvalidSetting, resolve_settings
 
 
 def test_acro_preset_matches_acro_defaults():

@@ -235,7 +235,7 @@ def test_preflight_checks_now_and_stores_nothing(checked, snapshot):
 
 
 def test_the_operators_overrides_change_a_presets_parameters(engine, blobs, signer):
-    from haven_egress.disclosure import InvalidSetting
+    from haven_disclosure import InvalidSetting
     from haven_egress.web.startup import check_policy
     from haven_hub.settings import Egress, Settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from haven_egress.disclosure.errors import UnreadableTable
+from haven_disclosure.errors import UnreadableTable
 from haven_egress.permissions import RequestFacts
 from haven_egress.web import controls, rendering
 from haven_egress.workflow import State

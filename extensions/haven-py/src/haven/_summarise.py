@@ -22,7 +22,7 @@ import duckdb
 from ._catalogue import HavenError
 
 STATS = ("count", "sum", "mean")
-EVIDENCE_FORMAT = "haven-evidence/1"  # read by haven_egress.disclosure.rules_dominance
+EVIDENCE_FORMAT = "haven-evidence/1"  # read by haven_disclosure.rules_dominance
 EVIDENCE_SUFFIX = ".evidence.json"
 # Largest contributions kept per cell: N-K needs N of them (2 by default), p-ratio two.
 DEFAULT_TOP = 5

@@ -1,7 +1,7 @@
 """Statistical disclosure control checks for Haven's egress: a pure library (no I/O beyond
 reading the file it is given) used alike by the review service and ``haven check``.
 
-    from haven_egress.disclosure import check_file
+    from haven_disclosure import check_file
     result = check_file("admissions.csv", kind="frequency", preset="acro")
     result.verdict, result.to_dict()
 """

@@ -1,7 +1,0 @@
-"""``python -m haven_egress.disclosure FILE …``, the same as ``haven check FILE …``."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())
