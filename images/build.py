@@ -5,11 +5,12 @@ context, base image id), so a second ``up`` finds the tag and builds nothing. Th
 notebook image is then also tagged with the name the settings give the spawner.
 
 usage: python images/build.py [--settings FILE] [--print-tag]
+
+``--settings`` defaults to the one place every Haven command looks (docs/settings.md).
 """
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import hashlib
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 import docker
 from docker.errors import BuildError, ImageNotFound
 
+from haven_hub.command_line import UsageParser, add_settings_option, settings_path
 from haven_hub.settings import SettingsError, load_settings
 
 HERE = Path(__file__).resolve().parent
@@ -73,8 +75,12 @@ def say(message: str) -> None:
     print(f"[images] {message}", flush=True)
 
 
+def local_base_tag() -> str:
+    return f"{LOCAL_BASE}:bookworm-{digest_of([BASE_RECIPE])}"
+
+
 def ensure_local_base(client: docker.DockerClient) -> str:
-    tag = f"{LOCAL_BASE}:bookworm-{digest_of([BASE_RECIPE])}"
+    tag = local_base_tag()
     if has_image(client, tag):
         say(f"base image {tag} is current")
     else:
@@ -106,12 +112,19 @@ def ensure_lab_frontend() -> None:
         _build_lab_frontend_if_stale()
 
 
+def lab_frontend_is_current() -> bool:
+    output = LAB_EXTENSION / "haven_lab" / "labextension"
+    sources = [LAB_EXTENSION / name for name in LAB_FRONTEND_SOURCES]
+    source_digest = digest_of(sources + [lab_core_package()])
+    return (output / "static" / "style.js").is_file() and FRONTEND_STAMP.is_file() \
+        and FRONTEND_STAMP.read_text() == f"{source_digest}:{digest_of([output])}"
+
+
 def _build_lab_frontend_if_stale() -> None:
     output = LAB_EXTENSION / "haven_lab" / "labextension"
     sources = [LAB_EXTENSION / name for name in LAB_FRONTEND_SOURCES]
     source_digest = digest_of(sources + [lab_core_package()])
-    if (output / "static" / "style.js").is_file() and FRONTEND_STAMP.is_file() \
-            and FRONTEND_STAMP.read_text() == f"{source_digest}:{digest_of([output])}":
+    if lab_frontend_is_current():
         say(f"haven-lab front end {source_digest} is current")
         return
     npm = shutil.which("npm")
@@ -146,15 +159,26 @@ def fill_context(context: Path, ca_bundle: Path | None) -> None:
         ca.write_text("")
 
 
+def context_tag(client: docker.DockerClient, context: Path, base: str, analyst_uid: int) -> str:
+    """The notebook image's tag: a digest of its filled build context and its base image."""
+    base_id = client.images.get(base).id
+    # The uid is a build argument, so part of what the tag names.
+    digest = digest_of(list(context.iterdir()), base, base_id, f"ANALYST_UID={analyst_uid}", root=context)
+    return f"{NOTEBOOK_REPO}:{digest}"
+
+
+def notebook_tag(client: docker.DockerClient, base: str, ca_bundle: Path | None, analyst_uid: int) -> str:
+    with tempfile.TemporaryDirectory(prefix="haven-notebook-") as tmp:
+        fill_context(Path(tmp), ca_bundle)
+        return context_tag(client, Path(tmp), base, analyst_uid)
+
+
 def build_notebook(client: docker.DockerClient, base: str, ca_bundle: Path | None, final_tag: str,
                    analyst_uid: int) -> str:
-    base_id = client.images.get(base).id
     with tempfile.TemporaryDirectory(prefix="haven-notebook-") as tmp:
         context = Path(tmp)
         fill_context(context, ca_bundle)
-        # The uid is a build argument, so part of what the tag names.
-        digest = digest_of(list(context.iterdir()), base, base_id, f"ANALYST_UID={analyst_uid}", root=context)
-        tag = f"{NOTEBOOK_REPO}:{digest}"
+        tag = context_tag(client, context, base, analyst_uid)
         if has_image(client, tag):
             say(f"notebook image {tag} is current")
         else:
@@ -174,21 +198,39 @@ def build_notebook(client: docker.DockerClient, base: str, ca_bundle: Path | Non
     return tag
 
 
+def print_tag(client: docker.DockerClient, base: str, ca_bundle: Path | None, analyst_uid: int) -> int:
+    if not has_image(client, base):
+        print(f"base image {base} is not made yet: build once without --print-tag", file=sys.stderr)
+        return 1
+    if not lab_frontend_is_current():
+        print("haven-lab's front end changed since it was compiled: build once without --print-tag",
+              file=sys.stderr)
+        return 1
+    print(notebook_tag(client, base, ca_bundle, analyst_uid))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--settings", default="config/haven.demo.yaml")
+    parser = UsageParser(description=__doc__.splitlines()[0])
+    add_settings_option(parser)
+    parser.add_argument("--print-tag", action="store_true",
+                        help="print the notebook image's content tag and build nothing (exit 1 if an input "
+                             "it depends on, the base image or haven-lab's compiled front end, is not made yet)")
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(args.settings)
+        settings = load_settings(settings_path(args))
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
     client = docker.from_env()
-    base = settings.images.base_image or ensure_local_base(client)
     ca_bundle = settings.images.build_ca_bundle
     if ca_bundle is not None and not ca_bundle.is_file():
         print(f"images.build_ca_bundle: {ca_bundle} does not exist", file=sys.stderr)
         return 2
+    if args.print_tag:
+        return print_tag(client, settings.images.base_image or local_base_tag(), ca_bundle,
+                         settings.spawner.container_uid)
+    base = settings.images.base_image or ensure_local_base(client)
     ensure_lab_frontend()
     tag = build_notebook(client, base, ca_bundle, settings.spawner.image, settings.spawner.container_uid)
     say(f"{settings.spawner.image} -> {tag}")

@@ -70,6 +70,16 @@ ensure_proxy() {
   echo "$stamp" > "$stamp_file"
 }
 
+# The settings file, found as every haven command finds it (docs/settings.md): one resolver.
+settings_file() {
+  "$PY" -c 'import sys
+from haven_hub.settings import SettingsError, locate_settings
+try:
+    print(locate_settings().resolve())
+except SettingsError as error:
+    sys.exit(str(error))'
+}
+
 ensure_images() {
   "$PY" "$HAVEN_ROOT/images/build.py" --settings "$1"
 }

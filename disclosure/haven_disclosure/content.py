@@ -28,7 +28,7 @@ _SHORT_STRING = 64
 
 @dataclass(frozen=True)
 class Limits:
-    """The content limits; the egress service fills them from its settings (egress Rules)."""
+    """The content limits; the egress service fills them from its settings (the `egress` section)."""
 
     max_rows: int = 5000
     max_opaque_bytes: int = 64 * 1024

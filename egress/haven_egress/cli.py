@@ -9,26 +9,17 @@ cleaning, if asked). Missing or corrupt blobs are never "cleaned": they need a p
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from haven_hub.command_line import UsageParser, add_settings_option, settings_path
 from haven_hub.settings import SettingsError, load_settings
 
 from .blobs import BlobStore
 from .service import EgressService
 from .storage import open_engine, session_factory
 from .web.startup import data_dir, database_url
-
-DEFAULT_SETTINGS = "/etc/haven/haven.yaml"
-
-
-def settings_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--settings", type=Path,
-                        default=Path(os.environ.get("HAVEN_SETTINGS", DEFAULT_SETTINGS)),
-                        help="Haven's settings file (default $HAVEN_SETTINGS or %(default)s)")
-
 
 def open_store(settings_path: Path) -> EgressService:
     """The service over the configured database and blobs, without migrating anything."""
@@ -38,10 +29,11 @@ def open_store(settings_path: Path) -> EgressService:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="haven egress", description="Operate the egress review queue's store.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = UsageParser(prog="haven egress", description="Operate the egress review queue's store.")
+    add_settings_option(parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=UsageParser)
     fsck = commands.add_parser("fsck", help="check blobs against the database; --clean deletes orphans")
-    settings_argument(fsck)
+    add_settings_option(fsck)
     fsck.add_argument("--clean", action="store_true", help="delete orphan blobs and unfinished writes")
     fsck.add_argument("--grace", type=float, default=3600, metavar="SECONDS",
                       help="with --clean, keep orphans younger than this: a submission in flight "
@@ -64,9 +56,12 @@ def fsck(service: EgressService, clean: bool, grace: float) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
-        service = open_store(args.settings)
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        service = open_store(settings_path(args))
     except SettingsError as error:
         print(f"haven egress: {error}", file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ from .blobs import sha256_hex
 from haven_disclosure.content import Limits
 from haven_disclosure.inspect import Refused, inspect, row_limit_message
 from .errors import Invalid
-from .rules import Rules
+from haven_hub.settings import Egress
 
 KINDS = frozenset(
     {"frequency_table", "magnitude_table", "model", "figure", "text", "notebook", "code", "other"}
@@ -59,7 +59,7 @@ def clean_path(path: str) -> str:
     return "/".join(parts)
 
 
-def check_uploads(uploads: Sequence[FileUpload], rules: Rules, kept: Sequence[str] = (),
+def check_uploads(uploads: Sequence[FileUpload], rules: Egress, kept: Sequence[str] = (),
                   kept_bytes: int = 0) -> list[FileUpload]:
     """Validate new uploads (plus files ``kept`` from an earlier version) as one request."""
     if not uploads and not kept:
@@ -75,18 +75,18 @@ def check_uploads(uploads: Sequence[FileUpload], rules: Rules, kept: Sequence[st
     for i, upload in enumerate(cleaned):
         cleaned[i] = _check_one(upload, rules)
         total += len(upload.content)
-    if total > rules.max_request_bytes:
+    if total > rules.max_request_size:
         raise Invalid(
-            f"the files add up to {total} bytes; a request may hold at most {rules.max_request_bytes}"
+            f"the files add up to {total} bytes; a request may hold at most {rules.max_request_size}"
         )
     return cleaned
 
 
-def _check_one(upload: FileUpload, rules: Rules) -> FileUpload:
+def _check_one(upload: FileUpload, rules: Egress) -> FileUpload:
     """The upload, checked, with the media type Haven determined (not the one declared)."""
     size = len(upload.content)
-    if size > rules.max_file_bytes:
-        raise Invalid(f"{upload.path} is {size} bytes; the limit per file is {rules.max_file_bytes}")
+    if size > rules.max_file_size:
+        raise Invalid(f"{upload.path} is {size} bytes; the limit per file is {rules.max_file_size}")
     declared = upload.sha256.lower()
     if not _HEX64.match(declared):
         raise Invalid(f"{upload.path}: the declared SHA-256 is not 64 hexadecimal digits")
@@ -124,6 +124,6 @@ def _check_one(upload: FileUpload, rules: Rules) -> FileUpload:
     return replace(upload, media_type=media_type)
 
 
-def limits_of(rules: Rules) -> Limits:
-    return Limits(max_rows=rules.max_table_rows, max_opaque_bytes=rules.max_opaque_bytes,
+def limits_of(rules: Egress) -> Limits:
+    return Limits(max_rows=rules.max_table_rows, max_opaque_bytes=rules.max_opaque_file_size,
                   max_image_pixels=rules.max_image_pixels)

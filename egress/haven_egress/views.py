@@ -14,7 +14,7 @@ from typing import Any
 from . import acro_results, check_view, permissions, policies
 from .models import Comment, File, Request, Review, StateEvent
 from .permissions import Caller, RequestFacts
-from .rules import Rules
+from haven_hub.settings import Egress
 from .workflow import State
 
 
@@ -89,7 +89,7 @@ def facts(request: Request) -> RequestFacts:
     return RequestFacts(author=request.author, project=request.project)
 
 
-def build(caller: Caller, request: Request, state: State, current: int, rules: Rules) -> RequestView:
+def build(caller: Caller, request: Request, state: State, current: int, rules: Egress) -> RequestView:
     insider = permissions.may_see_private(caller, facts(request), rules)
 
     def visible(review: Review, version: int) -> bool:

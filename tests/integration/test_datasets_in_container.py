@@ -188,7 +188,7 @@ def test_dataset_show_lists_the_projects_holding_a_grant(haven_hub):
 
     env = {**os.environ, "HAVEN_SETTINGS": str(haven_hub.settings_path)}
     show = lambda name: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "haven_hub.cli", "dataset", "show", name], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "haven_cli", "dataset", "show", name], capture_output=True, text=True, env=env
     )
     patients = show("patients")
     assert patients.returncode == 0, patients.stderr

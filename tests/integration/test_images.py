@@ -22,6 +22,14 @@ def test_rebuilding_unchanged_images_builds_nothing(notebook_image):
     assert result.returncode == 0, result.stderr
     assert "base image haven/base:bookworm-" in result.stdout and "is current" in result.stdout
     assert "building" not in result.stdout and "making" not in result.stdout, result.stdout
+    # --print-tag names the image a build would make, without building (images/build.py's usage).
+    built = result.stdout.strip().splitlines()[-1].rpartition(" -> ")[2]
+    printed = subprocess.run(
+        [sys.executable, str(REPO / "images" / "build.py"), "--print-tag",
+         "--settings", str(REPO / "config" / "haven.demo.yaml")],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert (printed.returncode, printed.stdout) == (0, f"{built}\n"), printed.stderr
 
 
 def test_the_digest_follows_content_not_time(tmp_path):

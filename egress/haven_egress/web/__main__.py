@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuth
 
+from haven_hub.settings import locate_settings
+
 from .. import notify
 from . import startup
 from .app import make_app
@@ -27,7 +29,7 @@ DEFAULT_PREFIX = "/services/egress/"
 
 
 async def serve() -> None:
-    settings = startup.load_private_settings(os.environ["HAVEN_SETTINGS"])
+    settings = startup.load_private_settings(locate_settings())
     service = startup.open_service(settings)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", DEFAULT_PREFIX)
     port = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "")).port or settings.egress.port
@@ -40,7 +42,7 @@ async def serve() -> None:
     # refuses a declared oversize with a sentence; this cuts off any body that lies about
     # its size or sends none, and one just over the limit still reaches the service's refusal.
     server = app.listen(port, address=BIND_ADDRESS,
-                        max_body_size=service.rules.max_request_bytes + MULTIPART_SLACK)
+                        max_body_size=service.rules.max_request_size + MULTIPART_SLACK)
     logging.getLogger("haven.egress").info("egress service on %s:%s%s", BIND_ADDRESS, port, prefix)
     mail = notify.MailSettings.from_settings(settings.egress.notify_smtp)
     # Email notices follow the state changes from a watermark; without SMTP settings, none.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .. import permissions, policies
 from ..permissions import Caller, RequestFacts, Role
-from ..rules import Rules
+from haven_hub.settings import Egress
 from ..views import FileView, RequestView
 from ..workflow import TERMINAL, TRANSITIONS, WHY_NOT, Action, Actor, State
 
@@ -37,7 +37,7 @@ _REQUEST_ACTIONS = (
 )
 
 
-def why_not_checker(caller: Caller, facts: RequestFacts, rules: Rules) -> str:
+def why_not_checker(caller: Caller, facts: RequestFacts, rules: Egress) -> str:
     """Why the caller may not check this request, or "" if they may."""
     if permissions.may_check(caller, facts, rules):
         return ""
@@ -49,7 +49,7 @@ def why_not_checker(caller: Caller, facts: RequestFacts, rules: Rules) -> str:
             "check their own project's outputs (egress.checkers_may_review_own_projects)")
 
 
-def request_controls(caller: Caller, request: RequestView, rules: Rules) -> list[Control]:
+def request_controls(caller: Caller, request: RequestView, rules: Egress) -> list[Control]:
     """Every request-level action the caller could ever take here, each allowed or with a reason."""
     facts = RequestFacts(request.author, request.project)
     author = permissions.is_author(caller, facts)
@@ -67,7 +67,7 @@ def request_controls(caller: Caller, request: RequestView, rules: Rules) -> list
     return controls
 
 
-def vote_control(caller: Caller, request: RequestView, file: FileView, rules: Rules) -> Control:
+def vote_control(caller: Caller, request: RequestView, file: FileView, rules: Egress) -> Control:
     facts = RequestFacts(request.author, request.project)
     reason = why_not_checker(caller, facts, rules)
     if not reason and not policies.may_vote(request.state):
@@ -80,7 +80,7 @@ def vote_control(caller: Caller, request: RequestView, file: FileView, rules: Ru
     return Control("vote", "Vote", not reason, reason)
 
 
-def comment_control(caller: Caller, request: RequestView, rules: Rules) -> Control:
+def comment_control(caller: Caller, request: RequestView, rules: Egress) -> Control:
     facts = RequestFacts(request.author, request.project)
     if not permissions.may_comment(caller, facts, rules):
         return Control("comment", "Comment", False,

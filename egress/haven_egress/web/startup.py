@@ -1,4 +1,8 @@
-"""Building the service from Haven's settings: database, blobs, rules, cookie secret."""
+"""Building the service from Haven's settings: database, blobs, rules, cookie secret.
+
+The service reads its section of the settings (``settings.egress``, declared once in
+``haven_hub.settings.egress``) as it is: no second declaration, no mapping of names.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from haven_hub import host_state
-from haven_hub.settings import Settings, byte_count, load_settings
+from haven_hub.settings import Settings, load_settings
 
 from .. import audit
 from ..blobs import BlobStore
 from ..checking import BackgroundChecks, PresetLookup, no_project_presets
 from ..file_checks import CheckPolicy
-from ..rules import Rules
 from ..service import EgressService
 from ..signing import Signer
 from ..uploads import limits_of
@@ -45,35 +48,25 @@ def database_url(settings: Settings) -> str:
     return settings.egress.database_url or f"sqlite:///{data_dir(settings) / 'egress.sqlite'}"
 
 
-def rules_from(settings: Settings) -> Rules:
-    egress = settings.egress
-    return Rules(
-        required_approvals=egress.required_approvals,
-        members_may_review=egress.checkers_may_review_own_projects,
-        members_may_download=egress.members_may_download,
-        max_file_bytes=byte_count(egress.max_file_size),
-        max_request_bytes=byte_count(egress.max_request_size),
-        max_files=egress.max_files,
-        max_table_rows=egress.max_table_rows,
-        file_types=frozenset(egress.file_types),
-        max_opaque_bytes=byte_count(egress.max_opaque_file_size),
-        max_image_pixels=egress.max_image_pixels,
-    )
-
-
 # Seconds to pause between a submission's first blob write and its commit. Only the crash
 # tests set it, to widen the window a kill must land in; unset, the hook is not installed.
 FAULT_SLEEP = "HAVEN_EGRESS_FAULT_SLEEP"
+# Seconds to pause between a submission's commit and its answer: the live crash test kills
+# the service there, when the request is filed but the client has not heard so.
+FAULT_SLEEP_AFTER_COMMIT = "HAVEN_EGRESS_FAULT_SLEEP_AFTER_COMMIT"
 
 
 def fault_hook() -> Callable[[str], None] | None:
     pause = float(os.environ.get(FAULT_SLEEP) or 0)
-    if pause <= 0:
+    after_commit = float(os.environ.get(FAULT_SLEEP_AFTER_COMMIT) or 0)
+    if pause <= 0 and after_commit <= 0:
         return None
 
     def hook(point: str) -> None:
         if point in ("submit.blob", "submit"):
             time.sleep(pause)
+        elif point == "submit.committed":
+            time.sleep(after_commit)
 
     return hook
 
@@ -81,7 +74,7 @@ def fault_hook() -> Callable[[str], None] | None:
 def check_policy(settings: Settings) -> CheckPolicy:
     return CheckPolicy(default_preset=settings.egress.disclosure_preset,
                        overrides=settings.egress.disclosure_overrides,
-                       limits=limits_of(rules_from(settings)))
+                       limits=limits_of(settings.egress))
 
 
 def project_presets() -> PresetLookup:
@@ -103,7 +96,7 @@ def open_service(settings: Settings) -> EgressService:
     sessions = session_factory(engine)
     blobs = BlobStore(data_dir(settings) / "blobs")
     checks = BackgroundChecks(sessions, blobs, check_policy(settings), project_presets())
-    service = EgressService(sessions, blobs, rules_from(settings), before_commit=fault_hook(),
+    service = EgressService(sessions, blobs, settings.egress, before_commit=fault_hook(),
                             signer=Signer.load_or_create(data_dir(settings) / "signing"),
                             checks=checks)
     checks.start()

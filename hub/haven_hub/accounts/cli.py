@@ -10,26 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import date
-from pathlib import Path
 from typing import Any, Sequence
 
 from ..bootstrap import public_url
+from ..command_line import UsageParser, add_settings_option, settings_path
 from ..projects import Project, project_id_of, today_utc
 from ..provisioning.hub_api import HubClient, HubError
 from ..settings import SettingsError, load_settings
 
-DEFAULT_SETTINGS = Path("config/haven.demo.yaml")
-USAGE_ERROR = 64
 ROLE_WORDS = {"analyst": "analyst", "checker": "output-checker", "admin": "admin"}
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own code is 2; sysexits says 64
-        self.print_usage(sys.stderr)
-        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
 
 
 def _date(text: str) -> str:
@@ -41,11 +32,11 @@ def _date(text: str) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--settings", type=Path, help=f"settings file (default: $HAVEN_SETTINGS or {DEFAULT_SETTINGS})")
+    add_settings_option(common)
     common.add_argument("--json", action="store_true", help="print JSON for scripts")
-    parser = _Parser(prog="haven account", description="Manage Haven's built-in accounts (password + TOTP).",
+    parser = UsageParser(prog="haven account", description="Manage Haven's built-in accounts (password + TOTP).",
                      parents=[common])
-    words = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    words = parser.add_subparsers(dest="command", required=True, parser_class=UsageParser)
 
     create = words.add_parser("create", parents=[common],
                               help="create an account; prints its one-time password and TOTP enrolment")
@@ -153,8 +144,7 @@ def _name(name: str) -> str:
 
 
 def _client(args: argparse.Namespace) -> Accounts:
-    settings_path = args.settings or Path(os.environ.get("HAVEN_SETTINGS") or DEFAULT_SETTINGS)
-    settings = load_settings(settings_path)
+    settings = load_settings(settings_path(args))
     if settings.auth.kind != "builtin":
         raise SettingsError(f"auth.kind is {settings.auth.kind}: accounts are kept by the identity provider")
     token_path = settings.data_path(settings.hub.operator_token_file)

@@ -17,7 +17,7 @@ from tornado.ioloop import IOLoop, PeriodicCallback
 
 from .. import host_state
 from ..config import read_secret
-from ..settings import Settings, load_settings
+from ..settings import Settings, load_settings, locate_settings
 from .app import make_app
 from .context import AdminContext
 
@@ -47,7 +47,7 @@ def _docker_client():
 
 async def serve() -> None:
     host_state.use_private_umask()
-    settings = load_settings(os.environ["HAVEN_SETTINGS"])
+    settings = load_settings(locate_settings())
     host_state.require_private(settings, "the admin service")
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", DEFAULT_PREFIX)
     port = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "")).port or settings.admin.port

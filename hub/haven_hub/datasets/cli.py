@@ -13,21 +13,23 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from ..command_line import UsageParser, add_settings_option, settings_path
 from ..settings import SettingsError, load_settings
+from ..settings.location import ENVIRONMENT
 from .catalogue import AddRequest, Catalogue, GrantLookup
 from .errors import DatasetError
 from .grants import GrantsUnavailable, hub_grants
 
-DEFAULT_ROOT = Path("/var/lib/haven/datasets")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="haven dataset", description="Manage Haven's curated datasets.")
+    parser = UsageParser(prog="haven dataset", description="Manage Haven's curated datasets.")
     parser.add_argument("--catalogue", type=Path, default=None,
-                        help=f"catalogue directory (default: from $HAVEN_SETTINGS, else {DEFAULT_ROOT})")
-    commands = parser.add_subparsers(dest="command", required=True)
+                        help="catalogue directory (default: datasets.catalogue_dir of the settings)")
+    add_settings_option(parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=UsageParser)
+    common = argparse.ArgumentParser(add_help=False)
+    add_settings_option(common)
 
-    add = commands.add_parser("add", help="add a new version of a dataset from CSV, Parquet or a DuckDB table")
+    add = commands.add_parser("add", parents=[common], help="add a new version of a dataset from CSV, Parquet or a DuckDB table")
     add.add_argument("name")
     add.add_argument("--from", dest="source", type=Path, required=True, metavar="FILE")
     add.add_argument("--table", help="the table to take from a DuckDB database file")
@@ -39,12 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--describe", action="append", default=[], metavar="COLUMN=TEXT", help="a column's description (repeatable)")
     add.add_argument("--describe-from", type=Path, metavar="JSON", help="a JSON object of column descriptions")
 
-    commands.add_parser("list", help="list datasets and their latest versions")
-    show = commands.add_parser("show", help="show a dataset's versions and columns")
+    commands.add_parser("list", parents=[common], help="list datasets and their latest versions")
+    show = commands.add_parser("show", parents=[common], help="show a dataset's versions and columns")
     show.add_argument("name")
-    commands.add_parser("verify", help="re-check the checksum of every file")
+    commands.add_parser("verify", parents=[common], help="re-check the checksum of every file")
 
-    synthetic = commands.add_parser("synthetic", help="write the synthetic demo dataset (no real data)")
+    synthetic = commands.add_parser("synthetic", parents=[common], help="write the synthetic demo dataset (no real data)")
     synthetic.add_argument("--rows", type=float, default=1e5, help="admissions rows (e.g. 1e5, 1e7)")
     synthetic.add_argument("--out", type=Path, required=True)
     synthetic.add_argument("--seed", type=int, default=20260101)
@@ -109,7 +111,7 @@ def _show(catalogue: Catalogue, name: str, grants: GrantLookup | None) -> int:
         print(f"grants: unknown ({error})")
         return 0
     if held is None:
-        print("grants: unknown (no hub settings: set HAVEN_SETTINGS to ask the hub)")
+        print("grants: unknown (no hub settings: give --settings or set HAVEN_SETTINGS to ask the hub)")
     else:
         print("grants: " + (", ".join(f"{g.project} ({g.version or 'latest'})" for g in held) or "none"))
     return 0
@@ -128,21 +130,24 @@ def _verify(catalogue: Catalogue) -> int:
     return 0
 
 
-def _hub_settings():
-    """The Haven settings named by HAVEN_SETTINGS, if any: they give the catalogue and the hub."""
-    path = os.environ.get("HAVEN_SETTINGS")
-    if not path:
+def _hub_settings(args: argparse.Namespace):
+    """Haven's settings: they give the catalogue and the hub. A catalogue named alone with
+    ``--catalogue`` (no settings named) is worked on offline, without asking the hub."""
+    if args.catalogue is not None and not (getattr(args, "settings", None) or os.environ.get(ENVIRONMENT)):
         return None
     try:
-        return load_settings(path)
+        return load_settings(settings_path(args))
     except SettingsError as error:
         raise DatasetError(str(error)) from None
 
 
 def main(argv: Sequence[str] | None = None, *, grants: GrantLookup | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
-        settings = _hub_settings()
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        settings = _hub_settings(args)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -151,7 +156,7 @@ def main(argv: Sequence[str] | None = None, *, grants: GrantLookup | None = None
             args.catalogue = settings.data_path(settings.datasets.catalogue_dir)
         if grants is None:
             grants = hub_grants(settings)
-    catalogue = Catalogue(args.catalogue or DEFAULT_ROOT)
+    catalogue = Catalogue(args.catalogue)
     try:
         if args.command == "add":
             return _add(catalogue, args)

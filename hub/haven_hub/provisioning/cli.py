@@ -13,11 +13,11 @@ import json
 import os
 import sys
 from datetime import date
-from pathlib import Path
 from typing import Any, Sequence
 
 from ..audit.log import HubAuditLog
 from ..bootstrap import public_url
+from ..command_line import UsageParser, add_settings_option, settings_path
 from ..datasets.catalogue import Catalogue
 from ..projects import Project, today_utc
 from ..settings import SettingsError, load_settings
@@ -25,14 +25,6 @@ from .hub_api import HubClient, HubError
 from .lifecycle import Outcome, Provisioner
 from .rules import ProvisioningError
 
-DEFAULT_SETTINGS = Path("config/haven.demo.yaml")
-USAGE_ERROR = 64
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own code is 2; sysexits says 64
-        self.print_usage(sys.stderr)
-        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
 
 
 def _date(text: str) -> date | None:
@@ -51,7 +43,7 @@ def _grant(text: str) -> dict[str, str | None]:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--settings", type=Path, help=f"settings file (default: $HAVEN_SETTINGS or {DEFAULT_SETTINGS})")
+    add_settings_option(common)
     common.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     fields = argparse.ArgumentParser(add_help=False)
@@ -70,8 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     fields.add_argument("--terminals", choices=("on", "off"),
                         help="offer terminals in members' servers (default off; see docs/lab-boundary.md)")
 
-    parser = _Parser(prog="haven project", description="Provision Haven projects (JupyterHub groups).")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    settings_only = argparse.ArgumentParser(add_help=False)
+    add_settings_option(settings_only)
+    parser = UsageParser(prog="haven project", description="Provision Haven projects (JupyterHub groups).",
+                         parents=[settings_only])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=UsageParser)
     commands.add_parser("list", parents=[common], help="list projects")
     for word, help_ in (("show", "show one project"), ("resume", "resume a suspended project")):
         commands.add_parser(word, parents=[common], help=help_).add_argument("id")
@@ -121,8 +116,7 @@ def _field_changes(args: argparse.Namespace, current: Project | None) -> dict[st
 
 
 def _provisioner(args: argparse.Namespace) -> Provisioner:
-    settings_path = args.settings or Path(os.environ.get("HAVEN_SETTINGS") or DEFAULT_SETTINGS)
-    settings = load_settings(settings_path)
+    settings = load_settings(settings_path(args))
     token_path = settings.data_path(settings.hub.operator_token_file)
     try:
         token = token_path.read_text(encoding="utf-8").strip()

@@ -7,6 +7,7 @@ description is its documentation: ``python -m haven_hub.settings --docs`` writes
 
 from .common import BYTE_SIZE, PROJECT_ID, USERNAME, SettingsError, byte_count
 from .egress import Egress, EgressNotifySmtp
+from .location import locate_settings
 from .people import Account, Auth, Oidc
 from .platform import Admin, Datasets, Hub, IdleCuller, Images, Network, Spawner
 from .projects import DATASET_NAME, DatasetGrant, Limits, Project
@@ -16,5 +17,5 @@ from .schema import Settings, load_settings, parse_settings
 __all__ = [
     "BYTE_SIZE", "DATASET_NAME", "PROJECT_ID", "USERNAME", "Account", "Admin", "Auth", "DatasetGrant", "Datasets",
     "Egress", "EgressNotifySmtp", "Hub", "IdleCuller", "Images", "Limits", "Network", "Oidc", "Project", "Settings",
-    "SettingsError", "Spawner", "byte_count", "load_settings", "parse_settings", "settings_reference",
+    "SettingsError", "Spawner", "byte_count", "load_settings", "locate_settings", "parse_settings", "settings_reference",
 ]

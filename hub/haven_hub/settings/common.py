@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 
@@ -18,6 +20,20 @@ def byte_count(size: str) -> int:
     if size[-1:] in units:
         return int(float(size[:-1]) * units[size[-1]])
     return int(float(size))
+
+
+def size_in_bytes(value: object) -> object:
+    """A size as the settings write it (``16M``) read as bytes; a number is bytes already."""
+    if isinstance(value, str):
+        if not re.match(BYTE_SIZE, value):
+            raise ValueError(f"{value!r} is not a size: bytes, or a number with K, M, G or T (e.g. 16M)")
+        return byte_count(value)
+    return value
+
+
+# A size written as in the settings file and read as a positive number of bytes, so code
+# using it needs no second name or conversion (``egress.max_file_size`` is bytes).
+ByteSize = Annotated[int, BeforeValidator(size_in_bytes), Field(gt=0)]
 
 
 class SettingsError(Exception):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .common import BYTE_SIZE, _Section
+from .common import ByteSize, _Section
 
 
 class EgressNotifySmtp(_Section):
@@ -77,11 +77,11 @@ class Egress(_Section):
         False,
         description="Whether project members other than the author may download released files.",
     )
-    max_file_size: Annotated[str, Field(pattern=BYTE_SIZE)] = Field(
-        "16M", description="Largest file a request may hold, e.g. `16M`."
+    max_file_size: ByteSize = Field(
+        "16M", validate_default=True, description="Largest file a request may hold, e.g. `16M`."
     )
-    max_request_size: Annotated[str, Field(pattern=BYTE_SIZE)] = Field(
-        "64M", description="Largest total size of one request's files."
+    max_request_size: ByteSize = Field(
+        "64M", validate_default=True, description="Largest total size of one request's files."
     )
     max_files: int = Field(50, ge=1, le=1000, description="Most files one request may hold.")
     max_table_rows: int = Field(
@@ -96,8 +96,9 @@ class Egress(_Section):
             "at submit. Supporting files are exempt (never released)."
         ),
     )
-    max_opaque_file_size: Annotated[str, Field(pattern=BYTE_SIZE)] = Field(
+    max_opaque_file_size: ByteSize = Field(
         "64K",
+        validate_default=True,
         description=(
             "Largest file whose content no check can read (binary in no known format) a "
             "request may hold; such a file is always flagged for a person, with the reason. "

@@ -41,6 +41,16 @@ class Hub(_Section):
             "command uses (admin of users, groups and servers; no access to servers' contents)."
         ),
     )
+    audit_grace_seconds: float = Field(
+        10,
+        ge=0,
+        le=300,
+        description=(
+            "How long an audit event may stay past its chain's anchored head (the time a writer takes "
+            "from its commit to the head file). `haven audit verify` fails on older unanchored events: "
+            "no Haven writer reported them, so they were appended without it (see docs/audit.md)."
+        ),
+    )
 
 
 class Spawner(_Section):

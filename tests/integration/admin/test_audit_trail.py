@@ -35,14 +35,14 @@ def test_a_failed_and_a_good_login_are_audited(admin_hub):
 
 def test_the_live_chains_verify(admin_hub):
     admin_hub.login("ada")  # at least one event
-    done = subprocess.run([sys.executable, "-m", "haven_hub.cli", "audit", "verify",
+    done = subprocess.run([sys.executable, "-m", "haven_cli", "audit", "verify",
                            "--settings", str(admin_hub.settings_path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "hub:" in done.stdout and "chain intact" in done.stdout and "egress:" in done.stdout
 
 
 def test_an_account_change_through_the_haven_command_is_audited(admin_hub):
-    done = subprocess.run([sys.executable, "-m", "haven_hub.cli", "account", "disable", "alan",
+    done = subprocess.run([sys.executable, "-m", "haven_cli", "account", "disable", "alan",
                            "--settings", str(admin_hub.settings_path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     changes = [e for e in events(admin_hub, user="alan", type="account")]

@@ -86,7 +86,7 @@ class Server:
 
 
 def audit(hub, kind: str) -> list[dict]:
-    shown = subprocess.run([sys.executable, "-m", "haven_hub.cli", "audit", "show", "--settings",
+    shown = subprocess.run([sys.executable, "-m", "haven_cli", "audit", "show", "--settings",
                             str(hub.settings_path), "--type", kind, "--json"],
                            capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr

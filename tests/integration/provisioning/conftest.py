@@ -30,7 +30,7 @@ class HavenCommand:
 
     def __call__(self, *args: str, settings: Path | None = None) -> Result:
         env = {**os.environ, "HAVEN_SETTINGS": str(settings or self.settings_path)}
-        done = subprocess.run([sys.executable, "-m", "haven_hub.cli", "project", *args], cwd=REPO, env=env,
+        done = subprocess.run([sys.executable, "-m", "haven_cli", "project", *args], cwd=REPO, env=env,
                               capture_output=True, text=True, timeout=240)
         return Result(done.returncode, done.stdout, done.stderr)
 

@@ -13,7 +13,7 @@ from haven_egress.checking import BackgroundChecks
 from haven_egress.errors import Invalid
 from haven_egress.file_checks import CheckPolicy
 from haven_egress.filetypes import DEFAULT_TYPES
-from haven_egress.rules import Rules
+from haven_hub.settings import Egress
 from haven_egress.service import EgressService
 from haven_egress.storage import session_factory
 from tests.fixtures.media import jpeg, pdf, pixels, png
@@ -23,7 +23,7 @@ from tests.unit.disclosure.test_content_typing import bomb
 from .factories import AUTHOR, PROJECT, submit, upload
 
 ROWS = 6000
-WITH_OTHER = Rules(file_types=DEFAULT_TYPES | {"other"})
+WITH_OTHER = Egress(file_types=DEFAULT_TYPES | {"other"})
 
 
 def stored(service, request_id) -> dict:
@@ -111,7 +111,7 @@ def test_a_decompression_bomb_is_refused_quickly(service, snapshot):
 
 
 def test_the_pixel_limit_is_a_setting(make_service):
-    service = make_service(rules=Rules(max_image_pixels=100))
+    service = make_service(rules=Egress(max_image_pixels=100))
     with pytest.raises(Invalid, match="claims 20×10 pixels; the limit is 100 pixels"):
         submit(service, [upload("fig/plot.png", png((20, 10)), kind="figure")])
     assert submit(service, [upload("fig/plot.png", png((10, 10)), kind="figure")])

@@ -27,7 +27,7 @@ def haven(tmp_path):
 
 
 def haven_cmd(*args, settings):
-    result = subprocess.run([sys.executable, "-m", "haven_hub.cli", *args, "--settings", str(settings)],
+    result = subprocess.run([sys.executable, "-m", "haven_cli", *args, "--settings", str(settings)],
                             capture_output=True, text=True)
     return result.returncode, result.stdout + result.stderr
 

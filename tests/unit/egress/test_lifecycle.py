@@ -7,7 +7,7 @@ import pytest
 from haven_egress import audit
 from haven_egress.errors import Conflict, Forbidden, Invalid
 from haven_egress.models import audit_events
-from haven_egress.rules import Rules
+from haven_hub.settings import Egress
 from haven_egress.workflow import State
 
 from .factories import (AUTHOR, AUTHOR_CHECKER, CHECKER, CHECKER_2, CO_MEMBER,
@@ -52,7 +52,7 @@ def test_download_only_after_release_and_only_the_released_files(service):
 
 
 def test_members_download_when_settings_allow(make_service):
-    service = make_service(rules=Rules(members_may_download=True))
+    service = make_service(rules=Egress(members_may_download=True))
     request_id = create_request_at_status(service, State.RELEASED)
     assert service.download(CO_MEMBER, files_of(service, request_id)["out/table.csv"].id)
 
@@ -134,7 +134,7 @@ def test_bad_resubmissions_change_nothing(service, snapshot):
 
 
 def test_kept_files_count_towards_the_request_size_limit(make_service, snapshot):
-    service = make_service(rules=Rules(max_request_bytes=130))
+    service = make_service(rules=Egress(max_request_size=130))
     request_id = create_request_at_status(service, State.RETURNED)  # 120 bytes, table 22
     before = snapshot()
     with pytest.raises(Invalid, match="at most 130"):

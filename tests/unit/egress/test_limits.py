@@ -5,8 +5,7 @@ import json
 import pytest
 
 from haven_egress.errors import Invalid
-from haven_egress.rules import Rules
-from haven_egress.web.startup import rules_from
+from haven_hub.settings import Egress
 from haven_egress.workflow import State
 from haven_hub.settings import SettingsError, parse_settings
 
@@ -70,7 +69,7 @@ REFUSED = {
     "too many rows in a tsv": ([upload("t.tsv", b"a\n" + b"1\n" * 11)], "at most 10"),
     "type the settings removed": ([upload("code/q.sql", b"select 1;")], "'.sql' files cannot be released"),
 }
-SMALL = Rules(max_table_rows=10, file_types=frozenset({"csv", "tsv", "json", "png", "pdf", "ipynb"}))
+SMALL = Egress(max_table_rows=10, file_types=frozenset({"csv", "tsv", "json", "png", "pdf", "ipynb"}))
 
 
 @pytest.mark.parametrize("case", list(REFUSED))
@@ -85,7 +84,7 @@ def test_refused_files_change_nothing(make_service, snapshot, case):
 
 
 def test_the_row_limit_counts_the_lines_a_quoted_cell_carries(make_service):
-    service = make_service(rules=Rules(max_table_rows=3))
+    service = make_service(rules=Egress(max_table_rows=3))
     quoted = b'group,note\na,"two\nlines"\nb,x\n\n'  # 2 records, 3 rows of lines
     assert submit(service, [upload("t.csv", quoted)])
     with pytest.raises(Invalid, match="has 4 rows"):
@@ -93,7 +92,7 @@ def test_the_row_limit_counts_the_lines_a_quoted_cell_carries(make_service):
 
 
 def test_supporting_files_are_exempt_from_the_row_limit(make_service):
-    service = make_service(rules=Rules(max_table_rows=2))
+    service = make_service(rules=Egress(max_table_rows=2))
     evidence = upload("evidence/rows.csv", table(50), supporting=True)
     assert submit(service, [upload("t.csv", table(2)), evidence])
 
@@ -111,12 +110,12 @@ def test_resubmission_is_held_to_the_same_limits(service, snapshot):
 def test_limits_come_from_the_settings_file():
     settings = parse_settings({"egress": {"max_table_rows": 7, "file_types": ["csv", "png"],
                                           "max_file_size": "1K", "max_files": 3}})
-    rules = rules_from(settings)
-    assert (rules.max_table_rows, rules.file_types, rules.max_file_bytes, rules.max_files) == (
-        7, frozenset({"csv", "png"}), 1024, 3)
-    defaults = rules_from(parse_settings({}))
-    assert (defaults.max_table_rows, defaults.max_file_bytes, len(defaults.file_types)) == (5000, 16 * 1024**2, 13)
-    assert (defaults.max_opaque_bytes, defaults.max_image_pixels) == (64 * 1024, 25_000_000)
+    rules = settings.egress
+    assert (rules.max_table_rows, rules.file_types, rules.max_file_size, rules.max_files) == (
+        7, ["csv", "png"], 1024, 3)
+    defaults = parse_settings({}).egress
+    assert (defaults.max_table_rows, defaults.max_file_size, len(defaults.file_types)) == (5000, 16 * 1024**2, 13)
+    assert (defaults.max_opaque_file_size, defaults.max_image_pixels) == (64 * 1024, 25_000_000)
     assert "other" not in defaults.file_types
 
 

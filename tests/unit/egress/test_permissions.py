@@ -5,15 +5,15 @@ import pytest
 from haven_egress import permissions as p
 from haven_egress.errors import Forbidden
 from haven_egress.permissions import RequestFacts
-from haven_egress.rules import Rules
+from haven_hub.settings import Egress
 from haven_egress.workflow import Actor
 
 from .factories import (ADMIN, AUTHOR, AUTHOR_CHECKER, AUTHOR_IN_BETA, AUTHOR_IN_BROWSER, CHECKER,
                         CHECKER_MEMBER, CO_MEMBER, OUTSIDER, PROJECT)
 
 REQUEST = RequestFacts(author="alice", project=PROJECT)
-STRICT = Rules()
-LENIENT = Rules(members_may_review=True, members_may_download=True)
+STRICT = Egress()
+LENIENT = Egress(checkers_may_review_own_projects=True, members_may_download=True)
 
 DEEDS = {
     "view": lambda c, r: p.may_view(c, REQUEST),
@@ -75,10 +75,10 @@ def test_require_raises_forbidden_with_a_reason():
     p.require(True, "anything")
 
 
-@pytest.mark.parametrize("bad", [{"required_approvals": 0}, {"max_files": 0}, {"max_file_bytes": -1}])
+@pytest.mark.parametrize("bad", [{"required_approvals": 0}, {"max_files": 0}, {"max_file_size": -1}])
 def test_rules_refuse_settings_that_would_let_requests_through_unchecked(bad):
     with pytest.raises(ValueError):
-        Rules(**bad)
+        Egress(**bad)
 
 
 @pytest.mark.parametrize(("caller", "named", "filed"), [

@@ -5,7 +5,7 @@ import pytest
 from haven_egress import audit
 from haven_egress.errors import Conflict, Forbidden, Invalid
 from haven_egress.models import audit_events
-from haven_egress.rules import Rules
+from haven_hub.settings import Egress
 from haven_egress.workflow import State
 
 from .factories import (AUTHOR, AUTHOR_CHECKER, CHECKER, CHECKER_2, CHECKER_3, CHECKER_MEMBER,
@@ -38,7 +38,7 @@ def test_author_and_members_never_review(service, snapshot, who):
 
 
 def test_a_checker_member_may_review_when_settings_allow(make_service):
-    service = make_service(rules=Rules(members_may_review=True))
+    service = make_service(rules=Egress(checkers_may_review_own_projects=True))
     request_id = create_request_at_status(service, State.UNDER_REVIEW)
     vote_all(service, request_id, CHECKER_MEMBER, "approve")
     with pytest.raises(Forbidden):  # ...but never the author, whatever the settings
@@ -64,7 +64,7 @@ def test_every_file_needs_its_own_approvals(service):
 
 
 def test_the_number_of_approvals_is_configurable(make_service):
-    service = make_service(rules=Rules(required_approvals=3))
+    service = make_service(rules=Egress(required_approvals=3))
     request_id = create_request_at_status(service, State.UNDER_REVIEW)
     vote_all(service, request_id, CHECKER, "approve")
     assert vote_all(service, request_id, CHECKER_2, "approve") is State.UNDER_REVIEW
