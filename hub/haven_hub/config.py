@@ -1,7 +1,9 @@
 """Maps Haven's settings onto JupyterHub's traitlets config.
 
-Each function only sets values on ``c`` (a ``traitlets.config.Config``), so tests call
-them with a plain ``Config()``. ``configure`` is what ``jupyterhub_config.py`` calls.
+Each function returns the part of the configuration it decides (a ``traitlets.config.Config``
+or the value of one setting) and changes nothing else, so the parts can be built in any
+order; ``configuration`` merges them and refuses two parts setting the same thing.
+``configure`` is what ``jupyterhub_config.py`` calls.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from traitlets.config import Config
 
 from . import host_state, roles, usage
-from .auth import configure as auth_config
+from .auth import configure as auth_configure
 from .projects import projects_of_user
 from .settings import Settings, SettingsError, load_settings
 
@@ -35,9 +37,10 @@ def read_secret(settings: Settings, path: Path, what: str) -> str:
     return value
 
 
-def configure_hub(c: Config, settings: Settings) -> None:
+def hub_config(settings: Settings) -> Config:
     hub = settings.hub
     data_dir = hub.data_dir
+    c = Config()
     c.JupyterHub.bind_url = f"http://{hub.public_ip}:{hub.public_port}/"
     # The hub API listens on every address so that each project network's gateway
     # reaches it; networks.Firewall admits it only from loopback and project bridges.
@@ -60,18 +63,18 @@ def configure_hub(c: Config, settings: Settings) -> None:
     c.JupyterHub.default_url = "/hub/home"
     c.JupyterHub.named_server_limit_per_user = 0
     c.JupyterHub.template_paths = [str(TEMPLATES)]
-    c.JupyterHub.template_vars = {"haven_projects": _projects_for_template}
-    c.JupyterHub.services = [
-        {"name": OPERATOR_SERVICE, "api_token": read_secret(settings, hub.operator_token_file, "operator token")}
-    ]
-    c.JupyterHub.load_roles = [
-        {
-            "name": OPERATOR_SERVICE,
-            "description": "The haven admin command: users, projects and servers, not their contents",
-            "scopes": OPERATOR_SCOPES,
-            "services": [OPERATOR_SERVICE],
-        }
-    ]
+    return c
+
+
+def template_vars(settings: Settings) -> dict[str, Any]:
+    """What the hub's page templates (hub/haven_hub/templates) read beyond JupyterHub's own."""
+    data_dir = settings.hub.data_dir
+    return {
+        "haven_projects": _projects_for_template,
+        # The project page shows the admin service's last disk measurements (never measures).
+        "haven_disk_usage": lambda user: usage.load(data_dir),
+        "haven_disk_warning_percent": settings.admin.disk_warning_percent,
+    }
 
 
 def _projects_for_template(user: Any) -> list[Any]:
@@ -80,26 +83,32 @@ def _projects_for_template(user: Any) -> list[Any]:
     return projects_of_user(user.orm_user)
 
 
-def configure_auth(c: Config, settings: Settings) -> None:
+def auth_config(settings: Settings) -> Config:
     auth = settings.auth
+    c = Config()
     if auth.kind == "oidc":
         secret = read_secret(settings, auth.oidc.client_secret_file, "OIDC client secret")
-        auth_config.configure_oidc(c, settings, secret)
+        auth_configure.configure_oidc(c, settings, secret)
     else:
-        auth_config.configure_builtin(c, settings)
-    auth_config.configure_sessions(c, settings)
-    c.Authenticator.admin_users = {a.name for a in _accounts(settings) if a.admin}
+        auth_configure.configure_builtin(c, settings)
+    auth_configure.configure_sessions(c, settings)
+    c.Authenticator.admin_users = roles.admin_users(_accounts(settings))
+    return c
 
 
 def _accounts(settings: Settings) -> list[Any]:
     """The settings' accounts, overridden by the accounts store (``haven account`` changes roles)."""
     accounts = {account.name: account for account in settings.auth.accounts}
-    accounts.update({account.name: account for account in auth_config.stored_accounts(settings)})
+    accounts.update({account.name: account for account in auth_configure.stored_accounts(settings)})
     return list(accounts.values())
 
 
-def configure_spawner(c: Config, settings: Settings) -> None:
+def spawner_config(settings: Settings) -> Config:
+    """The spawner's class and the DockerSpawner settings Haven decides. Volumes, host
+    config and limits are the spawner's own at each start (docs/spawner-config.md says
+    what an administrator's config may add to them)."""
     spawner = settings.spawner
+    c = Config()
     c.JupyterHub.spawner_class = "haven_hub.spawner.HavenSpawner"
     c.HavenSpawner.haven_settings = settings
     c.HavenSpawner.image = spawner.image
@@ -110,13 +119,24 @@ def configure_spawner(c: Config, settings: Settings) -> None:
     c.HavenSpawner.http_timeout = spawner.start_timeout
     c.HavenSpawner.cmd = ["jupyterhub-singleuser"]
     c.HavenSpawner.default_url = "/lab"
+    return c
 
 
-def configure_roles(c: Config, settings: Settings) -> None:
-    c.JupyterHub.custom_scopes = dict(roles.CUSTOM_SCOPES)
-    # Appended: configure_hub already put the operator's role there.
-    c.JupyterHub.load_roles.extend(roles.load_roles(_accounts(settings)))
-    c.JupyterHub.load_roles.append(roles.server_role())
+def load_roles(settings: Settings, services: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every role the hub loads: the operator's, Haven's (a service's only when it runs), "server"."""
+    operator = {
+        "name": OPERATOR_SERVICE,
+        "description": "The haven admin command: users, projects and servers, not their contents",
+        "scopes": OPERATOR_SCOPES,
+        "services": [OPERATOR_SERVICE],
+    }
+    running = {service["name"] for service in services}
+    return [operator, *roles.load_roles(_accounts(settings), running), roles.server_role()]
+
+
+# The crash tests' fault hooks (haven_egress.web.startup.FAULT_SLEEP…), set in the hub's
+# environment: the hub passes its services only the variables it is told to.
+PASSED_TO_SERVICES = ("HAVEN_EGRESS_FAULT_SLEEP", "HAVEN_EGRESS_FAULT_SLEEP_AFTER_COMMIT")
 
 
 def _web_service(name: str, port: int, module: str, oauth_scopes: Iterable[str],
@@ -126,9 +146,12 @@ def _web_service(name: str, port: int, module: str, oauth_scopes: Iterable[str],
         "name": name,
         # Where the proxy sends /services/<name>/.
         "url": f"http://127.0.0.1:{port}",
-        "command": [sys.executable, "-m", module],
+        # Through haven_hub.supervise: restarted within a second of a crash, not at the hub's
+        # next poll of the process (30 s).
+        "command": [sys.executable, "-m", "haven_hub.supervise", module],
         # The service reads the same settings file (validated on its own load), no copy.
-        "environment": {"HAVEN_SETTINGS": str(Path(settings_path).resolve())},
+        "environment": {"HAVEN_SETTINGS": str(Path(settings_path).resolve()),
+                        **{name: os.environ[name] for name in PASSED_TO_SERVICES if name in os.environ}},
         "oauth_client_allowed_scopes": list(oauth_scopes),
         # Part of Haven itself: no "authorize this application?" page in between.
         "oauth_no_confirm": True,
@@ -137,30 +160,17 @@ def _web_service(name: str, port: int, module: str, oauth_scopes: Iterable[str],
     }
 
 
+def operator_service(settings: Settings) -> dict[str, Any]:
+    """The token the ``haven`` command calls the hub's API with (no process of its own)."""
+    return {"name": OPERATOR_SERVICE,
+            "api_token": read_secret(settings, settings.hub.operator_token_file, "operator token")}
+
+
 def egress_service(settings: Settings, settings_path: str | os.PathLike[str]) -> dict[str, Any]:
     """The egress review queue at ``/services/egress/``; it binds every address itself (see
     haven_egress.web) so project containers reach it through their gateway."""
     return _web_service(roles.EGRESS_SERVICE, settings.egress.port, "haven_egress.web",
                         roles.EGRESS_OAUTH_SCOPES, settings_path)
-
-
-def configure_egress(c: Config, settings: Settings, settings_path: str | os.PathLike[str]) -> None:
-    c.JupyterHub.services.append(egress_service(settings, settings_path))
-
-
-def configure_audit(c: Config, settings: Settings) -> None:
-    """Spawns, refusals and stops go to the hub side's audit log; logins find it too."""
-    from .audit import hooks
-
-    hooks.use_data_dir(settings.hub.data_dir)
-    c.HavenSpawner.pre_spawn_hook, c.HavenSpawner.post_stop_hook = hooks.spawn_hooks(settings.hub.data_dir)
-
-
-def configure_browser_meter(c: Config, settings: Settings) -> None:
-    """The hub API the project servers report bytes sent to the browser to (haven_hub.meter.api)."""
-    from .meter import api
-
-    c.JupyterHub.extra_handlers = api.handlers(settings.hub.data_dir)
 
 
 def idle_culler_service(settings: Settings) -> dict[str, Any] | None:
@@ -184,17 +194,68 @@ def admin_service(settings: Settings, settings_path: str | os.PathLike[str]) -> 
                         roles.ADMIN_OAUTH_SCOPES, settings_path)
 
 
-def configure_services(c: Config, settings: Settings, settings_path: str | os.PathLike[str]) -> None:
+def services(settings: Settings, settings_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every service the hub knows: the operator's token, egress, the idle culler when on, admin."""
     culler = idle_culler_service(settings)
-    if culler is not None:
-        c.JupyterHub.services.append(culler)
-    else:  # a role naming a service the hub does not run would stop the hub starting
-        c.JupyterHub.load_roles = [r for r in c.JupyterHub.load_roles if r["name"] != roles.IDLE_CULLER_ROLE]
-    c.JupyterHub.services.append(admin_service(settings, settings_path))
-    # The project page shows the admin service's last disk measurements (never measures).
-    data_dir = settings.hub.data_dir
-    c.JupyterHub.template_vars["haven_disk_usage"] = lambda user: usage.load(data_dir)
-    c.JupyterHub.template_vars["haven_disk_warning_percent"] = settings.admin.disk_warning_percent
+    return [operator_service(settings), egress_service(settings, settings_path),
+            *([culler] if culler is not None else []), admin_service(settings, settings_path)]
+
+
+def audit_config(settings: Settings) -> Config:
+    """Spawns, refusals and stops go to the hub side's audit log; so do API tokens made,
+    deleted or refused through the hub's token API (written from the hub's request logger)."""
+    from .audit import hooks, tokens
+
+    c = Config()
+    c.HavenSpawner.pre_spawn_hook, c.HavenSpawner.post_stop_hook = hooks.spawn_hooks(settings.hub.data_dir)
+    c.JupyterHub.tornado_settings = {"log_function": tokens.log_function(settings.hub.data_dir)}
+    return c
+
+
+def browser_meter_config(settings: Settings) -> Config:
+    """The hub API the project servers report bytes sent to the browser to (haven_hub.meter.api)."""
+    from .meter import api
+
+    c = Config()
+    c.JupyterHub.extra_handlers = api.handlers(settings.hub.data_dir)
+    return c
+
+
+def services_config(settings: Settings, settings_path: str | os.PathLike[str]) -> Config:
+    """The services, the roles (which name services, so both come from one list) and scopes."""
+    hub_services = services(settings, settings_path)
+    c = Config()
+    c.JupyterHub.services = hub_services
+    c.JupyterHub.load_roles = load_roles(settings, hub_services)
+    c.JupyterHub.custom_scopes = dict(roles.CUSTOM_SCOPES)
+    c.JupyterHub.template_vars = template_vars(settings)
+    return c
+
+
+def configuration(settings: Settings, settings_path: str | os.PathLike[str]) -> Config:
+    """The whole of Haven's JupyterHub configuration."""
+    return merged([
+        hub_config(settings),
+        auth_config(settings),
+        spawner_config(settings),
+        services_config(settings, settings_path),
+        audit_config(settings),
+        browser_meter_config(settings),
+    ])
+
+
+def merged(parts: Iterable[Config]) -> Config:
+    """The parts together, each left as it was; two parts setting the same trait is a
+    programming error, so that no value depends on which part came last."""
+    sections: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        for section, values in part.items():
+            whole = sections.setdefault(section, {})
+            both = sorted(set(whole) & set(values))
+            if both:
+                raise ValueError(f"{section}.{both[0]} is set by two parts of Haven's configuration")
+            whole.update(values)
+    return Config({section: Config(values) for section, values in sections.items()})
 
 
 def configure(c: Config, settings_path: str | os.PathLike[str]) -> Settings:
@@ -202,12 +263,10 @@ def configure(c: Config, settings_path: str | os.PathLike[str]) -> Settings:
     # Raised here, the hub exits before it opens a database or listens (a config error).
     host_state.require_private(settings, "the hub")
     host_state.require_container_uid(settings)
-    configure_hub(c, settings)
-    configure_auth(c, settings)
-    configure_spawner(c, settings)
-    configure_roles(c, settings)
-    configure_egress(c, settings, settings_path)
-    configure_audit(c, settings)
-    configure_browser_meter(c, settings)
-    configure_services(c, settings, settings_path)
+    c.merge(configuration(settings, settings_path))
+    # The authenticator reports logins to the audit log without knowing the settings.
+    from .audit import hooks
+    from .auth import events
+
+    events.REPORTS.attach(hooks.HubAuditTrail(settings.hub.data_dir))
     return settings

@@ -84,15 +84,36 @@ SERVICE_ROLES = {EGRESS_SERVICE_ROLE: EGRESS_SERVICE, IDLE_CULLER_ROLE: IDLE_CUL
 EGRESS_OAUTH_SCOPES = (SUBMIT, REVIEW, ADMIN)
 
 
+# JupyterHub's own administrator role (user.admin); an admin account holds it and haven-admin.
+HUB_ADMIN = "admin"
+# The roles an account's record decides (its ``roles`` and ``admin``); a user's other roles are left alone.
+ACCOUNT_ROLES = (*ASSIGNABLE, HAVEN_ADMIN, HUB_ADMIN)
+
+
+def account_roles(assigned: Iterable[str], admin: bool) -> frozenset[str]:
+    """The hub roles of an account with roles ``assigned`` (and ``admin``): the one rule the roles
+    loaded at start-up, the hub's administrators and ``haven account`` changes all derive from."""
+    held = set(assigned)
+    unknown = held - set(ASSIGNABLE)
+    if unknown:
+        raise ValueError(f"unknown role {sorted(unknown)[0]!r}: an account holds {', '.join(ASSIGNABLE)}")
+    if admin:
+        held |= {HAVEN_ADMIN, HUB_ADMIN}
+    return frozenset(held)
+
+
 def members(accounts: Iterable[Any]) -> dict[str, list[str]]:
-    """Usernames holding each role, from the settings' accounts (``name``, ``admin``, ``roles``)."""
-    holders: dict[str, list[str]] = {name: [] for name in ROLES}
+    """Usernames holding each role (Haven's and JupyterHub's admin), by ``account_roles``."""
+    holders: dict[str, list[str]] = {name: [] for name in (*ROLES, HUB_ADMIN)}
     for account in accounts:
-        for role in account.roles:
+        for role in account_roles(account.roles, account.admin):
             holders[role].append(account.name)
-        if account.admin:
-            holders[HAVEN_ADMIN].append(account.name)
     return holders
+
+
+def admin_users(accounts: Iterable[Any]) -> set[str]:
+    """``Authenticator.admin_users``: the holders of JupyterHub's admin role."""
+    return set(members(accounts)[HUB_ADMIN])
 
 
 # JupyterHub's built-in "user" role is "self", which includes ``tokens!user``: a person could
@@ -111,18 +132,23 @@ def user_role() -> dict[str, Any]:
             "scopes": list(USER_ROLE_SCOPES)}
 
 
-def load_roles(accounts: Iterable[Any]) -> list[dict[str, Any]]:
-    """Entries for ``JupyterHub.load_roles``: every Haven role, with its holders, and "user"."""
+def load_roles(accounts: Iterable[Any], running_services: Iterable[str]) -> list[dict[str, Any]]:
+    """Entries for ``JupyterHub.load_roles``: "user", and every Haven role with its holders (a
+    service's role only when that service runs: a role naming a missing service stops the hub)."""
     holders = members(accounts)
+    running = set(running_services)
     entries = [user_role()]
     for spec in ROLES.values():
         entry: dict[str, Any] = {"name": spec.name, "description": spec.description, "scopes": list(spec.scopes)}
         if spec.name in SERVICE_ROLES:
+            if SERVICE_ROLES[spec.name] not in running:
+                continue
             entry["services"] = [SERVICE_ROLES[spec.name]]
         else:
             entry["users"] = sorted(holders[spec.name])
         entries.append(entry)
     return entries
+
 
 # The admin service's OAuth tokens carry only this (intersected with what the person holds).
 ADMIN_OAUTH_SCOPES = (HAVEN_ADMIN_PAGES,)

@@ -8,7 +8,7 @@ which limits, comes from the project group in the hub's database.
 from __future__ import annotations
 
 import asyncio
-import html
+import inspect
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from tornado import web
 from traitlets import Any as AnyTrait
 from traitlets import default
 
-from . import host_state, lockdown, networks
+from . import container_config, host_state, lockdown, networks, spawn_page
 from .auth.authenticator import account_refusal
 from .datasets.catalogue import Catalogue
 from .datasets.errors import DatasetError
@@ -47,6 +47,9 @@ class HavenSpawner(DockerSpawner):
     haven_settings = AnyTrait(
         help="haven_hub.settings.Settings, set by haven_hub.config.configure()."
     ).tag(config=True)
+    # The project of the spawn under way: looked up once, by the pre-spawn hook (which audits
+    # a refusal) or else by start(), and forgotten when start() ends.
+    _spawn_project: Project | None = None
 
     @default("options_form")
     def _default_options_form(self):
@@ -62,10 +65,20 @@ class HavenSpawner(DockerSpawner):
     def user_projects(self) -> list[Project]:
         return projects_of_user(self.user.orm_user)
 
+    def run_pre_spawn_hook(self):
+        self._spawn_project = None  # each spawn decides afresh
+        return super().run_pre_spawn_hook()
+
     def requested_project(self) -> Project:
         """The project this server is for; refuses anything the user is not a member of,
         and projects that are suspended, archived, ended or not started yet."""
+        if self._spawn_project is None:
+            self._spawn_project = self._look_up_project()
+        return self._spawn_project
+
+    def _look_up_project(self) -> Project:
         wanted = self.name
+        self.log.info("%s: looking up project %r for this spawn", self._log_name, wanted)
         account_refused = account_refusal(self)
         if account_refused is not None:
             raise ProjectAccessError(account_refused)
@@ -87,40 +100,7 @@ class HavenSpawner(DockerSpawner):
         )
 
     def _render_project_form(self, spawner: HavenSpawner) -> str:
-        """The spawn page: what starting this project's server means, and the user's other projects.
-
-        The server's name is its project, so there is nothing to choose here; other
-        projects are links to their own spawn pages.
-        """
-        projects = self.user_projects()
-        current = next((p for p in projects if p.id == self.name), None)
-        others = [p for p in projects if p.id != self.name]
-        base = f"{self.hub.base_url}spawn/{html.escape(self.user.name)}/"
-        if not self.name:
-            return (
-                '<p class="alert alert-info" id="haven-choose-project">Haven servers belong to a project: '
-                f'open one of your projects from the <a href="{self.hub.base_url}home">home page</a>.</p>'
-            )
-        if current is None:
-            parts = [
-                '<p class="alert alert-warning" id="haven-not-member">'
-                f"You are not a member of project <code>{html.escape(self.name or '')}</code>.</p>"
-            ]
-        else:
-            parts = [
-                f'<h2 id="haven-project" data-project="{html.escape(current.id)}">{html.escape(current.title)}</h2>',
-                f"<p>{html.escape(current.purpose)}</p>" if current.purpose else "",
-                f"<p>Server resources: {current.limits.cpu:g} CPU, {html.escape(current.limits.memory)} memory.</p>",
-                '<p class="form-text">Data stays inside the project. Outputs leave only through a '
-                "release request that output checkers approve.</p>",
-            ]
-        if others:
-            links = "".join(
-                f'<li><a href="{base}{html.escape(p.id)}">{html.escape(p.title)} ({html.escape(p.id)})</a></li>'
-                for p in others
-            )
-            parts.append(f'<p>Your other projects:</p><ul id="haven-other-projects">{links}</ul>')
-        return "\n".join(part for part in parts if part)
+        return spawn_page.project_form(self.hub.base_url, self.user.name, self.name, self.user_projects())
 
     # -- progress shown on the spawn page ------------------------------------------
 
@@ -237,11 +217,69 @@ class HavenSpawner(DockerSpawner):
                 status=500,
             )
 
+    @cached_property
+    def _configured(self) -> container_config.Configured:
+        """What config set on the traits start() fills in, read before the first start does,
+        so every start merges config's own values again."""
+        return container_config.Configured(
+            volumes=dict(self.volumes), read_only_volumes=dict(self.read_only_volumes), mounts=list(self.mounts),
+            extra_host_config=self.extra_host_config, extra_create_kwargs=self.extra_create_kwargs,
+            mem_limit=self.mem_limit, cpu_limit=self.cpu_limit,
+        )
+
+    async def _rendered(self, value: Any) -> dict[str, Any]:
+        """A DockerSpawner dict setting as DockerSpawner reads it: called if callable, templates filled."""
+        value = self._eval_if_callable(value)
+        if inspect.isawaitable(value):
+            value = await value
+        return self._render_templates(dict(value or {}))
+
+    async def _container_settings(self, project: Project, datasets: dict[str, dict[str, str]]) -> dict[str, Any]:
+        """DockerSpawner's volumes, host config and create arguments for this start: Haven's
+        mounts and lockdown merged with what config added (container_config). Refuses a
+        conflict before anything is made."""
+        configured = self._configured
+        mounts = {
+            str(self.workspace_dir(project.id)): {"bind": WORKSPACE_MOUNT, "mode": "rw"},
+            self.home_volume(project.id): {"bind": NOTEBOOK_HOME, "mode": "rw"},
+            # Disk-backed, so DuckDB's spills do not count against the memory limit as a
+            # tmpfs would.
+            self.scratch_volume(project.id): {"bind": SCRATCH_MOUNT, "mode": "rw"},
+            **datasets,
+        }
+        spec = lockdown.hardened_spec(project.limits, self.settings.spawner.tmp_size,
+                                      uid=self.settings.spawner.container_uid)
+        try:
+            container_config.check_limits(configured)
+            added_volumes = self._volumes_to_binds(configured.volumes, {})
+            self._volumes_to_binds(configured.read_only_volumes, added_volumes, mode="ro")
+            container_config.check_volumes(mounts, added_volumes, other_targets=list(spec.host_config.get("tmpfs", {})))
+            # Removed by stop(), not by the engine, so a server that dies while starting
+            # leaves its output for stop() to log.
+            host_config = container_config.host_config(
+                spec.host_config, {"auto_remove": False}, await self._rendered(configured.extra_host_config))
+            create_kwargs = container_config.create_kwargs(
+                spec.create, {networks.LABEL: project.id, "org.haven.user": self.user.name},
+                await self._rendered(configured.extra_create_kwargs))
+        except container_config.SpawnerConfigError as error:
+            self.log.error("%s: %s", self._log_name, error)
+            raise ProjectAccessError(f"{error} Ask an administrator to fix it.", status=500) from None
+        return {"volumes": {**configured.volumes, **mounts}, "extra_host_config": host_config,
+                "extra_create_kwargs": create_kwargs}
+
     async def start(self):
+        try:
+            return await self._start()
+        finally:
+            self._spawn_project = None
+
+    async def _start(self):
         self._haven_events.clear()
         project = self.requested_project()
-        # Resolved before anything is made, so a grant that cannot be honoured changes nothing.
+        # Resolved before anything is made, so a grant that cannot be honoured, or a config
+        # that conflicts with the lockdown, changes nothing.
         datasets = self.dataset_mounts(project)
+        container = await self._container_settings(project, datasets)
         self._report(10, f"Project {project.title} ({project.id}): membership checked")
 
         network = await asyncio.get_running_loop().run_in_executor(
@@ -257,28 +295,12 @@ class HavenSpawner(DockerSpawner):
         self._report(25, f"Project network {network.name} ready")
 
         await asyncio.get_running_loop().run_in_executor(self.executor, self._prepare_storage, project.id)
-        self.volumes = {
-            str(self.workspace_dir(project.id)): {"bind": WORKSPACE_MOUNT, "mode": "rw"},
-            self.home_volume(project.id): {"bind": NOTEBOOK_HOME, "mode": "rw"},
-            # Disk-backed, so DuckDB's spills do not count against the memory limit as a
-            # tmpfs would.
-            self.scratch_volume(project.id): {"bind": SCRATCH_MOUNT, "mode": "rw"},
-            **datasets,
-        }
+        self.volumes = container["volumes"]
         granted = ", ".join(grant.name for grant in project.datasets) or "no datasets"
         self._report(40, f"Workspace, home folder and datasets ready ({granted})")
 
-        spec = lockdown.hardened_spec(project.limits, self.settings.spawner.tmp_size,
-                                      uid=self.settings.spawner.container_uid)
-        self.extra_create_kwargs = {
-            **spec.create,
-            "labels": {networks.LABEL: project.id, "org.haven.user": self.user.name},
-        }
-        # Removed by stop(), not by the engine, so a server that dies while starting
-        # leaves its output for stop() to log.
-        self.extra_host_config = {**spec.host_config, "auto_remove": False}
-        self.mem_limit = None
-        self.cpu_limit = None
+        self.extra_host_config = container["extra_host_config"]
+        self.extra_create_kwargs = container["extra_create_kwargs"]
         self._report(
             55,
             f"Starting a locked-down container ({project.limits.cpu:g} CPU, "

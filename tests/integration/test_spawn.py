@@ -8,8 +8,8 @@ import threading
 import pytest
 import requests
 
-from tests.fixtures.docker_engine import TEST_PREFIX, run_probe
-from tests.security.cgroups import limits_seen
+from tests.fixtures.docker_engine import TEST_PREFIX, remove_test_objects, run_probe
+from haven_hub.selfcheck.cgroups import limits_seen
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure", "dump_logs_on_failure")]
 
@@ -132,7 +132,7 @@ def test_limits_are_the_projects(docker_client, haven_hub, ada_alpha):
     assert host_config["MemorySwap"] == 768 * 1024**2
     assert host_config["PidsLimit"] == 256
     assert host_config["CpuQuota"] / host_config["CpuPeriod"] == pytest.approx(0.5)
-    # Read through tests/security/cgroups.py, v1 or v2 (these hosts are v1; v2 by unit tests).
+    # Read through haven_hub/selfcheck/cgroups.py, v1 or v2 (these hosts are v1; v2 by unit tests).
     seen = limits_seen(run_probe(name))
     assert seen.pids == 256
     assert seen.memory_bytes == 768 * 1024**2
@@ -198,3 +198,79 @@ def test_home_page_says_why_a_suspended_project_cannot_start(haven_hub):
     finally:
         haven_hub.api("PUT", "/groups/project-beta/properties", json=group["properties"])
     assert 'id="start-beta"' in haven_hub.login("bob").get(f"{haven_hub.url}/hub/home", timeout=30).text
+
+
+# An administrator's additions to Haven's JupyterHub config (docs/spawner-config.md): what
+# cannot weaken the lockdown is kept; the rest refuses the spawn. Beta's servers get a
+# privileged container asked for, so one hub shows both.
+ADMIN_ADDITIONS = '''
+load_subconfig({haven_config!r})
+
+c.HavenSpawner.read_only_volumes = {{{reference!r}: "/opt/reference"}}
+c.HavenSpawner.extra_create_kwargs = {{"labels": {{"org.example.cost-centre": "research"}}}}
+
+
+def extra_host_config(spawner):
+    if spawner.name == "beta":
+        return {{"privileged": True}}
+    return {{"shm_size": "96m", "read_only": True}}
+
+
+c.HavenSpawner.extra_host_config = extra_host_config
+'''
+
+
+@pytest.fixture(scope="module")
+def configured_hub(tmp_path_factory, docker_client, notebook_image):
+    from tests.fixtures.hub import BRIDGE_PREFIX, REPO, running_test_hub, test_settings
+
+    data_dir = tmp_path_factory.mktemp("haven-admin-config")
+    reference = tmp_path_factory.mktemp("reference")
+    (reference / "codes.csv").write_text("code,label\nC50,breast\n")
+    reference.chmod(0o755)
+    (reference / "codes.csv").chmod(0o644)
+    config = data_dir.parent / f"{data_dir.name}-jupyterhub_config.py"
+    config.write_text(ADMIN_ADDITIONS.format(haven_config=str(REPO / "jupyterhub_config.py"),
+                                             reference=str(reference)))
+    # Names of its own, so that it never touches the session hub's containers or chain.
+    prefix = f"{TEST_PREFIX}c"
+    raw = test_settings(data_dir, prefix=prefix, bridge_prefix=f"{BRIDGE_PREFIX[:-1]}c-")
+    try:
+        with running_test_hub(data_dir, raw, config=config) as hub:
+            yield hub
+    finally:  # the session's clean-up knows only TEST_PREFIX's names
+        remove_test_objects(docker_client, prefix)
+
+
+def test_what_config_adds_is_kept_beside_the_lockdown_and_the_project_looked_up_once(docker_client, configured_hub):
+    hub = configured_hub
+    log_start = hub.log_path.stat().st_size
+    hub.spawn("ada", "alpha")
+    try:
+        container = docker_client.containers.get(hub.container_name("ada", "alpha"))
+        host_config = container.attrs["HostConfig"]
+        # The administrator's additions ...
+        assert host_config["ShmSize"] == 96 * 1024**2
+        assert container.labels["org.example.cost-centre"] == "research"
+        assert container.exec_run(["cat", "/opt/reference/codes.csv"]).output.startswith(b"code,label")
+        assert container.exec_run(["touch", "/opt/reference/new"]).exit_code != 0
+        # ... beside the lockdown and the project's limits, which config did not move.
+        assert host_config["ReadonlyRootfs"] is True and host_config["CapDrop"] == ["ALL"]
+        assert host_config["Memory"] == 768 * 1024**2 and host_config["PidsLimit"] == 256
+        assert container.labels["org.haven.project"] == "alpha"
+        with open(hub.log_path, "rb") as log:
+            log.seek(log_start)
+            spawn_log = log.read().decode(errors="replace")
+        # The pre-spawn hook (which audits) and start() share one look-up.
+        assert spawn_log.count("ada:alpha: looking up project 'alpha'") == 1, spawn_log
+    finally:
+        hub.stop("ada", "alpha")
+
+
+def test_config_that_would_weaken_the_lockdown_refuses_the_spawn_and_makes_nothing(docker_client, configured_hub):
+    hub = configured_hub
+    response = hub.api("POST", "/users/bob/servers/beta", token=hub.user_token("bob"))
+    assert response.status_code == 500
+    message = response.json()["message"]
+    assert "conflicts with Haven's lockdown" in message and "extra_host_config['privileged']" in message
+    assert not docker_client.containers.list(all=True, filters={"name": hub.container_name("bob", "beta")})

@@ -160,9 +160,8 @@ class CredentialsHandler(_AccountsHandler):
 
 def sync_roles(db, orm_user: orm.User, roles: list[str], admin: bool) -> None:
     """Makes the hub's roles of a user match its account (the hub's ``users`` table holds roles)."""
-    wanted = set(roles) | ({haven_roles.HAVEN_ADMIN, "admin"} if admin else set())
-    managed = set(haven_roles.ASSIGNABLE) | {haven_roles.HAVEN_ADMIN, "admin"}
-    for name in managed:
+    wanted = haven_roles.account_roles(roles, admin)
+    for name in haven_roles.ACCOUNT_ROLES:
         role = orm.Role.find(db, name)
         if role is None:
             continue

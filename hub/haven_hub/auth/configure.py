@@ -13,6 +13,7 @@ from typing import Any
 
 from traitlets.config import Config
 
+from .. import roles
 from ..settings import Settings, SettingsError
 from .store import AccountStore
 
@@ -61,7 +62,7 @@ def configure_oidc(c: Config, settings: Settings, client_secret: str) -> None:
     c.GenericOAuthenticator.login_service = oidc.login_service
     # Only the named accounts of the settings, never anyone the provider knows.
     c.GenericOAuthenticator.allowed_users = {a.name for a in settings.auth.accounts}
-    c.GenericOAuthenticator.admin_users = {a.name for a in settings.auth.accounts if a.admin}
+    c.GenericOAuthenticator.admin_users = roles.admin_users(settings.auth.accounts)
 
 
 def configure_sessions(c: Config, settings: Settings) -> None:

@@ -38,8 +38,7 @@ def test_oidc_maps_onto_generic_oauthenticator(tmp_path):
     settings = _settings(tmp_path, kind="oidc", oidc=OIDC)
     (tmp_path / "secrets").mkdir()
     (tmp_path / "secrets" / "oidc-client-secret").write_text("s3cret\n")
-    c = Config()
-    config.configure_auth(c, settings)
+    c = config.auth_config(settings)
     oauth = c.GenericOAuthenticator
     assert c.JupyterHub.authenticator_class == "oauthenticator.generic.GenericOAuthenticator"
     assert (oauth.authorize_url, oauth.token_url, oauth.userdata_url) == (
@@ -81,7 +80,7 @@ def test_oidc_without_its_endpoints_is_refused(tmp_path):
 def test_oidc_without_its_client_secret_file_is_a_clear_error(tmp_path):
     settings = _settings(tmp_path, kind="oidc", oidc=OIDC)
     with pytest.raises(SettingsError, match="cannot read OIDC client secret"):
-        config.configure_auth(Config(), settings)
+        config.auth_config(settings)
 
 
 def test_an_unknown_login_kind_is_refused(tmp_path):
@@ -109,10 +108,7 @@ def test_roles_follow_the_accounts_store_over_the_settings(tmp_path):
     store = auth_config.open_store(settings)
     store.create("newbie", roles=["output-checker"])  # made with `haven account create`
     store.update("ada", roles=["output-checker"])
-    c = Config()
-    config.configure_hub(c, settings)
-    config.configure_roles(c, settings)
-    holders = {role["name"]: role.get("users") for role in c.JupyterHub.load_roles}
+    holders = {role["name"]: role.get("users") for role in config.load_roles(settings, [])}
     assert "newbie" in holders["output-checker"] and "ada" in holders["output-checker"]
     assert "ada" not in holders["analyst"]
 
@@ -120,12 +116,10 @@ def test_roles_follow_the_accounts_store_over_the_settings(tmp_path):
 def test_sign_up_is_off_unless_the_settings_turn_it_on(tmp_path):
     from haven_hub.auth.authenticator import SIGNUP_PAGE, HavenAuthenticator
 
-    c = Config()
-    config.configure_auth(c, _settings(tmp_path))
+    c = config.auth_config(_settings(tmp_path))
     assert c.HavenAuthenticator.allow_signup is False
     routes = lambda **kw: [route for route, _ in HavenAuthenticator(store_url="sqlite://", **kw).get_handlers(None)]  # noqa: E731
     assert f"/{SIGNUP_PAGE}" not in routes()
     assert f"/{SIGNUP_PAGE}" in routes(allow_signup=True)
-    c = Config()
-    config.configure_auth(c, _settings(tmp_path, signup=True))
+    c = config.auth_config(_settings(tmp_path, signup=True))
     assert c.HavenAuthenticator.allow_signup is True

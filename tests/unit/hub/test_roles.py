@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 from jupyterhub.scopes import _custom_scope_pattern
-from traitlets.config import Config
 
 from haven_egress.permissions import Role
 from haven_egress.web.identity import caller_from_model
-from haven_egress.web.startup import rules_from
 from haven_hub import config, roles
 from haven_hub.bootstrap import ensure_secrets
 from haven_hub.settings import Account, SettingsError, parse_settings
@@ -67,11 +65,13 @@ def test_the_service_reads_back_exactly_the_roles_granted():
 def test_holders_come_from_the_accounts():
     accounts = [Account(name="ada"), Account(name="carol", roles=["output-checker"]),
                 Account(name="grace", roles=["analyst", "output-checker"]), Account(name="boss", admin=True)]
-    entries = {entry["name"]: entry for entry in roles.load_roles(accounts)}
+    entries = {entry["name"]: entry for entry in roles.load_roles(accounts, {roles.EGRESS_SERVICE})}
     assert entries[roles.ANALYST]["users"] == ["ada", "boss", "grace"]
     assert entries[roles.OUTPUT_CHECKER]["users"] == ["carol", "grace"]
     assert entries[roles.HAVEN_ADMIN]["users"] == ["boss"]
     assert entries[roles.EGRESS_SERVICE_ROLE]["services"] == [roles.EGRESS_SERVICE]
+    # A role naming a service the hub does not run would stop the hub starting.
+    assert roles.IDLE_CULLER_ROLE not in entries
     # Of JupyterHub's own roles, load_roles redefines only "user" (the server role is appended
     # apart: test_server_role), and only to take token minting away.
     assert not {"admin", "server", "token"} & set(entries)
@@ -122,27 +122,19 @@ def settings(tmp_path):
     return settings
 
 
-def test_roles_and_scopes_are_wired_after_the_operators(settings):
-    c = Config()
-    config.configure_hub(c, settings)
-    config.configure_roles(c, settings)
+def test_roles_and_scopes_are_wired_after_the_operators(settings, tmp_path):
+    c = config.services_config(settings, tmp_path / "haven.yaml")
     assert c.JupyterHub.custom_scopes == roles.CUSTOM_SCOPES
     names = [role["name"] for role in c.JupyterHub.load_roles]
     assert names[0] == config.OPERATOR_SERVICE and set(roles.ROLES) <= set(names)
 
 
 def test_the_egress_service_is_managed_by_the_hub(settings, tmp_path):
-    c = Config()
-    config.configure_hub(c, settings)
-    config.configure_egress(c, settings, tmp_path / "haven.yaml")
-    service = c.JupyterHub.services[-1]
+    c = config.services_config(settings, tmp_path / "haven.yaml")
+    (service,) = [service for service in c.JupyterHub.services if service["name"] == "egress"]
     assert service["name"] == "egress" and service["url"] == "http://127.0.0.1:9123"
-    assert service["command"][-2:] == ["-m", "haven_egress.web"]
+    # Under the supervisor, which restarts it at once after a crash (haven_hub.supervise).
+    assert service["command"][1:] == ["-m", "haven_hub.supervise", "haven_egress.web"]
     assert service["environment"]["HAVEN_SETTINGS"] == str(tmp_path / "haven.yaml")
     assert c.JupyterHub.services[0]["name"] == config.OPERATOR_SERVICE
 
-
-def test_the_service_takes_its_rules_from_the_settings(settings):
-    rules = rules_from(settings)
-    assert (rules.required_approvals, rules.members_may_review, rules.max_file_bytes) == (3, True, 1024**2)
-    assert rules_from(parse_settings({})).members_may_review is False

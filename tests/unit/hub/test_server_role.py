@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from traitlets.config import Config
-
 from haven_hub import config, roles
 from haven_hub.bootstrap import ensure_secrets
 from haven_hub.settings import parse_settings
@@ -17,11 +15,8 @@ def test_the_server_role_can_submit_and_reach_egress_but_not_review_or_administe
     assert {"users:activity!user", "access:servers!server"} <= scopes
 
 
-def test_configure_roles_redefines_the_server_role(tmp_path):
+def test_the_loaded_roles_redefine_the_server_role(tmp_path):
     settings = parse_settings({"hub": {"data_dir": str(tmp_path)}, "auth": {"accounts": [{"name": "ada"}]}})
     ensure_secrets(settings)
-    c = Config()
-    c.JupyterHub.load_roles = []
-    config.configure_roles(c, settings)
-    server = [role for role in c.JupyterHub.load_roles if role["name"] == "server"]
+    server = [role for role in config.load_roles(settings, []) if role["name"] == "server"]
     assert server == [roles.server_role()]
