@@ -285,14 +285,21 @@ def test_several_files_a_return_a_resubmission_and_a_withdrawal(axe_page, haven_
 
     request.get_by_role("button", name="Resubmit…").click()
     resubmit = page.locator(".jp-Dialog")
+    assert resubmit.get_by_label("Title").input_value() == title
+    resubmit.get_by_label("Title").fill(f"{title}, rounded")
     resubmit.get_by_label("What changed").fill("Rounded to 5")
     resubmit.get_by_role("button", name="Resubmit").click()
     page.locator(f".haven-request[data-request-id='{request_id}'][data-state='submitted']").wait_for(timeout=30_000)
     assert egress.detail("ada", request_id)["version"] == 2
+    assert egress.detail("ada", request_id)["title"] == f"{title}, rounded"
+    assert page.locator(f".haven-request[data-request-id='{request_id}'] h3").inner_text() == f"{title}, rounded"
 
     page.locator(f".haven-request[data-request-id='{request_id}']").get_by_role("button", name="Withdraw").click()
+    page.locator(".jp-Dialog").get_by_label("Why (optional)").fill("Tables go in the next paper")
     page.locator(".jp-Dialog").get_by_role("button", name="Withdraw").click()
     page.locator(f".haven-request[data-request-id='{request_id}'][data-state='withdrawn']").wait_for(timeout=30_000)
+    assert "Tables go in the next paper" in page.locator(
+        f".haven-request[data-request-id='{request_id}'] .haven-decision-reason").inner_text()
     assert page.locator(f".haven-request[data-request-id='{request_id}'] button").count() == 0
     shot(page, "13-withdrawn")
     haven_hub.stop("ada", "alpha")

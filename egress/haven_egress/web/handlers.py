@@ -163,7 +163,7 @@ class UploadHandler(BaseHandler):
         await super().prepare()
         self._chunks: list[bytes] = []
         self._too_large = ""
-        limit = self.service.rules.max_request_bytes
+        limit = self.service.rules.max_request_size
         declared = self.request.headers.get("Content-Length", "")
         if declared.isdecimal() and int(declared) > limit + MULTIPART_SLACK:
             self._too_large = (f"the upload is {int(declared)} bytes; a request may hold at most "
@@ -196,16 +196,23 @@ class UploadHandler(BaseHandler):
             raise web.HTTPError(422, f"the body is not a valid form: {bad}") from None
         return self.parsed(payloads.submission, self.get_body_argument("metadata", None), self.request.files)
 
+    def idempotency_key(self) -> str | None:
+        """The client's ``Idempotency-Key``: a retry under it returns the first result (idempotency)."""
+        return self.request.headers.get("Idempotency-Key")
+
 
 class RequestsHandler(UploadHandler):
     async def get(self) -> None:
         self.body_read()
-        self.send({"requests": await self.call(self.service.list_requests)})
+        project, author = self.get_query_argument("project", None), self.get_query_argument("author", None)
+        whole = self.parsed(payloads.flag, self.get_query_argument("whole", "false"), "whole")
+        listing = self.service.list_whole_requests if whole else self.service.list_requests
+        self.send({"requests": await self.call(listing, project, author)})
 
     async def post(self) -> None:
         submission = self.submission()
         request_id = await self.call(self.service.submit, submission.project, submission.title,
-                                     submission.purpose, submission.files)
+                                     submission.purpose, submission.files, self.idempotency_key())
         self.send(await self.call(self.service.get_request, request_id), status=201)
 
 
@@ -217,25 +224,26 @@ class RequestDetailHandler(BaseHandler):
 class ResubmitHandler(UploadHandler):
     async def post(self, request_id: str) -> None:
         submission = self.submission()
-        await self.call(self.service.resubmit, request_id, submission.files, submission.keep,
-                        submission.project)
+        await self.call(partial(self.service.resubmit, title=submission.title, purpose=submission.purpose,
+                                idempotency_key=self.idempotency_key()),
+                        request_id, submission.files, submission.keep, submission.project)
         self.send(await self.call(self.service.get_request, request_id))
 
 
 class CommentsHandler(BaseHandler):
     async def post(self, request_id: str) -> None:
-        body = self.body()
+        body = self.parsed(payloads.only, self.body(), payloads.COMMENT_FIELDS, "comment")
         await self.call(self.service.comment, request_id, self.parsed(payloads.text, body, "body", ""),
                         self.parsed(payloads.text, body, "visibility", "shared"))
         self.send(await self.call(self.service.get_request, request_id), status=201)
 
 
-# URL word -> (service method name, whether it takes a reason).
+# URL word -> (service method name, whether it takes a reason; the service says if one is required).
 DECISIONS = {
     "start-review": ("start_review", False),
     "return": ("return_request", True),
     "reject": ("reject", True),
-    "withdraw": ("withdraw", False),
+    "withdraw": ("withdraw", True),  # optional: the service keeps one when given
     "release": ("release", False),
     "revoke": ("revoke", True),
 }
@@ -244,14 +252,15 @@ DECISIONS = {
 class DecisionHandler(BaseHandler):
     async def post(self, request_id: str, decision: str) -> None:
         method_name, takes_reason = DECISIONS[decision]
-        args = [self.parsed(payloads.text, self.body(), "reason", "")] if takes_reason else []
+        body = self.parsed(payloads.only, self.body(), payloads.DECISION_FIELDS, "decision")
+        args = [self.parsed(payloads.text, body, "reason", "")] if takes_reason else []
         await self.call(getattr(self.service, method_name), request_id, *args)
         self.send(await self.call(self.service.get_request, request_id))
 
 
 class ReviewHandler(BaseHandler):
     async def post(self, file_id: str) -> None:
-        body = self.body()
+        body = self.parsed(payloads.only, self.body(), payloads.REVIEW_FIELDS, "review")
         state = await self.call(
             self.service.review_file, payloads.file_id(file_id),
             self.parsed(payloads.text, body, "decision", ""),

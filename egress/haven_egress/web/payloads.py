@@ -23,9 +23,15 @@ from ..uploads import FileUpload
 
 # File i's bytes travel in the multipart part named ``file-<i>``.
 PART = "file-{}"
-_SUBMISSION_FIELDS = {"project", "title", "purpose", "files", "keep"}
-_FILE_FIELDS = {"path": str, "sha256": str, "media_type": str, "description": str, "kind": str,
+SUBMISSION_FIELDS = {"project", "title", "purpose", "files", "keep"}
+FILE_FIELDS = {"path": str, "sha256": str, "media_type": str, "description": str, "kind": str,
                 "supporting": bool, "controls": list}
+
+
+# The JSON bodies' fields, as openapi.yaml names them; any other is refused, not ignored.
+COMMENT_FIELDS = frozenset({"body", "visibility"})
+DECISION_FIELDS = frozenset({"reason"})
+REVIEW_FIELDS = frozenset({"decision", "comment", "visibility"})
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,13 @@ def json_body(body: bytes) -> dict[str, Any]:
     return value
 
 
+def only(fields: dict[str, Any], allowed: frozenset[str], what: str) -> dict[str, Any]:
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise Invalid(f"unknown field(s) in the {what}: {', '.join(unknown)}")
+    return fields
+
+
 def text(fields: Mapping[str, Any], name: str, default: str | None = None) -> str:
     value = fields.get(name, default)
     if not isinstance(value, str):
@@ -57,12 +70,19 @@ def text(fields: Mapping[str, Any], name: str, default: str | None = None) -> st
     return value
 
 
+def flag(value: str, name: str) -> bool:
+    """A true/false query argument, spelled as JSON spells it."""
+    if value not in ("true", "false"):
+        raise Invalid(f"{name!r} must be true or false")
+    return value == "true"
+
+
 def submission(metadata: str | None, parts: Mapping[str, Sequence[HTTPFile]]) -> Submission:
     """A multipart submission: a ``metadata`` JSON field plus one part per file."""
     if metadata is None:
         raise Invalid("a submission needs a 'metadata' field holding JSON")
     fields = json_body(metadata.encode())
-    unknown = sorted(set(fields) - _SUBMISSION_FIELDS)
+    unknown = sorted(set(fields) - SUBMISSION_FIELDS)
     if unknown:
         raise Invalid(f"unknown field(s) in metadata: {', '.join(unknown)}")
     entries = fields.get("files", [])
@@ -85,10 +105,10 @@ def submission(metadata: str | None, parts: Mapping[str, Sequence[HTTPFile]]) ->
 
 
 def _upload(entry: dict[str, Any], part: Sequence[HTTPFile], index: int) -> FileUpload:
-    unknown = sorted(set(entry) - set(_FILE_FIELDS))
+    unknown = sorted(set(entry) - set(FILE_FIELDS))
     if unknown:
         raise Invalid(f"files[{index}]: unknown field(s) {', '.join(unknown)}")
-    for name, kind in _FILE_FIELDS.items():
+    for name, kind in FILE_FIELDS.items():
         if name in entry and not isinstance(entry[name], kind):
             raise Invalid(f"files[{index}].{name} must be {kind.__name__}")
     for name in ("path", "sha256"):

@@ -10,6 +10,7 @@ under this project whatever a body says.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from dataclasses import dataclass
@@ -18,6 +19,22 @@ from typing import Any
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from .workspace import Refused
+
+# The egress API as this server uses it, spelled as egress's openapi.yaml spells it. This
+# package runs in the notebook image and cannot import the service; a test holds every
+# name here to that description (tests/unit/lab/test_egress_contract.py).
+# SubmissionMetadata and SubmissionFile: what is sent, and why the rest is not.
+SUBMISSION_FIELDS = frozenset({"title", "purpose", "files", "keep"})
+FILE_FIELDS = frozenset({"path", "sha256", "media_type", "description", "controls", "kind"})
+NOT_SENT = {"project": "the service files a request under this server's project, from its token"}
+FILE_NOT_SENT = {"supporting": "the extension offers no way to attach evidence files yet"}
+# The header that makes a retried submission return the first one's result, not a second.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Answers after which the same keyed call is sent again: the service or the proxy before it
+# did not finish, so whether the first attempt was filed is unknown; the key makes it safe.
+RETRIED_STATUSES = frozenset({502, 503, 504})
+# About 5 s in all: the hub brings a crashed egress service back within seconds.
+RETRY_DELAYS = (0.5, 1.5, 3.0)
 
 MEDIA_TYPES = {
     ".csv": "text/csv", ".tsv": "text/tab-separated-values", ".tab": "text/tab-separated-values",
@@ -69,12 +86,31 @@ class EgressClient:
         self.timeout = timeout
 
     async def call(self, method: str, path: str, *, json_body: Any = None,
-                   body: bytes | None = None, content_type: str | None = None) -> Any:
-        """The service's JSON answer; its refusals come back as Refused with its own message."""
+                   body: bytes | None = None, content_type: str | None = None,
+                   idempotency_key: str | None = None) -> Any:
+        """The service's JSON answer; its refusals come back as Refused with its own message.
+
+        A call with an idempotency key is sent again, with the same key, when the service's
+        answer was lost or it did not finish (RETRIED_STATUSES); without one it is sent once.
+        """
+        delays = RETRY_DELAYS if idempotency_key else ()
+        for delay in delays:
+            try:
+                return await self._call_once(method, path, json_body, body, content_type, idempotency_key)
+            except Refused as refusal:
+                if refusal.status not in RETRIED_STATUSES or not self.base_url:
+                    raise
+            await asyncio.sleep(delay)
+        return await self._call_once(method, path, json_body, body, content_type, idempotency_key)
+
+    async def _call_once(self, method: str, path: str, json_body: Any, body: bytes | None,
+                         content_type: str | None, idempotency_key: str | None) -> Any:
         if not self.base_url:
             raise Refused(503, "this server was started without the egress service's address "
                           "(HAVEN_EGRESS_URL); ask an administrator")
         headers = {"Authorization": f"token {self.token}", "Accept": "application/json"}
+        if idempotency_key:
+            headers[IDEMPOTENCY_HEADER] = idempotency_key
         if json_body is not None:
             body = json.dumps(json_body).encode()
             content_type = "application/json"
@@ -93,6 +129,20 @@ class EgressClient:
         except OSError as error:
             raise Refused(502, f"the egress service cannot be reached: {error}") from None
         return json.loads(response.body) if response.body else {}
+
+
+def action_key(sent: str | None) -> str:
+    """The idempotency key of one analyst action: the browser's (one per dialog, kept when
+    the analyst tries again), or a new one when it sent none."""
+    if sent is None:
+        return str(uuid.uuid4())
+    try:
+        key = uuid.UUID(sent)
+    except ValueError:
+        key = None
+    if key is None or key.version != 4:
+        raise Refused(400, f"the {IDEMPOTENCY_HEADER} header must be a random UUID (version 4)")
+    return str(key)
 
 
 def _refusal(code: int, body: bytes) -> tuple[int, str]:

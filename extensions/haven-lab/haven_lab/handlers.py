@@ -15,13 +15,14 @@ import tempfile
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import tornado
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 
 from . import requests as req
-from .egress import EgressClient, multipart
+from .egress import IDEMPOTENCY_HEADER, EgressClient, action_key, multipart
 from .notebooks import extract_output
 from .policy import RELEASE_HINT
 from .settings import HavenLab
@@ -109,26 +110,28 @@ class RequestsHandler(HavenHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         try:
-            listing = await self.egress.call("GET", "api/requests")
-            mine = [r for r in listing.get("requests", [])
-                    if r.get("project") == self.haven.project and r.get("author") == self.haven.user]
-            details = await asyncio.gather(*(self.egress.call("GET", f"api/requests/{r['id']}") for r in mine))
+            # One call: this server's project and user, each request whole.
+            listing = await self.egress.call("GET", "api/requests?" + urlencode(
+                {"project": self.haven.project, "author": self.haven.user, "whole": "true"}))
         except Refused as refusal:
             return self.refuse(refusal)
-        self.answer({"requests": [req.for_the_panel(d, self.haven.hub_base_url) for d in details]})
+        self.answer({"requests": [req.for_the_panel(r, self.haven.hub_base_url)
+                                  for r in listing.get("requests", [])]})
 
     @tornado.web.authenticated
     async def post(self) -> None:
         try:
             body = self.body()
             req.check_fields(body, req.REQUEST_FIELDS, "release request")
+            key = action_key(self.request.headers.get(IDEMPOTENCY_HEADER))
             title = req.text_field(body, "title", required=True)
             purpose = req.text_field(body, "purpose", required=True)
             files = req.file_entries(body)
             prepared = await self.prepared(files, req.bool_field(body, "include_code", True))
             metadata = req.submission(title, purpose, prepared)
             content_type, payload = multipart(metadata, [p.part for p in prepared])
-            created = await self.egress.call("POST", "api/requests", body=payload, content_type=content_type)
+            created = await self.egress.call("POST", "api/requests", body=payload, content_type=content_type,
+                                             idempotency_key=key)
         except Refused as refusal:
             return self.refuse(refusal)
         self.log.info("haven: release request %s submitted with %d file(s)", created.get("id"), len(prepared))
@@ -155,19 +158,19 @@ class ResubmitHandler(HavenHandler):
         try:
             body = self.body()
             req.check_fields(body, req.RESUBMIT_FIELDS, "resubmission")
+            key = action_key(self.request.headers.get(IDEMPOTENCY_HEADER))
             note = req.text_field(body, "note")
             keep = body.get("keep", [])
             if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
                 raise Refused(400, "'keep' must be a list of paths of the previous version")
             files = req.file_entries(body, required=not keep)
-            current = await self.egress.call("GET", f"api/requests/{request_id}")
-            title = req.text_field(body, "title") or current.get("title", "")
-            purpose = req.text_field(body, "purpose") or current.get("purpose", "")
+            # Empty keeps the request's own (the service replaces only what is given).
+            title, purpose = req.text_field(body, "title"), req.text_field(body, "purpose")
             prepared = await self.prepared(files, req.bool_field(body, "include_code", True))
             metadata = req.submission(title, purpose, prepared, keep)
             content_type, payload = multipart(metadata, [p.part for p in prepared])
             answer = await self.egress.call("POST", f"api/requests/{request_id}/resubmit",
-                                            body=payload, content_type=content_type)
+                                            body=payload, content_type=content_type, idempotency_key=key)
             if note:
                 answer = await self.egress.call("POST", f"api/requests/{request_id}/comments",
                                                 json_body={"body": note, "visibility": "shared"})

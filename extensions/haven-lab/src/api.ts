@@ -65,6 +65,7 @@ export interface IComment {
 export interface IReleaseRequest {
   id: string;
   title: string;
+  purpose?: string;
   state: string;
   created?: string;
   version?: number;
@@ -127,12 +128,15 @@ export async function requestAPI<T>(
   return data as T;
 }
 
-export function postJSON<T>(endPoint: string, body: unknown): Promise<T> {
-  return requestAPI<T>(endPoint, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'Content-Type': 'application/json' }
-  });
+/** The header naming one analyst action (see newActionKey). */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
+export function postJSON<T>(endPoint: string, body: unknown, actionKey?: string): Promise<T> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (actionKey) {
+    headers[IDEMPOTENCY_HEADER] = actionKey;
+  }
+  return requestAPI<T>(endPoint, { method: 'POST', body: JSON.stringify(body), headers });
 }
 
-export { FILE_KINDS, describeFinding, fileName, guessKind, splitControls } from './format';
+export { FILE_KINDS, describeFinding, fileName, guessKind, newActionKey, splitControls } from './format';

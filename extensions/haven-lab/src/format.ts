@@ -68,3 +68,16 @@ export function describeFinding(finding: IFinding): string {
 export function fileName(file: IRequestFile): string {
   return file.name ?? file.path ?? file.id;
 }
+
+/**
+ * A random (version 4) UUID naming one analyst action. The server extension sends it to the
+ * egress service as Idempotency-Key, so a submission it sends again after a lost answer is
+ * filed once; the same key is kept while the analyst retries the same action.
+ */
+export function newActionKey(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('');
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join('-');
+}

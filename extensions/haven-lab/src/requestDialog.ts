@@ -6,6 +6,7 @@ import {
   IReleaseRequest,
   describeFinding,
   guessKind,
+  newActionKey,
   postJSON,
   splitControls
 } from './api';
@@ -98,6 +99,11 @@ export class ReleaseRequestDialog extends Widget {
     cancel.addEventListener('click', () => this.dispose());
     this.checkButton.addEventListener('click', () => void this.check());
     this.submitButton.addEventListener('click', () => void this.submit());
+    // Another Submit after an error is the same action (the first may have been filed);
+    // once anything is edited it is a new one.
+    this.node.addEventListener('input', () => {
+      this.actionKey = newActionKey();
+    });
     this.node.addEventListener('keydown', event => {
       if (event.key === 'Escape') {
         event.stopPropagation();
@@ -287,7 +293,7 @@ export class ReleaseRequestDialog extends Widget {
           controls: splitControls(f.controls.value)
         })),
         include_code: this.includeCode?.checked ?? false
-      });
+      }, this.actionKey);
       this.dispose();
       this.onSubmitted(request);
     } catch (error) {
@@ -304,5 +310,6 @@ export class ReleaseRequestDialog extends Widget {
   private readonly checkButton: HTMLButtonElement;
   private readonly submitButton: HTMLButtonElement;
   private checked = false;
+  private actionKey = newActionKey();
   private returnFocusTo: HTMLElement | null = null;
 }

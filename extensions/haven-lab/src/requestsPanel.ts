@@ -1,7 +1,7 @@
 import { showDialog, Dialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { IComment, IReleaseRequest, IRequestFile, fileName, postJSON, requestAPI } from './api';
+import { IComment, IReleaseRequest, IRequestFile, fileName, newActionKey, postJSON, requestAPI } from './api';
 import { el, formatDate, labelled } from './dom';
 
 /** States in which the analyst can still change their mind or revise. */
@@ -31,6 +31,7 @@ export class RequestsPanel extends Widget {
     void this.refresh();
   }
 
+  /** One call: the server extension fetches the whole list from the egress service at once. */
   async refresh(): Promise<void> {
     this.message.textContent = 'Loading…';
     try {
@@ -55,6 +56,9 @@ export class RequestsPanel extends Widget {
         request.created ? ` \u00b7 ${formatDate(request.created)}` : '',
         request.version && request.version > 1 ? ` \u00b7 version ${request.version}` : '')
     );
+    if (request.purpose) {
+      item.append(el('p', { class: 'haven-request-purpose', text: request.purpose }));
+    }
     const decision = [...(request.history ?? [])].reverse().find(h => h.reason);
     if (decision && decision.state === request.state) {
       item.append(
@@ -102,22 +106,34 @@ export class RequestsPanel extends Widget {
   }
 
   private async withdraw(request: IReleaseRequest): Promise<void> {
+    const body = new Widget();
+    const reason = labelled('Why (optional)', el('textarea', { rows: '2', name: 'reason' }),
+      'Kept in the request\u2019s history, for the checkers and for you.');
+    body.node.append(el('p', { text: `Withdraw "${request.title}"? Checkers will no longer see it.` }), reason.row);
     const answer = await showDialog({
       title: 'Withdraw request',
-      body: `Withdraw "${request.title}"? Checkers will no longer see it.`,
+      body,
       buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Withdraw' })]
     });
     if (!answer.button.accept) {
       return;
     }
-    await this.act(() => postJSON(`requests/${encodeURIComponent(request.id)}/withdraw`, {}), 'Request withdrawn.');
+    const why = reason.control.value.trim();
+    await this.act(
+      () => postJSON(`requests/${encodeURIComponent(request.id)}/withdraw`, why ? { reason: why } : {}),
+      'Request withdrawn.'
+    );
   }
 
   private async resubmit(request: IReleaseRequest): Promise<void> {
     const body = new Widget();
+    const title = labelled('Title', el('input', { type: 'text', name: 'title', maxlength: '200' }));
+    title.control.value = request.title;
+    const purpose = labelled('Purpose', el('textarea', { rows: '2', name: 'purpose' }));
+    purpose.control.value = request.purpose ?? '';
     const note = labelled('What changed', el('textarea', { rows: '3', name: 'note' }),
       'The files are sent again as they are now in your workspace; tell the checkers what you changed.');
-    body.node.append(note.row);
+    body.node.append(title.row, purpose.row, note.row);
     const answer = await showDialog({
       title: `Resubmit "${request.title}"`,
       body,
@@ -126,8 +142,11 @@ export class RequestsPanel extends Widget {
     if (!answer.button.accept) {
       return;
     }
+    const actionKey = newActionKey();
     await this.act(
       () => postJSON(`requests/${encodeURIComponent(request.id)}/resubmit`, {
+        title: title.control.value.trim(),
+        purpose: purpose.control.value.trim(),
         files: request.files.map(f => ({
           path: f.path ?? fileName(f),
           kind: f.kind ?? 'other',
@@ -135,7 +154,7 @@ export class RequestsPanel extends Widget {
           controls: f.controls ?? []
         })),
         note: note.control.value.trim()
-      }),
+      }, actionKey),
       'Request resubmitted.'
     );
   }

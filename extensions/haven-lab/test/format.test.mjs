@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { FILE_KINDS, describeFinding, fileName, guessKind, splitControls } from '../lib/format.js';
+import { FILE_KINDS, describeFinding, fileName, guessKind, newActionKey, splitControls } from '../lib/format.js';
 
 test('every guessed kind is one the egress service accepts', () => {
   const kinds = new Set(FILE_KINDS.map(([value]) => value));
@@ -48,4 +48,12 @@ test('a file is named by its name, else its path, else its id', () => {
   assert.equal(fileName({ id: '7', name: 'a.csv', path: 'workspace/a.csv' }), 'a.csv');
   assert.equal(fileName({ id: '7', path: 'workspace/a.csv' }), 'workspace/a.csv');
   assert.equal(fileName({ id: '7' }), '7');
+});
+
+test('an action key is a fresh random (version 4) UUID, as the server extension requires', () => {
+  const keys = new Set(Array.from({ length: 50 }, () => newActionKey()));
+  assert.equal(keys.size, 50);
+  for (const key of keys) {
+    assert.match(key, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  }
 });

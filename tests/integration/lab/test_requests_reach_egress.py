@@ -74,9 +74,11 @@ async def test_a_request_arrives_with_its_checksums_and_the_notebook_as_html(jp_
     assert all(r["author"] == "ada" and r["project"] == "alpha" for r in listing["requests"])
     assert "download_url" not in mine[created["id"]]["files"][0]
 
-    code, withdrawn = await call(jp_fetch, "haven", "requests", created["id"], "withdraw", method="POST", body={})
+    code, withdrawn = await call(jp_fetch, "haven", "requests", created["id"], "withdraw", method="POST",
+                                 body={"reason": "wrong extract"})
     assert code == 200, withdrawn
     assert withdrawn["state"] == "withdrawn"
+    assert egress.detail("carol", created["id"])["history"][-1]["reason"] == "wrong extract"
 
 
 async def test_include_code_puts_the_code_in_the_html(jp_fetch, egress, outputs):
@@ -134,9 +136,11 @@ async def test_resubmitting_a_returned_request_keeps_its_history(jp_fetch, egres
     (outputs / "table.csv").write_bytes(b"region,admissions\nnorth,15\nsouth,20\neast,35\nwest,40\n")
     code, answer = await call(jp_fetch, "haven", "requests", created["id"], "resubmit", method="POST", body={
         "files": [{"path": "workspace/table.csv", "description": "rounded", "kind": "frequency_table"}],
-        "note": "Rounded as asked"})
+        "note": "Rounded as asked", "title": "Resubmitted, rounded", "purpose": "p, rounded"})
     assert code == 200, answer
     assert answer["version"] == 2
+    assert (answer["title"], answer["purpose"]) == ("Resubmitted, rounded", "p, rounded")
+    assert egress.detail("carol", created["id"])["title"] == "Resubmitted, rounded"
     assert any(c["body"] == "Rounded as asked" for c in answer["comments"])
 
 
