@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .errors import Forbidden
-from .rules import Rules
+from haven_hub.settings import Egress
 from .workflow import Actor
 
 
@@ -95,14 +95,14 @@ def filing_project(caller: Caller, named_project: str = "") -> str:
     return caller.server_project
 
 
-def may_check(caller: Caller, request: RequestFacts, rules: Rules) -> bool:
+def may_check(caller: Caller, request: RequestFacts, rules: Egress) -> bool:
     """Whether the caller may review, decide, release or revoke this request."""
     if Role.CHECKER not in caller.roles or is_author(caller, request):
         return False  # the author never checks their own request, whatever roles they hold
-    return rules.members_may_review or not is_member(caller, request)
+    return rules.checkers_may_review_own_projects or not is_member(caller, request)
 
 
-def may_act_as(caller: Caller, actor: Actor, request: RequestFacts, rules: Rules) -> bool:
+def may_act_as(caller: Caller, actor: Actor, request: RequestFacts, rules: Egress) -> bool:
     """Whether the caller may take a workflow transition that belongs to ``actor``."""
     if actor is Actor.AUTHOR:
         return is_author(caller, request)
@@ -111,16 +111,16 @@ def may_act_as(caller: Caller, actor: Actor, request: RequestFacts, rules: Rules
     return False  # system transitions follow from rules, never from a person's call
 
 
-def may_comment(caller: Caller, request: RequestFacts, rules: Rules) -> bool:
+def may_comment(caller: Caller, request: RequestFacts, rules: Egress) -> bool:
     return is_author(caller, request) or may_check(caller, request, rules)
 
 
-def may_see_private(caller: Caller, request: RequestFacts, rules: Rules) -> bool:
+def may_see_private(caller: Caller, request: RequestFacts, rules: Egress) -> bool:
     """Private review comments are for the checkers who may judge this request only."""
     return may_check(caller, request, rules)
 
 
-def may_download(caller: Caller, request: RequestFacts, rules: Rules) -> bool:
+def may_download(caller: Caller, request: RequestFacts, rules: Egress) -> bool:
     return is_author(caller, request) or (rules.members_may_download and is_member(caller, request))
 
 

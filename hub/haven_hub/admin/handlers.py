@@ -9,6 +9,7 @@ without it), or by a hub token in the Authorization header.
 from __future__ import annotations
 
 import html
+import logging
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Callable
@@ -25,6 +26,8 @@ from ..provisioning.hub_api import HubError
 from ..provisioning.rules import ProvisioningError
 from . import actions, forms
 from .context import AdminContext
+
+log = logging.getLogger("haven.admin")
 
 AUDIT_PAGE_SIZE = 200
 
@@ -59,8 +62,18 @@ class AdminHandler(HubOAuthenticated, web.RequestHandler):
                                      "not logged in. Reload the page and try again.")
         self.current_user = model
         if model.get("kind", "user") != "user" or roles.HAVEN_ADMIN_PAGES not in set(model.get("scopes") or ()):
+            self.audit_refusal(model)
             raise web.HTTPError(403, f"{model['name']} is not a Haven administrator: these pages are for "
                                      "administrators only. Ask one if you need a project changed.")
+
+    def audit_refusal(self, model: dict[str, Any]) -> None:
+        """Someone the hub knows, at an admin page or form they may not use: who, where, how."""
+        try:
+            self.context.audit.record(str(model["name"])[:64], "admin.refused", f"page{self.request.path}"[:128],
+                                      None, method=self.request.method, kind=model.get("kind", "user"),
+                                      remote_ip=self.request.remote_ip or "")
+        except Exception:  # the refusal stands either way; say loudly that its event is missing
+            log.exception("could not write the audit event for a refused admin page")
 
     @property
     def admin_name(self) -> str:

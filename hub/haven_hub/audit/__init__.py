@@ -5,4 +5,4 @@ its own database); ``anchor`` keeps a chain's head outside its store; ``log`` is
 side's chain; ``cli`` is ``haven audit verify`` and ``haven audit show``.
 """
 
-from .hooks import record_account_change, record_login  # noqa: E402,F401 - the authenticator's entry points
+from .hooks import HubAuditTrail, record_account_change, record_login  # noqa: E402,F401 - the hub's entry points

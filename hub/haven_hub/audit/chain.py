@@ -9,8 +9,10 @@ Each table is a hash chain of its own: an event stores ``prev_hash`` (the previo
 event's ``hash``, or 64 zeros for the first) and ``hash`` = SHA-256 of ``prev_hash``, a
 newline and the event's canonical form. Changing, inserting or deleting a row breaks
 the chain from there on, and ``verify`` names the first broken link. Deleting events
-from the *end* leaves a shorter chain that still holds: ``anchor`` keeps the head
-(count and last hash, with an HMAC) outside the event store to catch that.
+from the *end* leaves a shorter chain that still holds, and an event appended with
+plain SQL chains as well as a genuine one: ``anchor`` keeps the head (count and last
+hash, with an HMAC) outside the event store, moved only along what Haven's writers
+report they appended (``record`` notes it; the commit reports it), to catch both.
 
 Appends must be serialised or two transactions would both chain onto the same event.
 On PostgreSQL ``record`` takes a transaction-scoped advisory lock per table. SQLite has
@@ -22,9 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pathlib import Path
@@ -35,7 +38,9 @@ from sqlalchemy.orm import Session
 
 from . import anchor
 
-GENESIS = "0" * 64
+GENESIS = anchor.GENESIS
+# How long a writer may take from its commit to the head file (``hub.audit_grace_seconds``).
+DEFAULT_GRACE_SECONDS = 10.0
 
 
 def utcnow() -> datetime:
@@ -124,34 +129,54 @@ def _anchor_of(session: Session, table: Table) -> tuple[Engine, Anchor] | None:
     return (engine, where) if where else None
 
 
-def current_head(connection: Any, table: Table) -> anchor.Head:
-    count = connection.scalar(select(func.count()).select_from(table))
-    last = connection.scalar(select(table.c.hash).order_by(table.c.id.desc()).limit(1))
-    return anchor.Head(count, last or GENESIS)
+def _count(session: Session, table: Table) -> int:
+    return session.scalar(select(func.count()).select_from(table))
 
 
-def _after_commit_moves_the_head(session: Session, table: Table) -> None:
+def _segment_key(table: Table) -> str:
+    return f"haven-audit-segment:{table.name}"
+
+
+def _moves_the_head_after_commit(session: Session, table: Table) -> bool:
+    """Once per session: after each commit, the head moves along what this session appended.
+    False when the chain has no anchor in this process."""
     anchored = _anchor_of(session, table)
     flag = f"haven-audit-anchor:{table.name}"
-    if anchored is None or session.info.get(flag):
-        return
+    if anchored is None:
+        return False
+    if session.info.get(flag):
+        return True
     session.info[flag] = True
-    engine, where = anchored
+    _engine, where = anchored
+    key = _segment_key(table)
 
-    def move(_session: Session) -> None:
-        # Read after the commit, from the database itself, so the head is never ahead of it;
-        # advance_head only moves forward, so a slower writer cannot pull it back.
-        with engine.connect() as connection:
-            head = current_head(connection, table)
-        anchor.advance_head(where.head_path, anchor.load_or_create_key(where.key_path), head)
+    def move(session_: Session) -> None:
+        segment = session_.info.pop(key, None)
+        if segment is not None:
+            anchor.advance_head(where.head_path, anchor.load_or_create_key(where.key_path), segment)
+
+    def forget(session_: Session) -> None:
+        session_.info.pop(key, None)  # rolled back: nothing of it is in the chain
 
     event.listen(session, "after_commit", move)
+    event.listen(session, "after_rollback", forget)
+    return True
 
 
 def record(session: Session, table: Table, event_: AuditEvent) -> None:
-    """Add the event to the session's transaction (committed, or not, with the change)."""
-    _after_commit_moves_the_head(session, table)
+    """Add the event to the session's transaction (committed, or not, with the change).
+
+    The head before the append and after it are read under the chain's write lock, so the
+    segment this transaction reports to the anchor is exactly what it appended.
+    """
+    anchored = _moves_the_head_after_commit(session, table)
     prev_hash = _head(session, table)
+    hash_ = event_.chain_hash(prev_hash)
+    key = _segment_key(table)
+    segment: anchor.Segment | None = session.info.get(key)
+    if anchored and (segment is None or segment.end.last_hash != prev_hash):
+        start = anchor.Head(_count(session, table), prev_hash)
+        segment = anchor.Segment(start, start)
     session.execute(
         insert(table).values(
             time=event_.time,
@@ -161,9 +186,11 @@ def record(session: Session, table: Table, event_: AuditEvent) -> None:
             project=event_.project,
             details=event_.details,
             prev_hash=prev_hash,
-            hash=event_.chain_hash(prev_hash),
+            hash=hash_,
         )
     )
+    if anchored and segment is not None:
+        session.info[key] = anchor.Segment(segment.start, anchor.Head(segment.end.events + 1, hash_))
 
 
 def _event(row: Any) -> AuditEvent:
@@ -220,9 +247,11 @@ def verify(session: Session, table: Table) -> ChainReport:
     return ChainReport(table.name, count)
 
 
-def verify_anchored(session: Session, table: Table, where: Anchor) -> ChainReport:
+def verify_anchored(session: Session, table: Table, where: Anchor,
+                    grace_seconds: float = DEFAULT_GRACE_SECONDS, now: datetime | None = None) -> ChainReport:
     """``verify``, then the chain held against its anchored head: trimming the newest events,
-    or replacing the log with another valid chain, is found too."""
+    replacing the log with another valid chain, or appending to it without a Haven writer
+    (events past the head for longer than ``grace_seconds``) is found too."""
     report = verify(session, table)
     if not report.intact:
         return report
@@ -245,7 +274,56 @@ def verify_anchored(session: Session, table: Table, where: Anchor) -> ChainRepor
         return ChainReport(table.name, report.events, head.events,
                            "the event the head anchors is not the one in the log (the log was rewritten)")
     if report.events > head.events:
-        return ChainReport(table.name, report.events, None,
-                           f"the last {report.events - head.events} event(s) are not anchored yet "
-                           "(a writer stopped between its commit and the head file)")
+        return _unanchored(session, table, report, head, grace_seconds, now or utcnow())
     return report
+
+
+def _unanchored(session: Session, table: Table, report: ChainReport, head: anchor.Head,
+                grace_seconds: float, now: datetime) -> ChainReport:
+    """Events past the head: a genuine writer anchors its own within moments of its commit,
+    so only a young tail is let pass. The time column is the writer's word, so a time in
+    the future (a planted event dated ahead to stay "young") fails as well."""
+    tail = session.execute(select(table.c.id, table.c.time).order_by(table.c.id).offset(head.events)).all()
+    grace = timedelta(seconds=grace_seconds)
+    for row in tail:
+        age = now - _utc(row.time)
+        if age > grace or age < -grace:
+            return ChainReport(
+                table.name, report.events, row.id,
+                f"{len(tail)} event(s) from event {tail[0].id} on are not anchored {grace_seconds:g} s "
+                "after they were written: no Haven writer reported them (someone appended to the "
+                "log without its writer, or a writer stopped between its commit and the head file; "
+                "after checking them, `haven audit accept --chain` anchors them)")
+    return ChainReport(table.name, report.events, None,
+                       f"the last {len(tail)} event(s) are not anchored yet (written in the last "
+                       f"{grace_seconds:g} s)")
+
+
+def accept(transaction: Callable[[], AbstractContextManager[Session]], table: Table, where: Anchor,
+           actor: str) -> anchor.Head:
+    """An operator accepts the chain as it stands, after reading the events ``verify`` named
+    (a writer that died between its commit and the head file, or a legacy log with no head).
+
+    Appends ``audit.accept`` (who, what the head covered, how many events it now covers), then
+    anchors through it. The head file stays locked throughout, so no writer's segment is lost
+    in between; the event is the trace of the decision, in the chain it concerns.
+    """
+    key = anchor.load_or_create_key(where.key_path)
+    with anchor.head_lock(where.head_path):
+        try:
+            state = anchor.read_state(where.head_path, key)
+            before: dict[str, Any] = {"anchored_events": state.head.events if state else 0}
+        except anchor.AnchorError as error:
+            before = {"anchored_events": None, "head_file": str(error)}
+        with transaction() as session:
+            prev_hash = _head(session, table)
+            count = _count(session, table)
+            event_ = AuditEvent(actor=actor, action="audit.accept", target=f"chain/{table.name}",
+                                details={**before, "accepted_events": count})
+            # Inserted here, not by ``record``: its own segment would wait on the lock held above.
+            session.execute(insert(table).values(
+                time=event_.time, actor=event_.actor, action=event_.action, target=event_.target,
+                project=None, details=event_.details, prev_hash=prev_hash, hash=event_.chain_hash(prev_hash)))
+            head = anchor.Head(count + 1, event_.chain_hash(prev_hash))
+        anchor.write_head(where.head_path, key, head)
+    return head

@@ -1,12 +1,14 @@
 """Where the hub process writes audit events: spawns, stops and logins.
 
-``config.configure_audit`` installs ``spawn_hooks`` as the spawner's ``pre_spawn_hook``
-and ``post_stop_hook``. The authenticator calls :func:`record_login` on every attempt.
+``config.audit_config`` installs ``spawn_hooks`` as the spawner's ``pre_spawn_hook``
+and ``post_stop_hook``; ``config.configure`` attaches a :class:`HubAuditTrail` to the
+authenticator's reports (``auth.events.REPORTS``), which then records every login attempt.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -46,31 +48,32 @@ def spawn_hooks(data_dir: Path) -> tuple[Callable[[Any], None], Callable[[Any], 
     return pre_spawn, post_stop
 
 
-# The hub's data directory, set by config.configure_audit in the hub process, so that the
-# authenticator reports logins without knowing the settings.
-_hub_data_dir: Path | None = None
+@dataclass(frozen=True)
+class HubAuditTrail:
+    """The hub side's log, as the authenticator's reports reach it (``auth.events.REPORTS``):
+    attached by the hub's configuration, so the authenticator never needs the settings."""
+
+    data_dir: Path
+
+    def login(self, username: str, ok: bool, reason: str = "", remote_ip: str = "") -> None:
+        record_login(self.data_dir, username, ok, reason, remote_ip)
+
+    def account_change(self, actor: str, action: str, username: str, **details: Any) -> None:
+        record_account_change(self.data_dir, actor, action, username, **details)
 
 
-def use_data_dir(data_dir: Path) -> None:
-    global _hub_data_dir
-    _hub_data_dir = data_dir
-
-
-def record_login(username: str, ok: bool, reason: str = "", remote_ip: str = "") -> None:
-    """One login attempt (``login.success`` or ``login.failure``); the authenticator's hook
-    (``haven_hub.auth.events.on_login``) calls it.
+def record_login(data_dir: Path, username: str, ok: bool, reason: str = "", remote_ip: str = "") -> None:
+    """One login attempt (``login.success`` or ``login.failure``).
 
     ``username`` is what was typed, even when no such account exists (worth seeing in a
     log of failed attempts); ``reason`` says why a failure failed.
     """
-    if _hub_data_dir is None:
-        raise RuntimeError("the hub's audit log is not configured in this process (config.configure_audit)")
     name = username[:64]
     details = {"remote_ip": remote_ip} if remote_ip else {}
     if reason and reason != "ok":
         details["reason"] = reason
-    hub_log(_hub_data_dir).record(name, "login.success" if ok else "login.failure", f"user/{name}", None,
-                                  **details)
+    hub_log(data_dir).record(name, "login.success" if ok else "login.failure", f"user/{name}", None,
+                             **details)
 
 
 def record_account_change(data_dir: Path, actor: str, action: str, username: str, **details: Any) -> None:

@@ -1,4 +1,4 @@
-"""The hub side's audit log: logins, servers started and stopped, projects, members, grants, accounts.
+"""The hub side's audit log: logins, servers, projects, members, grants, accounts, API tokens.
 
 Its own small SQLite file (``<data_dir>/audit/hub.sqlite``), not a table in JupyterHub's
 database: that schema belongs to JupyterHub and its migrations, and three kinds of
@@ -8,7 +8,7 @@ shared format (:mod:`.chain`), anchored by a head file (:mod:`.anchor`).
 
 Appends from several processes are serialised by an exclusive lock on a lock file
 held from reading the head to writing the head file, so the chain never forks and the
-head file always names the newest event.
+head file names the newest event a Haven writer appended (never one it did not).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, event, func, or_, select
+from sqlalchemy import MetaData, Table, create_engine, event, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from . import anchor, chain
+from . import chain
 
 TABLE = "hub_audit_events"
 AUDIT_DIR = Path("audit")
@@ -37,13 +37,14 @@ log = logging.getLogger("haven.audit")
 
 @dataclass(frozen=True)
 class StoredEvent:
-    id: int
+    id: int  # within its chain
     event: chain.AuditEvent
+    chain_name: str = "hub"
 
     def as_json(self) -> dict[str, Any]:
         e = self.event
-        return {"id": self.id, "time": chain._utc(e.time).isoformat(), "actor": e.actor, "action": e.action,
-                "target": e.target, "project": e.project, "details": e.details}
+        return {"chain": self.chain_name, "id": self.id, "time": chain._utc(e.time).isoformat(), "actor": e.actor,
+                "action": e.action, "target": e.target, "project": e.project, "details": e.details}
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ class HubAuditLog:
         metadata = MetaData()
         self.table = chain.audit_table(metadata, TABLE)
         metadata.create_all(self.engine)
+        chain.anchor_table(self.engine, self.table, self.anchor)
+
+    @property
+    def anchor(self) -> chain.Anchor:
+        return chain.Anchor(self.head_path, self.key_path)
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> HubAuditLog:
@@ -84,15 +90,22 @@ class HubAuditLog:
     def record(self, actor: str, action: str, target: str, project: str | None = None,
                **details: Any) -> None:
         event_ = chain.AuditEvent(actor=actor, action=action, target=target, project=project, details=details)
-        key = anchor.load_or_create_key(self.key_path)
+        # Held from reading the chain's last hash until the head file moved past this event,
+        # so writers in other processes append and anchor strictly one after the other: the
+        # head then connects to every genuine segment at once, and never to a planted event.
         with self._append_lock(), Session(self.engine) as session:
             with session.begin():
                 chain.record(session, self.table, event_)
-                count = session.scalar(select(func.count()).select_from(self.table))
-                last_hash = session.scalar(select(self.table.c.hash).order_by(self.table.c.id.desc()).limit(1))
-            # After the commit and before the lock is released: if this process dies in
-            # between, the head lags by one event, which verify reports without failing.
-            anchor.write_head(self.head_path, key, anchor.Head(count, last_hash))
+
+    def accept(self, actor: str) -> None:
+        """The chain as it stands becomes anchored, with an ``audit.accept`` event (``chain.accept``)."""
+        with self._append_lock():
+            chain.accept(self._transaction, self.table, self.anchor, actor)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with Session(self.engine) as session, session.begin():
+            yield session
 
     @contextmanager
     def _append_lock(self) -> Iterator[None]:
@@ -107,31 +120,36 @@ class HubAuditLog:
 
     def events(self, filter_: EventFilter = EventFilter()) -> list[StoredEvent]:
         """Matching events, oldest first."""
-        t = self.table
-        query = select(t)
-        if filter_.user:
-            query = query.where(or_(t.c.actor == filter_.user, t.c.target == f"user/{filter_.user}",
-                                    t.c.target.like(f"server/{_escape(filter_.user)}/%", escape="\\")))
-        if filter_.project:
-            query = query.where(t.c.project == filter_.project)
-        if filter_.type:
-            query = query.where(or_(t.c.action == filter_.type,
-                                    t.c.action.like(f"{_escape(filter_.type)}.%", escape="\\")))
-        if filter_.since:
-            query = query.where(t.c.time >= filter_.since)
-        if filter_.until:
-            query = query.where(t.c.time <= filter_.until)
-        query = query.order_by(t.c.id.desc())
-        if filter_.limit:
-            query = query.limit(filter_.limit)
         with Session(self.engine) as session:
-            rows = session.execute(query).all()
-        return [StoredEvent(row.id, chain._event(row)) for row in reversed(rows)]
+            return matching(session, self.table, filter_, "hub")
 
-    def verify(self) -> chain.ChainReport:
+    def verify(self, grace_seconds: float = chain.DEFAULT_GRACE_SECONDS) -> chain.ChainReport:
         """The chain walked from its first event, then held against the anchored head."""
         with Session(self.engine) as session:
-            return chain.verify_anchored(session, self.table, chain.Anchor(self.head_path, self.key_path))
+            return chain.verify_anchored(session, self.table, self.anchor, grace_seconds)
+
+
+def matching(session: Session, table: Table, filter_: EventFilter, chain_name: str) -> list[StoredEvent]:
+    """The events of any chain in the shared format that match, oldest first."""
+    t = table
+    query = select(t)
+    if filter_.user:
+        query = query.where(or_(t.c.actor == filter_.user, t.c.target == f"user/{filter_.user}",
+                                t.c.target.like(f"server/{_escape(filter_.user)}/%", escape="\\")))
+    if filter_.project:
+        query = query.where(t.c.project == filter_.project)
+    if filter_.type:
+        query = query.where(or_(t.c.action == filter_.type,
+                                t.c.action.like(f"{_escape(filter_.type)}.%", escape="\\")))
+    if filter_.since:
+        query = query.where(t.c.time >= filter_.since)
+    if filter_.until:
+        query = query.where(t.c.time <= filter_.until)
+    query = query.order_by(t.c.id.desc())
+    if filter_.limit:
+        query = query.limit(filter_.limit)
+    rows = session.execute(query).all()
+    return [StoredEvent(row.id, chain._event(row), chain_name) for row in reversed(rows)]
 
 
 def _escape(text: str) -> str:

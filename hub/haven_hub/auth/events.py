@@ -1,16 +1,38 @@
-"""Where every login attempt is reported: the one hook the audit log attaches to.
+"""Where every login attempt and account change is reported: the one place the audit log attaches to.
 
 ``on_login`` is called once per attempt at the built-in login form, after the outcome
-is known. It logs a line; the audit log (``haven_hub.audit``, when present) records the
-event too (``haven_hub.audit.hooks``). Keep it cheap and never let it raise into the login path.
+is known. It logs a line, and hands the event to whatever audit trail the hub process
+attached to :data:`REPORTS` (``haven_hub.audit.hooks.HubAuditTrail``, attached by
+``config.configure``). The authenticator needs no settings and no import of the audit
+package. Keep it cheap and never let it raise into the login path.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
+from typing import Protocol
 
 log = logging.getLogger("haven.auth")
+
+
+class AuditTrail(Protocol):
+    def login(self, username: str, ok: bool, reason: str = "", remote_ip: str = "") -> None: ...
+
+    def account_change(self, actor: str, action: str, username: str, **details: object) -> None: ...
+
+
+class Reports:
+    """Where reports go beyond the log: nowhere until the hub's configuration attaches a trail
+    (a process with no audit log, such as a test of the login form alone, only logs)."""
+
+    def __init__(self) -> None:
+        self.audit: AuditTrail | None = None
+
+    def attach(self, trail: AuditTrail | None) -> None:
+        self.audit = trail
+
+
+REPORTS = Reports()
 
 
 def on_login(username: str, ok: bool, reason: str, remote_ip: str = "") -> None:
@@ -35,29 +57,20 @@ def on_password_change(username: str, ok: bool, reason: str, remote_ip: str = ""
 def on_account_change(actor: str, action: str, username: str, **details: object) -> None:
     """An account created, approved, disabled, enabled, unlocked or changed, by ``actor``."""
     log.info("account %s: %s by %s %s", action, username, actor, details or "")
-    hooks = _audit_hooks()
-    if hooks is None:
+    trail = REPORTS.audit
+    if trail is None:
         return
     try:
-        hooks.record_account_change(hooks._hub_data_dir, actor, action, username, **details)
+        trail.account_change(actor, action, username, **details)
     except Exception:
         log.exception("could not write the audit event account.%s for %r", action, username)
 
 
-def _audit_hooks():
-    """The audit log's hooks when this hub process has an audit log configured, else None."""
-    try:
-        hooks = importlib.import_module("haven_hub.audit.hooks")
-    except ImportError:
-        return None
-    return hooks if getattr(hooks, "_hub_data_dir", None) is not None else None
-
-
 def _to_audit_log(username: str, ok: bool, reason: str, remote_ip: str) -> None:
-    hooks = _audit_hooks()
-    if hooks is None:
+    trail = REPORTS.audit
+    if trail is None:
         return
     try:
-        hooks.record_login(username=username, ok=ok, reason=reason, remote_ip=remote_ip)
+        trail.login(username, ok, reason, remote_ip)
     except Exception:  # the audit log failing must not lock people out; it is logged
         log.exception("could not write the login audit event for %r", username)

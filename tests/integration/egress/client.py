@@ -139,6 +139,9 @@ def snapshot(data_dir: Path) -> dict:
         tables = [row[0] for row in connection.execute(
             "select name from sqlite_master where type='table' and name != 'alembic_version'")]
         counts = {t: connection.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
+        # Refused attempts are audited by design (egress.refused); "changed nothing" means nothing else.
+        counts["audit_events"] -= connection.execute(
+            "select count(*) from audit_events where action = 'egress.refused'").fetchone()[0]
     counts["blobs"] = sorted(p.name for p in (data_dir / "blobs").rglob("*") if p.is_file())
     return counts
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from haven_egress.errors import Forbidden, NotFound
-from haven_egress.service import NO_FILE, NO_REQUEST
+from haven_egress.lookup import NO_FILE, NO_REQUEST
 from haven_egress.workflow import State
 
 from .factories import AUTHOR, CHECKER, OUTSIDER, create_request_at_status

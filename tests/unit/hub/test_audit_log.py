@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 
-from haven_hub.audit import anchor
+from haven_hub.audit import anchor, chain
 from haven_hub.audit.log import EventFilter, HubAuditLog
 
 
@@ -40,7 +40,7 @@ def sql(log, statement, *args):
 
 
 def haven(*args, settings):
-    done = subprocess.run([sys.executable, "-m", "haven_hub.cli", "audit", *args, "--settings", str(settings)],
+    done = subprocess.run([sys.executable, "-m", "haven_cli", "audit", *args, "--settings", str(settings)],
                           capture_output=True, text=True, timeout=120)
     return done.returncode, done.stdout + done.stderr
 
@@ -180,12 +180,71 @@ def test_the_egress_chain_is_anchored_too_so_trimming_it_is_found(settings_path)
     assert code == 1 and "egress: BROKEN at event 2" in out and "removed from the end" in out
 
 
-def test_the_head_only_moves_forward(tmp_path):
+def test_the_head_moves_only_along_segments_that_connect(tmp_path):
     key = anchor.load_or_create_key(tmp_path / "key")
     head = tmp_path / "head"
-    anchor.advance_head(head, key, anchor.Head(5, "e" * 64))
-    anchor.advance_head(head, key, anchor.Head(4, "d" * 64))  # a slower writer, late
-    assert anchor.read_head(head, key) == anchor.Head(5, "e" * 64)
-    anchor.advance_head(head, key, anchor.Head(6, "f" * 64))
-    assert anchor.read_head(head, key) == anchor.Head(6, "f" * 64)
+    a, b, c = anchor.Head(1, "a" * 64), anchor.Head(2, "b" * 64), anchor.Head(3, "c" * 64)
+    assert anchor.advance_head(head, key, anchor.Segment(anchor.EMPTY, a))
+    # A faster writer's segment arrives before the slower one's: it waits, then both connect.
+    assert not anchor.advance_head(head, key, anchor.Segment(b, c))
+    assert anchor.read_head(head, key) == a
+    assert anchor.advance_head(head, key, anchor.Segment(a, b))
+    assert anchor.read_head(head, key) == c
+    # A segment starting at an event no writer reported never moves the head.
+    planted = anchor.Head(4, "p" * 64)
+    assert not anchor.advance_head(head, key, anchor.Segment(planted, anchor.Head(5, "e" * 64)))
+    assert anchor.read_head(head, key) == c
     assert oct((tmp_path / "key").stat().st_mode & 0o777) == "0o600"
+
+
+def plant(log, actor="mallory", action="project.members.add", target="project/alpha", time=None):
+    """What someone with write access to hub.sqlite alone can do: append a correctly chained
+    event with plain SQL (no key, no Haven code)."""
+    time = (time or datetime.now(UTC)).replace(tzinfo=None)
+    with sqlite3.connect(log.directory / "hub.sqlite") as connection:
+        prev = connection.execute("SELECT hash FROM hub_audit_events ORDER BY id DESC LIMIT 1").fetchone()[0]
+        event = chain.AuditEvent(actor, action, target, "alpha", {"users": [actor]}, time.replace(tzinfo=UTC))
+        connection.execute(
+            "INSERT INTO hub_audit_events (time, actor, action, target, project, details, prev_hash, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (time.strftime("%Y-%m-%d %H:%M:%S.%f"), actor, action, target, "alpha",
+             json.dumps({"users": [actor]}), prev, event.chain_hash(prev)))
+        return connection.execute("SELECT max(id) FROM hub_audit_events").fetchone()[0]
+
+
+def test_a_planted_event_fails_verify_once_past_the_grace_and_a_genuine_event_does_not_launder_it(log):
+    planted = plant(log)
+    assert log.verify(grace_seconds=0).broken_at == planted  # the chain itself holds: only the head can tell
+    young = log.verify(grace_seconds=60)
+    assert young.intact and "not anchored yet" in young.reason
+    log.record("ada", "login.success", "user/ada")  # a genuine writer, after the planted event
+    report = log.verify(grace_seconds=0)
+    assert report.broken_at == planted and "no Haven writer reported them" in report.reason
+    assert json.loads(log.head_path.read_text())["events"] == planted - 1
+
+
+def test_a_planted_event_dated_in_the_future_is_not_young(log):
+    planted = plant(log, time=datetime.now(UTC) + timedelta(days=365))
+    assert log.verify(grace_seconds=60).broken_at == planted
+
+
+def test_haven_audit_verify_fails_on_a_planted_event(log, settings_path):
+    planted = plant(log, time=datetime.now(UTC) - timedelta(minutes=1))
+    log.record("ada", "login.success", "user/ada")
+    code, out = haven("verify", settings=settings_path)
+    assert code == 1 and f"hub: BROKEN at event {planted}" in out and "not anchored" in out
+
+
+def test_an_operator_accepts_the_chain_after_reading_what_verify_named(log, settings_path):
+    planted = plant(log, time=datetime.now(UTC) - timedelta(minutes=1))
+    code, out = haven("accept", "--chain", "ledger", settings=settings_path)
+    assert code == 64 and "no chain named ledger" in out
+    code, out = haven("accept", "--chain", "hub", settings=settings_path)
+    assert code == 0 and "hub: anchored as it stands" in out
+    accepted = log.events(EventFilter(type="audit"))
+    assert [(s.event.action, s.event.details) for s in accepted] == [
+        ("audit.accept", {"anchored_events": planted - 1, "accepted_events": planted})]
+    assert accepted[0].event.actor.startswith("operator:")
+    log.record("ada", "login.success", "user/ada")
+    code, out = haven("verify", settings=settings_path)
+    assert code == 0 and f"hub: {planted + 2} events, chain intact" in out
