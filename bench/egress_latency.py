@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -46,8 +47,10 @@ from tests.fixtures.hub import Hub, start_test_hub, stop_test_hub, test_settings
 from tests.integration.egress.client import PREFIX as SERVICE_PREFIX  # noqa: E402
 from tests.integration.egress.client import Egress  # noqa: E402
 
-# Names of its own: never touches a test session's hub, containers or firewall chain.
-PREFIX, BRIDGE_PREFIX = "hvebench", "hveb-"
+# Names of its own: never touches a test session's hub, containers or firewall chain. Runs at
+# the same time (a stress run beside a measured one) each need their own: set these two.
+PREFIX = os.environ.get("HAVEN_BENCH_PREFIX", "hvebench")
+BRIDGE_PREFIX = os.environ.get("HAVEN_BENCH_BRIDGE_PREFIX", "hveb-")
 AUTHOR = Caller("ada", frozenset({Role.ANALYST}), frozenset({"alpha"}), server_project="alpha")
 CHECKER = Caller("carol", frozenset({Role.CHECKER}))
 FILES = 20

@@ -5,6 +5,12 @@ written to a temporary file in ``<root>/tmp``, fsynced, and renamed into place, 
 reader never sees half a blob, and then the directory is fsynced so the rename survives
 a crash. Blobs are written *before* the database transaction that references them: a
 crash in between leaves only orphan blobs, which ``fsck`` reports and can delete.
+
+Deleting an orphan races with a submission that reuses its bytes: the blob is put (found
+present) before the submission commits. So ``put`` refreshes a reused blob's mtime (the
+grace period counts from the reuse), ``fsck`` deletes only under the store's write lock
+after asking the database again, and a submission puts its blobs once more under that
+lock before it commits (``fsck``, ``service.submit``), so one of them sees the other.
 """
 
 from __future__ import annotations
@@ -14,12 +20,16 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 READ_ONLY = 0o444
+# Entered around fsck's deletions: holds the store's write lock and gives a function that
+# says which of the given digests committed rows reference *now*.
+LockedReferences = Callable[[], AbstractContextManager[Callable[[Iterable[str]], set[str]]]]
 
 
 def sha256_hex(data: bytes) -> str:
@@ -59,8 +69,16 @@ class BlobStore:
         """Store ``data`` (idempotent: the same bytes are one blob) and return its digest."""
         digest = sha256_hex(data)
         target = self.path(digest)
-        if target.is_file():
+        try:
+            # Reused: from now on it is as young as the submission that needs it.
+            os.utime(target)
             return digest
+        except PermissionError:
+            # Not ours to touch (restored by another user): present, and the put under the
+            # store's lock before the commit still guards it.
+            return digest
+        except FileNotFoundError:
+            pass
         target.parent.mkdir(exist_ok=True)
         fd, temp_name = tempfile.mkstemp(dir=self.tmp)
         try:
@@ -91,12 +109,14 @@ class BlobStore:
         }
 
     def fsck(self, referenced: Iterable[str], delete_orphans: bool = False,
-             grace_seconds: float = 0) -> FsckReport:
+             grace_seconds: float = 0, locked_references: LockedReferences | None = None) -> FsckReport:
         """Compare the store with the digests the database references.
 
         With ``delete_orphans``, orphans and unfinished writes older than ``grace_seconds``
         are deleted: a blob written for a submission whose transaction has not committed
-        yet looks exactly like an orphan, so on a live service keep a grace period.
+        yet looks exactly like an orphan, so on a live service keep a grace period. Orphans
+        are deleted inside ``locked_references`` and only if it says no row references
+        them now (without it, ``referenced`` is taken as still true).
         """
         referenced = set(referenced)
         present = self.digests()
@@ -108,16 +128,20 @@ class BlobStore:
         )
         if delete_orphans:
             cutoff = time.time() - grace_seconds
-            for digest in report.orphans:
-                if _mtime(self.path(digest)) > cutoff:
-                    report.kept.append(digest)
-                    continue
-                self.path(digest).unlink(missing_ok=True)
-                report.deleted.append(digest)
-                try:
-                    self.path(digest).parent.rmdir()  # only succeeds when it was the last one
-                except OSError:
-                    pass
+            locked = locked_references or (lambda: nullcontext(lambda digests: referenced & set(digests)))
+            with locked() as referenced_now:
+                in_use = referenced_now(report.orphans)
+                for digest in report.orphans:
+                    # Committed since the first look, or reused (mtime refreshed): keep it.
+                    if digest in in_use or _mtime(self.path(digest)) > cutoff:
+                        report.kept.append(digest)
+                        continue
+                    self.path(digest).unlink(missing_ok=True)
+                    report.deleted.append(digest)
+                    try:
+                        self.path(digest).parent.rmdir()  # only succeeds when it was the last one
+                    except OSError:
+                        pass
             for name in report.stale_temp:
                 if _mtime(self.tmp / name) > cutoff:
                     report.kept.append(f"tmp/{name}")

@@ -155,6 +155,24 @@ class StateEvent(Base):
     created_at: Mapped[datetime] = _now()
 
 
+class IdempotencyKey(Base):
+    """A client's ``Idempotency-Key`` for a submission or resubmission, written in the same
+    transaction: a retry (say after the service was killed before it could answer) finds
+    the first result here instead of filing the request again."""
+
+    __tablename__ = "idempotency_keys"
+
+    # Scoped per caller: one person's key never answers for, or collides with, another's.
+    caller: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # SHA-256 of what was asked (``idempotency.fingerprint``): the same key with another
+    # body is refused, never answered with a result for something else.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    version_number: Mapped[int]
+    created_at: Mapped[datetime] = _now()
+
+
 audit_events = audit_table(Base.metadata)
 
 

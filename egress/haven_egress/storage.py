@@ -12,7 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -49,6 +49,21 @@ def writing(session: Session) -> None:
     locks the rows it decides on with SELECT … FOR UPDATE instead).
     """
     session.connection(execution_options={WRITE: True})
+
+
+# Any fixed number: the PostgreSQL advisory lock fsck's deletions and submissions' commits share.
+BLOB_LOCK = 0x68617665
+
+
+def lock_blobs(session: Session, exclusive: bool = False) -> None:
+    """Hold the blob store's lock until the transaction ends: shared by each submission
+    (they never wait for each other), exclusive for fsck deleting orphans.
+
+    SQLite needs nothing more: ``writing`` already holds its one write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        session.execute(text(f"SELECT {function}(:key)"), {"key": BLOB_LOCK})
 
 
 def open_engine(url: str) -> Engine:

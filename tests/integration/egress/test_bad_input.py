@@ -91,7 +91,7 @@ def test_a_vote_needs_a_known_decision_and_a_reason_to_refuse(egress):
 def test_an_upload_over_the_request_limit_is_refused_before_it_is_read(egress, egress_data_dir):
     before = snapshot(egress_data_dir)
     limit = egress.hub.settings.egress.max_request_size  # "64M" in the test settings' defaults
-    assert limit == "64M"
+    assert limit == 64 * 1024**2
     big = b"x" * (65 * 1024 * 1024 + 1)  # more than the limit plus the room for multipart framing
     response = egress.call("POST", "api/requests", token=egress.hub.server_token("ada", "alpha"),
                            data={"metadata": "{}"}, files={"file-0": ("big.csv", big)})

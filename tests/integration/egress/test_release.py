@@ -55,7 +55,7 @@ def test_a_checker_opening_a_file_is_audited_and_an_analyst_cannot(egress, egres
 
 def test_the_live_audit_chain_verifies_with_the_operators_command(egress, haven_hub):
     egress.create_request_at("released")
-    result = subprocess.run([sys.executable, "-m", "haven_hub.cli", "audit", "verify",
+    result = subprocess.run([sys.executable, "-m", "haven_cli", "audit", "verify",
                              "--settings", str(haven_hub.settings_path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "egress:" in result.stdout and "chain intact" in result.stdout
