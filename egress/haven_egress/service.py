@@ -8,47 +8,33 @@ them, so a crash leaves at worst an orphan blob for ``fsck``, never a half reque
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import audit, check_view, permissions, policies, release, views
+from haven_disclosure import DisclosureCheckError
+from haven_hub.settings import Egress
+
+from . import audit, check_view, fsck, idempotency, listing, permissions, policies, release, revisions, views
 from .blobs import BlobStore, CorruptBlob, FsckReport
 from .checking import BackgroundChecks
-from haven_disclosure import DisclosureCheckError
+from .listing import RequestSummary
+from .lookup import load_file, load_request
 from .file_checks import CheckInput, check_one
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid
 from .models import Comment, File, Request, RequestVersion, Review, StateEvent, audit_events
 from .permissions import Caller
-from .rules import Rules
+from .refusals import audited_refusals
 from .signing import Signer
-from .storage import writing
+from .storage import lock_blobs, writing
 from .uploads import FileUpload, check_uploads
 from .workflow import SUBMIT, Action, Actor, State, TransitionRefused, actors_for, next_state
 
 DECISIONS = frozenset({"approve", "request_changes", "reject"})
 VISIBILITIES = frozenset({"shared", "private"})
-_REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
-# One answer for "does not exist" and "exists, but not for you", naming no id (file ids
-# are sequential): any difference would reveal other projects' requests and files.
-NO_REQUEST = "there is no request with this id that you may see"
-NO_FILE = "there is no file with this id that you may see"
-
-
-@dataclass(frozen=True)
-class RequestSummary:
-    id: str
-    project: str
-    author: str
-    title: str
-    state: State
-    version: int
 
 
 class EgressService:
@@ -56,7 +42,7 @@ class EgressService:
         self,
         sessions: sessionmaker[Session],
         blobs: BlobStore,
-        rules: Rules = Rules(),
+        rules: Egress = Egress(),
         before_commit: Callable[[str], None] | None = None,
         signer: Signer | None = None,
         checks: BackgroundChecks | None = None,
@@ -65,8 +51,9 @@ class EgressService:
         self.blobs = blobs
         self.rules = rules
         # A fault hook, called inside each transaction just before it commits (with the
-        # operation's name) and after each blob a submission writes ("submit.blob"): the
-        # crash tests raise, sleep or get killed there to prove nothing half-done is left.
+        # operation's name), after each blob a submission writes ("submit.blob") and after
+        # its commit ("submit.committed"): the crash tests raise, sleep or get killed there
+        # to prove nothing half-done is left.
         self.before_commit = before_commit
         # Signs release manifests; a service without one cannot make bundles.
         self.signer = signer
@@ -76,18 +63,25 @@ class EgressService:
 
     # ---- author ----------------------------------------------------------------
 
+    @audited_refusals
     def submit(self, caller: Caller, named_project: str, title: str, purpose: str,
-               files: Sequence[FileUpload]) -> str:
+               files: Sequence[FileUpload], idempotency_key: str | None = None) -> str:
         """A new request, filed under the project of the server the caller's token belongs to.
 
         ``named_project`` is what the client said (may be empty); it is never believed, only
-        compared: naming another project is refused and audited.
+        compared: naming another project is refused and audited. A retry with the same
+        ``idempotency_key`` returns the first request's id and files nothing.
         """
         project = self._server_project(caller, named_project, "submit")
         permissions.require(permissions.may_submit(caller, project),
                             f"submit requests for project {project}")
         if not title.strip():
             raise Invalid("a request needs a title")
+        title = revisions.checked_title(title)
+        key = idempotency.checked_key(idempotency_key)
+        asked = idempotency.fingerprint("submit", files, project=project, title=title, purpose=purpose)
+        if key is not None and (filed := self._filed(caller, key, asked)) is not None:
+            return filed.request_id  # a retry: no blob written, nothing checked again
         uploads = check_uploads(files, self.rules)
         if all(upload.supporting for upload in uploads):
             raise Invalid("a request needs at least one file to release, not only supporting files")
@@ -96,28 +90,48 @@ class EgressService:
             if self.before_commit is not None:
                 self.before_commit("submit.blob")
         with self._transaction("submit") as session:
+            lock_blobs(session)
+            if key is not None and (filed := idempotency.claim(session, caller, key, asked)) is not None:
+                return filed.request_id
+            # Again under the lock: fsck may have deleted a reused blob since (see blobs).
+            for upload in uploads:
+                self.blobs.put(upload.content)
             request = Request(id=uuid.uuid4().hex, project=project, author=caller.name,
-                              title=title.strip(), purpose=purpose)
+                              title=title, purpose=purpose)
             session.add(request)
             request.versions.append(RequestVersion(
-                number=1, files=[_file_row(upload) for upload in uploads]))
+                number=1, files=[revisions.file_row(upload) for upload in uploads]))
             request.events.append(StateEvent(version_number=1, state=State.SUBMITTED,
                                              action=SUBMIT, actor=caller.name, reason=""))
             session.flush()
             self._audit(session, caller, "submit", request, files=[u.path for u in uploads])
+            if key is not None:
+                idempotency.record(session, caller, key, asked, idempotency.Filed(request.id, 1))
             file_ids = [f.id for f in request.versions[0].files]
+        if self.before_commit is not None:
+            self.before_commit("submit.committed")
         self._queue_checks(file_ids)
         return request.id
 
+    @audited_refusals
     def resubmit(self, caller: Caller, request_id: str, files: Sequence[FileUpload],
-                 keep: Sequence[str] = (), named_project: str = "") -> int:
+                 keep: Sequence[str] = (), named_project: str = "", *, title: str = "",
+                 purpose: str = "", idempotency_key: str | None = None) -> int:
         """A returned request, revised: files in ``keep`` carry over, the rest are dropped.
 
-        Only from a server of the request's own project, like the request itself.
+        Only from a server of the request's own project, like the request itself. A title or
+        purpose given replaces the request's (the audit event keeps both); empty keeps it. A
+        retry with the same ``idempotency_key`` returns the first one's version number.
         """
         server_project = self._server_project(caller, named_project, "resubmit")
+        key = idempotency.checked_key(idempotency_key)
+        asked = idempotency.fingerprint("resubmit", files, request_id=request_id, keep=sorted(keep),
+                                        project=server_project, title=title, purpose=purpose)
         with self._transaction("resubmit") as session:
-            request, state, current = self._load(session, caller, request_id)
+            lock_blobs(session)
+            if key is not None and (filed := idempotency.claim(session, caller, key, asked)) is not None:
+                return filed.version_number
+            request, state, current = load_request(session, caller, request_id)
             self._require_actor(caller, request, Action.RESUBMIT)
             if server_project != request.project:
                 raise Forbidden(f"this server belongs to project {server_project}; request "
@@ -139,16 +153,20 @@ class EgressService:
             for upload in uploads:
                 self.blobs.put(upload.content)
             version = RequestVersion(number=current + 1,
-                                     files=[_copy(f) for f in kept] + [_file_row(u) for u in uploads])
+                                     files=[revisions.copy_row(f) for f in kept] + [revisions.file_row(u) for u in uploads])
             request.versions.append(version)
+            revised = revisions.revise(request, title, purpose)
             session.flush()
             self._audit(session, caller, "resubmit", request, version=version.number,
-                        kept=list(keep), added=[u.path for u in uploads])
+                        kept=list(keep), added=[u.path for u in uploads], **revised)
+            if key is not None:
+                idempotency.record(session, caller, key, asked, idempotency.Filed(request.id, version.number))
             file_ids, number = [f.id for f in version.files], version.number
         # Kept files are checked again too: their evidence or preset may have changed.
         self._queue_checks(file_ids)
         return number
 
+    @audited_refusals
     def preflight(self, caller: Caller, named_project: str,
                   files: Sequence[FileUpload]) -> list[dict[str, Any]]:
         """The checks a submission of ``files`` would get, run now; nothing is stored or audited
@@ -171,26 +189,34 @@ class EgressService:
                                            check_one(siblings[u.path], siblings, preset, checks.policy))
                 for u in uploads]
 
-    def withdraw(self, caller: Caller, request_id: str) -> State:
-        return self._decide(caller, request_id, Action.WITHDRAW)
+    @audited_refusals
+    def withdraw(self, caller: Caller, request_id: str, reason: str = "") -> State:
+        # The reason is optional (an author may just change their mind) but kept when given.
+        return self._decide(caller, request_id, Action.WITHDRAW, reason.strip())
 
     # ---- checker ---------------------------------------------------------------
 
+    @audited_refusals
     def start_review(self, caller: Caller, request_id: str) -> State:
         return self._decide(caller, request_id, Action.START_REVIEW)
 
+    @audited_refusals
     def return_request(self, caller: Caller, request_id: str, reason: str) -> State:
         return self._decide(caller, request_id, Action.RETURN, _required(reason, "returning"))
 
+    @audited_refusals
     def reject(self, caller: Caller, request_id: str, reason: str) -> State:
         return self._decide(caller, request_id, Action.REJECT, _required(reason, "rejecting"))
 
+    @audited_refusals
     def release(self, caller: Caller, request_id: str) -> State:
         return self._decide(caller, request_id, Action.RELEASE)
 
+    @audited_refusals
     def revoke(self, caller: Caller, request_id: str, reason: str) -> State:
         return self._decide(caller, request_id, Action.REVOKE, _required(reason, "revoking"))
 
+    @audited_refusals
     def review_file(self, caller: Caller, file_id: int, decision: str, comment: str = "",
                     visibility: str = "shared") -> State:
         """Vote on one file; when every file has its votes the request moves on by itself."""
@@ -201,7 +227,7 @@ class EgressService:
         if decision != "approve" and not comment.strip():
             raise Invalid("say why: a comment is required to request changes or reject")
         with self._transaction("review") as session:
-            file, (request, state, current) = self._load_file(session, caller, file_id)
+            file, (request, state, current) = load_file(session, caller, file_id)
             permissions.require(permissions.may_check(caller, views.facts(request), self.rules),
                                 "review this request")
             policies.require(policies.may_vote(state), "vote", state)
@@ -219,11 +245,12 @@ class EgressService:
 
     # ---- anyone who may see the request ------------------------------------------
 
+    @audited_refusals
     def comment(self, caller: Caller, request_id: str, body: str, visibility: str = "shared") -> None:
         if visibility not in VISIBILITIES:
             raise Invalid("visibility must be shared or private")
         with self._transaction("comment") as session:
-            request, state, current = self._load(session, caller, request_id)
+            request, state, current = load_request(session, caller, request_id)
             facts = views.facts(request)
             permissions.require(permissions.may_comment(caller, facts, self.rules), "comment here")
             if visibility == "private":
@@ -234,35 +261,33 @@ class EgressService:
                                 body=_required(body, "a comment"), visibility=visibility))
             self._audit(session, caller, "comment", request, visibility=visibility)
 
+    @audited_refusals
     def get_request(self, caller: Caller, request_id: str) -> views.RequestView:
         with self.sessions() as session:
-            request, state, current = self._load(session, caller, request_id)
+            request, state, current = load_request(session, caller, request_id)
             return views.build(caller, request, state, current, self.rules)
 
-    def list_requests(self, caller: Caller) -> list[RequestSummary]:
+    def list_requests(self, caller: Caller, project: str | None = None,
+                      author: str | None = None) -> list[RequestSummary]:
         """Checkers and admins see every request; analysts only their projects' and their own."""
         with self.sessions() as session:
-            latest = (select(StateEvent.request_id, func.max(StateEvent.id).label("last"))
-                      .group_by(StateEvent.request_id).subquery())
-            # Columns, not ORM objects: a 10,000-request queue lists about 5x faster.
-            query = (select(Request.id, Request.project, Request.author, Request.title,
-                            StateEvent.state, StateEvent.version_number)
-                     .join(latest, latest.c.request_id == Request.id)
-                     .join(StateEvent, StateEvent.id == latest.c.last)
-                     .order_by(Request.created_at))
-            if not caller.roles & {permissions.Role.CHECKER, permissions.Role.ADMIN}:
-                query = query.where(Request.project.in_(sorted(caller.projects)) | (Request.author == caller.name))
-            return [RequestSummary(row.id, row.project, row.author, row.title, State(row.state), row.version_number)
-                    for row in session.execute(query)]
+            return listing.summaries(session, caller, project, author)
+
+    def list_whole_requests(self, caller: Caller, project: str | None = None,
+                            author: str | None = None) -> list[views.RequestView]:
+        """The same list, each request as ``get_request`` shows it: a panel's one call."""
+        with self.sessions() as session:
+            return listing.whole(session, caller, self.rules, project, author)
 
     def download(self, caller: Caller, file_id: int) -> bytes:
         """A released file's bytes, re-checked against their SHA-256 first; audited."""
         return self.download_named(caller, file_id)[1]
 
+    @audited_refusals
     def download_named(self, caller: Caller, file_id: int) -> tuple[str, bytes]:
         """As ``download``, with the file's path as the author submitted it."""
         with self._transaction("download") as session:
-            file, (request, state, current) = self._load_file(session, caller, file_id)
+            file, (request, state, current) = load_file(session, caller, file_id)
             permissions.require(permissions.may_download(caller, views.facts(request), self.rules),
                                 "download this request's files")
             policies.require(policies.may_download(state), "download", state)
@@ -272,12 +297,13 @@ class EgressService:
             self._audit(session, caller, "download", request, file=file.path, sha256=file.sha256)
             return file.path, data
 
+    @audited_refusals
     def bundle(self, caller: Caller, request_id: str) -> bytes:
         """A released request's files and signed manifest as a zip; audited like a download."""
         if self.signer is None:
             raise Conflict("this service has no signing key, so it cannot make release bundles")
         with self._transaction("bundle") as session:
-            request, state, _ = self._load(session, caller, request_id)
+            request, state, _ = load_request(session, caller, request_id)
             permissions.require(permissions.may_download(caller, views.facts(request), self.rules),
                                 "download this request's files")
             policies.require(policies.may_download(state), "download", state)
@@ -288,10 +314,11 @@ class EgressService:
                         files=[f.path for f in request.versions[-1].files if not f.supporting])
             return data
 
+    @audited_refusals
     def view_file(self, caller: Caller, file_id: int) -> tuple[str, bytes]:
         """A checker opens a file to judge it (supporting files too); each view is audited."""
         with self._transaction("view") as session:
-            file, (request, _, _) = self._load_file(session, caller, file_id)
+            file, (request, _, _) = load_file(session, caller, file_id)
             permissions.require(permissions.may_check(caller, views.facts(request), self.rules),
                                 "open this request's files for review")
             data = self._verified_bytes(file, "what was submitted")
@@ -300,9 +327,11 @@ class EgressService:
             return file.media_type, data
 
     def fsck(self, delete_orphans: bool = False, grace_seconds: float = 0) -> FsckReport:
+        return fsck.fsck(self.sessions, self.blobs, delete_orphans, grace_seconds)
+
+    def _filed(self, caller: Caller, key: str, asked: str) -> idempotency.Filed | None:
         with self.sessions() as session:
-            referenced = set(session.scalars(select(File.sha256).distinct()))
-        return self.blobs.fsck(referenced, delete_orphans=delete_orphans, grace_seconds=grace_seconds)
+            return idempotency.find(session, caller, key, asked)
 
     def verify_audit(self) -> audit.ChainReport:
         with self.sessions() as session:
@@ -341,30 +370,6 @@ class EgressService:
             if self.before_commit is not None:
                 self.before_commit(operation)
 
-    def _load(self, session: Session, caller: Caller, request_id: str) -> tuple[Request, State, int]:
-        """The request, its current state and version; NotFound if the caller may not see it."""
-        if not isinstance(request_id, str) or not _REQUEST_ID.match(request_id):
-            raise NotFound(NO_REQUEST)
-        # FOR UPDATE (ignored by SQLite) serialises concurrent votes on one request, so
-        # the last vote always sees the others and the request cannot stall.
-        request = session.scalars(select(Request).where(Request.id == request_id)
-                                  .with_for_update()).one_or_none()
-        # Another project's request is "not found", not "forbidden": its existence is private.
-        if request is None or not permissions.may_view(caller, views.facts(request)):
-            raise NotFound(NO_REQUEST)
-        last = request.events[-1]
-        return request, State(last.state), last.version_number
-
-    def _load_file(self, session: Session, caller: Caller, file_id: int) -> tuple[File, tuple[Request, State, int]]:
-        """A file and its request; NO_FILE alike for a missing file and one of a request the
-        caller may not see (ids are sequential: another answer would reveal the file and its
-        request's id)."""
-        file = _file(session, file_id)
-        try:
-            return file, self._load(session, caller, file.version.request_id)
-        except NotFound:
-            raise NotFound(NO_FILE) from None
-
     def _require_actor(self, caller: Caller, request: Request, action: Action) -> None:
         facts = views.facts(request)
         permissions.require(
@@ -373,7 +378,7 @@ class EgressService:
 
     def _decide(self, caller: Caller, request_id: str, action: Action, reason: str = "") -> State:
         with self._transaction(action.value) as session:
-            request, state, current = self._load(session, caller, request_id)
+            request, state, current = load_request(session, caller, request_id)
             self._require_actor(caller, request, action)
             actor = Actor.AUTHOR if permissions.is_author(caller, views.facts(request)) else Actor.CHECKER
             return self._move(session, caller, request, state, current, action, actor, reason)
@@ -414,28 +419,7 @@ class EgressService:
             project=request.project, details=details))
 
 
-def _file(session: Session, file_id: int) -> File:
-    """A submitted file by id; a forged or unknown id is not found, whatever its type."""
-    # Beyond SQL INTEGER (PostgreSQL's int4) no file exists, and asking would be a DataError (500).
-    file = session.get(File, file_id) if isinstance(file_id, int) and 0 < file_id < 2**31 else None
-    if file is None:
-        raise NotFound(NO_FILE)
-    return file
-
-
 def _required(text: str, what: str) -> str:
     if not text or not text.strip():
         raise Invalid(f"{what} needs a reason")
     return text.strip()
-
-
-def _file_row(upload: FileUpload) -> File:
-    return File(path=upload.path, sha256=upload.sha256.lower(), size=len(upload.content),
-                media_type=upload.media_type, description=upload.description,
-                controls=list(upload.controls), kind=upload.kind, supporting=upload.supporting)
-
-
-def _copy(file: File) -> File:
-    return File(path=file.path, sha256=file.sha256, size=file.size, media_type=file.media_type,
-                description=file.description, controls=list(file.controls), kind=file.kind,
-                supporting=file.supporting)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from haven_egress import audit
 from haven_egress.errors import Forbidden, Invalid, NotFound
 from haven_egress.models import StateEvent, audit_events
-from haven_egress.rules import Rules
+from haven_hub.settings import Egress
 from haven_egress.workflow import State
 
 from .factories import (AUTHOR, CHECKER, CO_MEMBER, OUTSIDER, PROJECT, create_request_at_status,
@@ -89,7 +89,7 @@ BAD_INPUT = {
     "request too large": ([upload(f"f{i}.csv", _content(1000)) for i in range(3)], "at most 2500"),
     "too many files": ([upload(f"f{i}.csv", bytes([i])) for i in range(4)], "at most 3 files"),
 }
-SMALL = Rules(max_file_bytes=1024, max_request_bytes=2500, max_files=3)
+SMALL = Egress(max_file_size=1024, max_request_size=2500, max_files=3)
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUT))
@@ -108,6 +108,15 @@ def test_title_is_required(service, snapshot):
     with pytest.raises(Invalid, match="title"):
         service.submit(AUTHOR, PROJECT, "  ", "", default_files())
     assert snapshot() == before
+
+
+def test_a_title_past_the_columns_width_is_refused_before_the_database_sees_it(service, snapshot):
+    before = snapshot()
+    with pytest.raises(Invalid, match="at most 200 characters"):
+        service.submit(AUTHOR, PROJECT, "t" * 201, "", default_files())
+    assert snapshot() == before
+    at_the_limit = service.submit(AUTHOR, PROJECT, " " + "t" * 200 + " ", "", default_files())
+    assert service.get_request(AUTHOR, at_the_limit).title == "t" * 200
 
 
 @pytest.mark.parametrize("who", [replace(OUTSIDER, server_project=PROJECT), replace(CHECKER, server_project=PROJECT)])
