@@ -12,7 +12,7 @@ from haven_hub.accounts import cli as account_cli
 from haven_hub.projects import today_utc
 from haven_hub.auth import totp
 from haven_hub.auth.store import BAD_CREDENTIALS
-from tests.fixtures.login import credentials
+from tests.fixtures.login import credentials, unused_code
 from tests.fixtures.login_hub import login_hub  # noqa: F401
 
 from .conftest import SCREENSHOTS, log_in
@@ -51,7 +51,7 @@ def test_an_account_past_its_approved_until_date_is_told_why(page, login_hub, ca
     settings = ["--settings", str(login_hub.settings_path)]
     assert account_cli.main(["set-approved-until", "dave", yesterday, *settings]) == 0
     try:
-        _fill(page, login_hub, "dave", totp.code_at(credentials(login_hub.settings, "dave")["totp_secret"]))
+        _fill(page, login_hub, "dave", unused_code(credentials(login_hub.settings, "dave")["totp_secret"]))
         assert "/hub/login" in page.url
         message = page.locator(".login_error").inner_text()
         assert f"ended on {yesterday}" in message and "Ask an administrator to renew it" in message
@@ -66,7 +66,7 @@ def test_an_account_past_its_approved_until_date_is_told_why(page, login_hub, ca
 def test_a_first_login_chooses_a_password_then_logs_in(page, login_hub, capsys):
     assert account_cli.main(["create", "firsttimer", "--json", "--settings", str(login_hub.settings_path)]) == 0
     created = json.loads(capsys.readouterr().out)
-    code = lambda: totp.code_at(created["totp_secret"])  # noqa: E731
+    code = lambda: unused_code(created["totp_secret"])  # noqa: E731  (each code logs in once)
     page.goto(f"{login_hub.url}/hub/login")
     page.fill("#username_input", "firsttimer")
     page.fill("#password_input", created["password"])

@@ -1,5 +1,5 @@
-"""Safe people against a real hub: the login form with TOTP, lock-out, approval, approved-until,
-idle sessions, disabled accounts' tokens, and ``haven account`` over the hub's API."""
+"""Safe people against a real hub: the login form with TOTP (each code once), lock-out, approval,
+approved-until, idle sessions, disabled accounts' tokens, and ``haven account`` over the hub's API."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from haven_hub.accounts import cli as account_cli
 from haven_hub.audit.log import EventFilter, HubAuditLog
 from haven_hub.projects import today_utc
 from haven_hub.auth import totp
+from haven_hub import bootstrap
 from haven_hub.auth.store import BAD_CREDENTIALS
-from tests.fixtures.login import credentials, login, submit_login
+from tests.fixtures.hub import REPO
+from tests.fixtures.login import credentials, latest_code, login, submit_login, unused_code
 from tests.fixtures.login_hub import IDLE_MINUTES, LOCKOUT_MINUTES, MAX_FAILED_LOGINS, login_hub  # noqa: F401
 
 pytestmark = pytest.mark.docker
@@ -106,7 +108,7 @@ def test_an_account_past_its_approved_until_date_is_refused_at_login_and_spawn(l
 def test_a_pending_account_logs_in_only_after_approval(login_hub, capsys):
     created = account_json(login_hub, capsys, "create", "newbie", "--pending")
     assert created["approved"] is False
-    code = lambda: totp.code_at(created["totp_secret"])  # noqa: E731
+    code = lambda: unused_code(created["totp_secret"])  # noqa: E731
     refused = submit_login(requests.Session(), login_hub.url, "newbie", created["password"], code())
     assert refused.status_code == 403 and "waiting for an administrator's approval" in _page(refused)
     assert account_json(login_hub, capsys, "approve", "newbie")["approved"] is True
@@ -250,7 +252,7 @@ def test_a_sign_up_logs_in_only_after_an_administrator_approves_it(login_hub, ca
     assert answer.status_code == 201 and "waiting for an administrator's approval" in _page(answer)
     secret = re.search(r'id="haven-totp-secret">([A-Z2-7]+)<', answer.text).group(1)
     assert f"otpauth://totp/Haven:walk-in?secret={secret}" in answer.text
-    code = lambda: totp.code_at(secret)  # noqa: E731
+    code = lambda: unused_code(secret)  # noqa: E731
     refused = submit_login(requests.Session(), login_hub.url, "walk-in", "a phrase of my own choosing", code())
     assert refused.status_code == 403 and "waiting for an administrator's approval" in _page(refused)
     shown = account_json(login_hub, capsys, "show", "walk-in")
@@ -330,3 +332,50 @@ def test_unknown_locked_and_wrong_answers_are_the_same_page_while_the_audit_log_
     time.sleep(LOCKOUT_MINUTES * 60 + 1)
     let_in = post(password, code())
     assert let_in.status_code == 302 and _answer(let_in) != reference
+
+
+def _log_out(session: requests.Session, hub_url: str) -> None:
+    session.get(f"{hub_url}/hub/logout", timeout=30)
+    assert session.get(f"{hub_url}/hub/home", timeout=30, allow_redirects=False).status_code == 302
+
+
+def test_a_code_logs_in_once_and_the_next_one_is_accepted(login_hub):
+    """RFC 6238 §5.2: log in with a code, log out, and the same code (still inside the validity
+    window) is refused with the wrong-code answer and audited; the next step's code logs in."""
+    name, secret = "dave", credentials(login_hub.settings, "dave")
+    first_code = unused_code(secret["totp_secret"])
+    session = requests.Session()
+    assert submit_login(session, login_hub.url, name, secret["password"], first_code).status_code == 302
+    _log_out(session, login_hub.url)
+
+    replay = submit_login(session, login_hub.url, name, secret["password"], first_code)
+    wrong = submit_login(requests.Session(), login_hub.url, name, secret["password"], "000000")
+    assert replay.status_code == 403 and BAD_CREDENTIALS in _page(replay)
+    assert _answer(replay)[::2] == _answer(wrong)[::2]  # the page of a wrong code, word for word
+    assert session.get(f"{login_hub.url}/hub/home", timeout=30, allow_redirects=False).status_code == 302
+
+    assert submit_login(session, login_hub.url, name, secret["password"],
+                        unused_code(secret["totp_secret"])).status_code == 302
+    assert session.get(f"{login_hub.url}/hub/home", timeout=30).status_code == 200
+    assert _login_events(login_hub, name)[-3:-1] == [("login.failure", "reused-code"), ("login.failure", "bad-code")]
+
+
+def test_a_used_code_stays_used_across_a_hub_restart(login_hub):
+    """The last used step is stored with the account, not in the hub process: restart the hub
+    between the login and the replay. Runs last in this module (the restart ends every session)."""
+    name, secret = "bob", credentials(login_hub.settings, "bob")
+    # At the start of a step, the next step's code stays inside the window for about a minute,
+    # longer than the restart takes (~30 s here).
+    time.sleep(totp.STEP_SECONDS - time.time() % totp.STEP_SECONDS + 0.1)
+    code = latest_code(secret["totp_secret"])
+    assert submit_login(requests.Session(), login_hub.url, name, secret["password"], code).status_code == 302
+    assert bootstrap.stop(login_hub.settings) == 0
+    assert bootstrap.start(login_hub.settings, login_hub.settings_path, REPO / "jupyterhub_config.py", timeout=60) == 0
+    login_hub._admin = None  # its session ended with the old hub process
+    replay = submit_login(requests.Session(), login_hub.url, name, secret["password"], code)
+    assert totp.code_is_valid(secret["totp_secret"], code), "the restart outlasted the code's window: nothing proven"
+    assert replay.status_code == 403 and BAD_CREDENTIALS in _page(replay)
+    # Refused as a replay, not as a code out of its window.
+    assert _login_events(login_hub, name)[-1] == ("login.failure", "reused-code")
+    assert submit_login(requests.Session(), login_hub.url, name, secret["password"],
+                        unused_code(secret["totp_secret"])).status_code == 302

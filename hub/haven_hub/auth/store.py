@@ -11,10 +11,6 @@ waiting for it.
 
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Callable
@@ -22,24 +18,17 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, create_engine, select
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Integer, String, create_engine, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from . import totp
+from ..roles import ASSIGNABLE
+from . import schema, totp
+from .passwords import _dummy_hash, hash_password, needs_rehash, password_matches
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{0,31}$")
-ROLE_NAMES = ("analyst", "output-checker")
+# The roles an account may hold are roles.py's (one list of them).
+ROLE_NAMES = ASSIGNABLE
 MIN_PASSWORD_LENGTH = 12
-
-# Argon2id (RFC 9106) at OWASP's Password Storage Cheat Sheet's first configuration: 46 MiB of
-# memory, one pass, one lane (~70 ms here). RFC 9106's memory-constrained option (64 MiB, three
-# passes, four lanes) costs ~230 ms on a two-core host, during which the hub's event loop waits:
-# OWASP counts the two as equivalent defences. The parameters are stored in each hash, and a hash
-# made with other (weaker or older) ones is replaced at the next successful login.
-ARGON2_PARAMETERS = {"memory_cost": 47104, "time_cost": 1, "parallelism": 1}
-_HASHER = PasswordHasher(**ARGON2_PARAMETERS, hash_len=32, salt_len=16, type=Type.ID)
 
 
 def utcnow() -> datetime:
@@ -57,56 +46,6 @@ class AccountError(Exception):
         self.status = status
 
 
-def hash_password(password: str) -> str:
-    """An Argon2id hash in PHC form (``$argon2id$v=19$m=…,t=…,p=…$salt$digest``)."""
-    return _HASHER.hash(password)
-
-
-def password_matches(password: str, stored: str) -> bool:
-    """Whether ``password`` is the one ``stored`` was made from, in constant time.
-
-    Reads Argon2 hashes and the ``scrypt$n$r$p$salt$digest`` hashes Haven wrote before it used
-    Argon2id (only read: :func:`needs_rehash` says such a hash is replaced at the next login).
-    A malformed hash matches nothing.
-    """
-    if stored.startswith("scrypt$"):
-        return _legacy_scrypt_matches(password, stored)
-    try:
-        return _HASHER.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def needs_rehash(stored: str) -> bool:
-    """Whether ``stored`` was made by an older scheme or weaker parameters than today's."""
-    if not stored.startswith("$argon2"):
-        return True
-    try:
-        return _HASHER.check_needs_rehash(stored)
-    except (InvalidHashError, ValueError):
-        return True
-
-
-def _legacy_scrypt_matches(password: str, stored: str) -> bool:
-    # The format of Haven's hashes before Argon2id: scrypt$n$r$p$base64(salt)$base64(digest).
-    try:
-        _, n, r, p, salt, digest = stored.split("$")
-        expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(
-            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-            maxmem=64 * 1024 * 1024, dklen=len(expected),
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(actual, expected)
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Checked against when the name is unknown, so a wrong name costs as long as a wrong password."""
-    return hash_password(secrets.token_urlsafe(16))
-
-
 def new_password() -> str:
     return secrets.token_urlsafe(12)
 
@@ -122,6 +61,9 @@ class AccountRow(_Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_secret: Mapped[str] = mapped_column(String(64))
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The time step of the last code accepted: a code of this step or an earlier one is refused
+    # (RFC 6238 §5.2), so a code seen over a shoulder or in a log cannot log in again.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Set for a password an administrator handed over (create, reset): it logs in nowhere
     # until its holder has chosen their own on the password page.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -225,7 +167,7 @@ class AccountStore:
     def __init__(self, url: str, *, clock: Clock = utcnow, max_failed_logins: int = 5,
                  lockout: timedelta = timedelta(minutes=15), default_approval: timedelta = timedelta(days=365)) -> None:
         self.engine = create_engine(url, future=True)
-        _Base.metadata.create_all(self.engine)
+        schema.upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.clock = clock
         self.max_failed_logins = max_failed_logins
@@ -317,6 +259,7 @@ class AccountStore:
         with self._session() as session:
             row = self._row(session, name)
             row.password_hash, row.totp_secret, row.totp_enrolled_at = hash_password(password), secret, None
+            row.totp_last_step = None  # no code of the new secret was used yet
             row.must_change_password = True
             row.locked_until, row.failed_logins = None, 0
             session.commit()
@@ -364,12 +307,34 @@ class AccountStore:
             return row, LoginOutcome(False, "locked", BAD_CREDENTIALS)
         if not password_ok:
             return row, self._failed(session, row, now, "bad-password")
-        if not totp.code_is_valid(row.totp_secret, code, when=now):
+        step = totp.matching_step(row.totp_secret, code, when=now)
+        if step is None:
             return row, self._failed(session, row, now, "bad-code")
+        if not self._use_step(session, row, step):
+            return row, self._failed(session, row, now, "reused-code")
         row.failed_logins, row.locked_until = 0, None
         if needs_rehash(row.password_hash):
             row.password_hash = hash_password(password)
         return row, None
+
+    def _use_step(self, session: Session, row: AccountRow, step: int) -> bool:
+        """Records ``step`` as the account's last used one unless it (or a later one) was used.
+
+        One conditional UPDATE, so of two logins racing with the same code only one wins,
+        on SQLite and PostgreSQL alike. The step counts as used even when the login is then
+        refused (pending, expired, a first password): whoever saw the code cannot replay it.
+        """
+        used = AccountRow.totp_last_step
+        answer = session.execute(
+            update(AccountRow)
+            .where(AccountRow.name == row.name, (used.is_(None)) | (used < step))
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        if answer.rowcount != 1:
+            return False
+        row.totp_last_step = step
+        return True
 
     def check_login(self, name: str, password: str, code: str) -> LoginOutcome:
         """Checks a login attempt and records its effect on the lock-out counter."""

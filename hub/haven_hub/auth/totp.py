@@ -6,14 +6,21 @@
 
 from __future__ import annotations
 
+import hmac
 import sys
 from datetime import datetime, timezone
 
 import pyotp
 
 ISSUER = "Haven"
+# RFC 6238's time step, pyotp's default: a code changes every 30 seconds.
+STEP_SECONDS = 30
 # One step either side: a phone clock a little off, or a code typed as it rolled over.
 VALID_WINDOW = 1
+
+
+def _totp(secret: str) -> pyotp.TOTP:
+    return pyotp.TOTP(secret, interval=STEP_SECONDS)
 
 
 def new_secret() -> str:
@@ -22,18 +29,43 @@ def new_secret() -> str:
 
 def enrolment_uri(secret: str, username: str, issuer: str = ISSUER) -> str:
     """The otpauth:// URI an authenticator app scans (as a QR code) or accepts pasted."""
-    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
+    return _totp(secret).provisioning_uri(name=username, issuer_name=issuer)
 
 
 def code_at(secret: str, when: datetime | None = None) -> str:
-    return pyotp.TOTP(secret).at(when or datetime.now(timezone.utc))
+    return _totp(secret).at(when or datetime.now(timezone.utc))
+
+
+def code_of_step(secret: str, step: int) -> str:
+    """The code of one time step (the number of 30-second intervals since the Unix epoch)."""
+    return _totp(secret).generate_otp(step)
+
+
+def step_at(when: datetime | None = None) -> int:
+    """The time step of ``when`` (now by default): the same for every secret."""
+    return int((when or datetime.now(timezone.utc)).timestamp()) // STEP_SECONDS
+
+
+def matching_step(secret: str, code: str, when: datetime | None = None) -> int | None:
+    """The time step whose code ``code`` is, within ``VALID_WINDOW`` steps of ``when``; else None.
+
+    The step, not a yes/no, because a step once accepted must not be accepted again
+    (RFC 6238 §5.2): the store keeps the last one each account used.
+    """
+    code = (code or "").strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    generator = _totp(secret)
+    current = generator.timecode(when or datetime.now(timezone.utc))
+    matches = [step for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1)
+               if hmac.compare_digest(code, generator.generate_otp(step))]
+    # Every step is compared, so the time taken does not say which one matched.
+    return matches[-1] if matches else None
 
 
 def code_is_valid(secret: str, code: str, when: datetime | None = None) -> bool:
-    code = (code or "").strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
-        return False
-    return pyotp.TOTP(secret).verify(code, for_time=when or datetime.now(timezone.utc), valid_window=VALID_WINDOW)
+    """Whether ``code`` is right now, ignoring reuse (the store refuses a step used before)."""
+    return matching_step(secret, code, when) is not None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,9 +16,8 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from haven_hub.auth import totp
-from haven_hub.auth.store import (
-    ARGON2_PARAMETERS, BAD_CREDENTIALS, AccountRow, AccountStore, hash_password, needs_rehash, password_matches,
-)
+from haven_hub.auth.passwords import ARGON2_PARAMETERS, hash_password, needs_rehash, password_matches
+from haven_hub.auth.store import BAD_CREDENTIALS, AccountRow, AccountStore
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 PASSWORD = "correct horse battery staple"
@@ -54,8 +53,9 @@ def set_stored_hash(store: AccountStore, name: str, value: str) -> None:
         session.commit()
 
 
-def code(secret: str) -> str:
-    return totp.code_at(secret, START)
+def code(secret: str, later_steps: int = 0) -> str:
+    """The code at START, or of a later time step (the store accepts each step once, up to one ahead)."""
+    return totp.code_at(secret, START + timedelta(seconds=30 * later_steps))
 
 
 def test_a_new_hash_is_argon2id_with_the_documented_parameters():
@@ -85,8 +85,8 @@ def test_an_old_hash_is_replaced_by_argon2id_at_the_next_successful_login(store,
     after = stored_hash(store, "ada")
     assert after != before and after.startswith("$argon2id$") and not needs_rehash(after)
     assert password_matches(PASSWORD, after) and not password_matches(PASSWORD + "!", after)
-    # It still logs in, and is not rehashed again.
-    assert store.check_login("ada", PASSWORD, code(new.totp_secret)).ok
+    # It still logs in (with the next code), and is not rehashed again.
+    assert store.check_login("ada", PASSWORD, code(new.totp_secret, later_steps=1)).ok
     assert stored_hash(store, "ada") == after
 
 
@@ -132,11 +132,13 @@ def test_unknown_locked_and_wrong_answers_are_alike_in_words_and_cost(tmp_path):
     with store._session() as session:
         session.get(AccountRow, "bea").locked_until = START + timedelta(hours=1)
         session.commit()
+    assert store.check_login("ada", PASSWORD, code(ada.totp_secret)).ok  # its step is used from now on
     attempts = {
         "unknown-user": lambda: store.check_login("nobody", PASSWORD, code(ada.totp_secret)),
         "locked": lambda: store.check_login("bea", PASSWORD, code(ada.totp_secret)),
         "bad-password": lambda: store.check_login("ada", "not the password", code(ada.totp_secret)),
         "bad-code": lambda: store.check_login("ada", PASSWORD, "000000"),
+        "reused-code": lambda: store.check_login("ada", PASSWORD, code(ada.totp_secret)),
     }
     for reason, attempt in attempts.items():
         outcome = attempt()
