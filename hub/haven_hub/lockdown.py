@@ -81,6 +81,20 @@ def _no_ipv6(spec: ContainerSpec, inputs: SpecInputs) -> None:
     spec.host_config.setdefault("sysctls", {})["net.ipv6.conf.all.disable_ipv6"] = "1"
 
 
+# Docker's embedded resolver (127.0.0.11, on every user-defined network) forwards each name
+# it cannot answer to upstream servers, by default the host's own resolvers: a name is a
+# message, so a lookup carries data out. Engines before 26.0 / 25.0.4 / 23.0.11 forward from
+# the host's namespace for a loopback host resolver even on internal networks
+# (CVE-2024-29018). 0.0.0.0 is no resolver and not loopback: the engine dials it from the
+# container's own namespace, where it is the container itself, so nothing leaves.
+# docs/selfcheck.md has the evidence; tests/security/test_dns.py the proof.
+NO_DNS_UPSTREAMS = ("0.0.0.0",)
+
+
+def _no_dns_forwarding(spec: ContainerSpec, inputs: SpecInputs) -> None:
+    spec.host_config["dns"] = list(NO_DNS_UPSTREAMS)
+
+
 HARDENINGS: tuple[Hardening, ...] = (
     Hardening("non-root-user", "the server runs as an unprivileged user", _non_root),
     Hardening("drop-capabilities", "no Linux capabilities, not even in the bounding set", _drop_capabilities),
@@ -91,6 +105,7 @@ HARDENINGS: tuple[Hardening, ...] = (
     Hardening("memory-limit", "memory is capped at the project's limit, without swap", _memory_limit),
     Hardening("cpu-limit", "CPU is capped at the project's share", _cpu_limit),
     Hardening("no-ipv6", "no IPv6 addresses, so no path around the IPv4 firewall", _no_ipv6),
+    Hardening("no-dns-forwarding", "the container's resolver forwards lookups nowhere", _no_dns_forwarding),
 )
 HARDENING_NAMES = tuple(hardening.name for hardening in HARDENINGS)
 

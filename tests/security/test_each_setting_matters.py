@@ -1,23 +1,23 @@
-"""Every lockdown setting is proven to matter: leave it out, and its probe fails.
+"""Every lockdown setting is proven to matter: leave it out, and ``haven selfcheck``'s check fails.
 
 Containers here are made from the spawner's own spec (``lockdown.hardened_spec``) on
 networks made by ``networks.create_network`` with one setting changed. They use the
 base image, which runs as root unless told otherwise, so no setting is rescued by
-something the notebook image happens to do.
+something the notebook image happens to do. They are judged by the selfcheck's own probe
+and checks (``haven_hub.selfcheck``), so the command is shown to fail for each setting too.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
 import pytest
 
 from haven_hub import lockdown, networks
+from haven_hub.selfcheck import checks
+from haven_hub.selfcheck import container as engine
 from haven_hub.settings import Limits
 from tests.fixtures.docker_engine import TEST_PREFIX, run_hardened, run_probe
 from tests.fixtures.hub import BRIDGE_PREFIX, FIREWALL_CHAIN
 
-from .cgroups import limits_seen
 from .conftest import BASE_IMAGE, SLEEP, WEB, container_ip, unique, wait_until_listening
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("dump_logs_on_failure")]
@@ -25,23 +25,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("dump_logs_on_failure"
 LIMITS = Limits(cpu=0.5, memory="512M", pids=128)
 TMP_SIZE = "64M"
 
-# What each hardening guarantees, as a predicate on the probe's findings.
-HOLDS: dict[str, Callable[[dict], bool]] = {
-    "non-root-user": lambda seen: seen["uid"] != 0,
-    "drop-capabilities": lambda seen: int(seen["status"]["CapBnd"], 16) == 0,
-    "no-new-privileges": lambda seen: seen["status"]["NoNewPrivs"] == "1",
-    "read-only-root": lambda seen: "ro" in seen["root_mount_options"],
-    "tmpfs-tmp": lambda seen: bool(seen["tmp_mount"]) and seen["tmp_mount"]["fstype"] == "tmpfs",
-    # Read through tests/security/cgroups.py: cgroup v1 or v2 (these hosts are v1).
-    "pids-limit": lambda seen: limits_seen(seen).pids == LIMITS.pids,
-    "memory-limit": lambda seen: limits_seen(seen).memory_bytes == 512 * 1024**2,
-    "cpu-limit": lambda seen: limits_seen(seen).cpus == LIMITS.cpu,
-    "no-ipv6": lambda seen: seen["ipv6_addresses"] == [],
-}
 
-
-def test_every_hardening_has_a_probe():
-    assert set(HOLDS) == set(lockdown.HARDENING_NAMES)
+def test_every_hardening_has_a_selfcheck():
+    assert set(checks.GUARDED_BY) == set(lockdown.HARDENING_NAMES)
 
 
 @pytest.fixture(scope="module")
@@ -88,21 +74,39 @@ def start(docker_client, base_image):
         container.remove(force=True)
 
 
-def test_with_every_setting_all_probes_hold(start, project_network):
-    seen = run_probe(start(project_network).name)
-    failing = [name for name, holds in HOLDS.items() if not holds(seen)]
-    assert failing == []
+def selfcheck(docker_client, haven_hub, container, network: str) -> dict[str, checks.Result]:
+    """The selfcheck's verdicts on a container made here: its probe, its checks."""
+    container.reload()
+    gateway = engine.gateway_of(docker_client, network)
+    api_port = haven_hub.settings.hub.api_port
+    target = checks.Target(
+        container=container.name, limits=LIMITS, gateway=gateway, hub_api_port=api_port,
+        host_addresses=(gateway,), closed_ports=engine.closed_ports({api_port}, (gateway,)),
+        resolver_is_havens=engine.resolver_is_havens(container.attrs),
+    )
+    seen = engine.run_probe_watching_dns(docker_client, container.name, checks.probe_params(target),
+                                         engine.bridge_of(docker_client, network))
+    return {result.name: result for result in checks.evaluate(target, seen)}
+
+
+def test_with_every_setting_selfcheck_passes(docker_client, haven_hub, start, project_network):
+    verdicts = selfcheck(docker_client, haven_hub, start(project_network), project_network)
+    assert [f"{r.name}: {r.detail}" for r in verdicts.values() if r.status == checks.FAIL] == []
+    assert {name for name, r in verdicts.items() if r.status == checks.SKIP} == {
+        "egress-port-reachable", "other-projects-unreachable", "outside-unreachable", "datasets-read-only",
+        "no-host-paths-beyond-grants", "duckdb-escapes-refused", "server-routes", "token-scopes"}
 
 
 @pytest.mark.parametrize("name", lockdown.HARDENING_NAMES)
-def test_leaving_out_a_setting_breaks_its_probe(name, start, project_network):
-    seen = run_probe(start(project_network, omit=frozenset({name})).name)
-    if name == "no-ipv6" and seen["ipv6_addresses"] == []:
+def test_leaving_out_a_setting_fails_its_selfcheck(name, docker_client, haven_hub, start, project_network):
+    verdicts = selfcheck(docker_client, haven_hub, start(project_network, omit=frozenset({name})), project_network)
+    guarded = verdicts[checks.GUARDED_BY[name]]
+    if name == "no-ipv6" and guarded.status == checks.PASS:
         pytest.skip("this Docker engine gives containers no IPv6 address even without the sysctl, "
                     "so the setting cannot be shown to matter here (it is kept as defence in depth)")
-    assert not HOLDS[name](seen), f"{name} left out, yet its probe still holds"
-    others = [other for other, holds in HOLDS.items() if other != name and not holds(seen)]
-    assert others == [], f"leaving out {name} also broke {others}"
+    assert guarded.status == checks.FAIL, f"{name} left out, yet {guarded.name} passed: {guarded.detail}"
+    others = [f"{r.name}: {r.detail}" for r in verdicts.values() if r.status == checks.FAIL and r is not guarded]
+    assert others == [], f"leaving out {name} also failed {others}"
 
 
 def test_the_internal_network_is_what_keeps_the_outside_away(start, make_network, project_network, outside_world):

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 import requests
 
+from haven_hub.selfcheck.cgroups import limits_seen
 from tests.fixtures.docker_engine import run_probe
 
-from .cgroups import limits_seen
 from .conftest import DOCKER_API_PORTS, container_ip, host_can_connect
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure", "dump_logs_on_failure")]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from haven._environment import cgroup_cpu_limit, cgroup_memory_limit
-from tests.security import cgroups
-from tests.security.cgroups import CgroupFormatError, CgroupLimits, read_root
+from haven_hub.selfcheck import cgroups
+from haven_hub.selfcheck.cgroups import CgroupFormatError, CgroupLimits, read_root
 
 MIB = 2**20
 PROBE = Path(cgroups.__file__).with_name("probe.py")

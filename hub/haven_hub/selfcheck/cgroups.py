@@ -12,8 +12,8 @@ cgroup v2 (one unified hierarchy): ``cpu.max`` ("QUOTA PERIOD", QUOTA "max": unl
 ``memory.max``, ``pids.max``; "max" means unlimited in each.
 
 These machines (the development and CI hosts) are cgroup v1, so the containers the
-security and spawn tests start are read through the v1 paths only: the v2 paths are
-proven by the unit tests (tests/unit/test_cgroup_reader.py) only. The analyst library
+security and spawn tests (and ``haven selfcheck`` here) start are read through the v1 paths
+only: the v2 paths are proven by the unit tests (tests/unit/hub/test_cgroup_reader.py) only. The analyst library
 reads memory and CPU the same way (``haven._environment``); a unit test checks the two
 agree on both hierarchies.
 """

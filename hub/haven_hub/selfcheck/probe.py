@@ -1,8 +1,17 @@
-"""Runs inside a container (stdlib only) and reports what the container can see and do.
+"""Runs inside a project server's container (stdlib only) and reports what it can see and do.
 
-Invoked as ``python3 - PARAMS_JSON`` with this file on stdin. PARAMS may hold
-``tcp`` ([[host, port], ...]), ``dns`` ([[resolver, port, name], ...]) and
-``http`` ([url, ...]); every network probe has a short timeout. Prints one JSON object.
+The one probe of Haven's boundaries: ``haven selfcheck`` runs it in a throwaway server of a
+running Haven, and the security tests run it in the containers they start. It only reports;
+``haven_hub.selfcheck.checks`` judges. Invoked as ``python3 - PARAMS_JSON`` with this file on
+stdin, or ``python3 -c SOURCE PARAMS_JSON``. Prints one JSON object.
+
+PARAMS may hold ``tcp`` ([[host, port], ...]), ``dns`` ([[resolver, port, name], ...]: a raw
+query sent to that address), ``resolve`` ([name, ...]: looked up through the container's own
+resolver, as any program would), ``http`` ([url, ...]), ``writes`` ([path, ...]),
+``hub_calls`` ([[method, path], ...]: the hub API with the server's own token),
+``server_routes`` ([path, ...]: this server's routes, relative to its base URL, with that
+token) and ``duckdb`` (true: escapes tried through the analyst library's connection). Every
+network probe has a short timeout.
 
 Limits and privileges are also exercised, not only read, when PARAMS ask:
 ``fork`` (N: fork sleeping children until fork is refused or N are made, then kill them),
@@ -23,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 TIMEOUT = 3.0
@@ -77,8 +87,9 @@ def read_first(*paths):
     return None
 
 
-# Paths under /sys/fs/cgroup, v2 then v1: a copy of tests/security/cgroups.FILES (this
-# script runs alone in the container); the raw text goes back and cgroups.py parses it.
+# Paths under /sys/fs/cgroup, v2 then v1: a copy of cgroups.FILES (this script runs alone
+# in the container; a unit test keeps the two equal); the raw text goes back and
+# cgroups.py parses it.
 CGROUP_FILES = (
     "cpu.max", "memory.max", "pids.max",
     "cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us", "memory/memory.limit_in_bytes", "pids/pids.max",
@@ -168,7 +179,10 @@ def _libc_call(name, *args):
 
 def privileged_attempts():
     other = 0 if os.getuid() != 0 else 1  # another user: root if we are not, else uid 1
-    scratch = tempfile.mkdtemp(prefix="haven-probe-")
+    try:
+        scratch = tempfile.mkdtemp(prefix="haven-probe-")
+    except OSError:  # no writable /tmp (a container without Haven's tmpfs): Docker's /dev/shm
+        scratch = tempfile.mkdtemp(prefix="haven-probe-", dir="/dev/shm")
     owned = os.path.join(scratch, "owned")
     open(owned, "w").close()
     target = "/mnt" if os.path.isdir("/mnt") else scratch
@@ -235,6 +249,103 @@ def http_get(url):
         return {"status": None, "error": f"{type(exc).__name__}: {exc}"}
 
 
+# A lookup through the container's own resolver (Docker's embedded DNS at 127.0.0.11), in a
+# child with a short resolver timeout so a resolver that never answers costs seconds.
+RESOLVE = """
+import socket, sys
+try:
+    print(socket.getaddrinfo(sys.argv[1], 80, socket.AF_INET)[0][4][0])
+except OSError as exc:
+    print("error: %s" % exc)
+"""
+
+
+def resolve(name):
+    env = {**os.environ, "RES_OPTIONS": "timeout:2 attempts:1"}
+    started = time.monotonic()
+    try:
+        done = subprocess.run([sys.executable, "-c", RESOLVE, name], capture_output=True, timeout=15, env=env)
+        output = done.stdout.decode(errors="replace").strip()
+    except subprocess.TimeoutExpired:
+        output = "error: timed out"
+    return {"resolved": not output.startswith("error"), "answer": output,
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def _with_token(url, method="GET"):
+    token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
+    request = urllib.request.Request(url, method=method, headers={"Authorization": f"token {token}"},
+                                     data=b"{}" if method in ("POST", "PATCH", "PUT") else None)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            return {"status": response.status}
+    except urllib.error.HTTPError as exc:
+        return {"status": exc.code}
+    except Exception as exc:  # noqa: BLE001 - any failure to get an answer is the result
+        return {"status": None, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def hub_call(method, path):
+    api = os.environ.get("JUPYTERHUB_API_URL", "").rstrip("/")
+    if not api:
+        return {"status": None, "error": "no JUPYTERHUB_API_URL in this container"}
+    return _with_token(api + path, method)
+
+
+def server_route(path):
+    # The server listens on 8888 inside its container; the base URL is /user/<name>/<server>/.
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+    return _with_token(f"http://127.0.0.1:8888{prefix.rstrip('/')}/{path.lstrip('/')}")
+
+
+# Escapes tried through the analyst library's own locked connection (haven.connect()); run
+# in a child so an image without the library reports that instead of failing the probe.
+DUCKDB_ESCAPES = """
+import json
+try:
+    import haven
+except ImportError as exc:
+    print(json.dumps({"error": "no analyst library: %s" % exc}))
+    raise SystemExit(0)
+con = haven.connect()
+
+def attempt(sql):
+    try:
+        con.execute(sql).fetchall()
+        return "ok"
+    except Exception as exc:
+        return type(exc).__name__
+
+names = [dataset.name for dataset in haven.datasets()]
+print(json.dumps({
+    "datasets": names,
+    "control": attempt('select count(*) from "%s"' % names[0]) if names else None,
+    "attempts": {
+        "read /etc/passwd": attempt("select * from read_csv('/etc/passwd')"),
+        "read the hub's files": attempt("select * from read_text('/proc/1/environ')"),
+        "write outside the workspace": attempt("copy (select 42) to '/tmp/haven-probe.csv'"),
+        "attach a database file": attempt("attach '/tmp/haven-probe.duckdb'"),
+        "install an extension": attempt("install httpfs"),
+        "load an extension": attempt("load httpfs"),
+        "enable external access": attempt("set enable_external_access = true"),
+        "unlock the configuration": attempt("set lock_configuration = false"),
+        "widen the allowed directories": attempt("set allowed_directories = ['/']"),
+    },
+}))
+"""
+
+
+def duckdb_escapes():
+    try:
+        done = subprocess.run([sys.executable, "-c", DUCKDB_ESCAPES], capture_output=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out"}
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        return {"error": done.stderr.decode(errors="replace")[-500:]}
+
+
 def main():
     params = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     result = {
@@ -252,7 +363,13 @@ def main():
         "tcp": {f"{h}:{p}": tcp_connect(h, p) for h, p in params.get("tcp", [])},
         "dns": {f"{r}:{p}/{n}": dns_query(r, p, n) for r, p, n in params.get("dns", [])},
         "http": {url: http_get(url) for url in params.get("http", [])},
+        "resolve": {name: resolve(name) for name in params.get("resolve", [])},
+        "writes": {path: try_write(path) for path in params.get("writes", [])},
+        "hub_calls": {f"{m} {p}": hub_call(m, p) for m, p in params.get("hub_calls", [])},
+        "server_routes": {path: server_route(path) for path in params.get("server_routes", [])},
     }
+    if params.get("duckdb"):
+        result["duckdb"] = duckdb_escapes()
     # Last, so the network probes above never run while pids or memory are exhausted.
     if params.get("privileged"):
         result["privileged"] = privileged_attempts()
@@ -263,4 +380,5 @@ def main():
     json.dump(result, sys.stdout)
 
 
-main()
+if __name__ == "__main__":
+    main()
