@@ -27,6 +27,7 @@ from .policy import RELEASE_HINT
 from .workspace import is_within
 
 MB = 1024 * 1024
+LISTING_ATTEMPTS = 3
 
 
 class HavenContentsManager(AsyncLargeFileManager):
@@ -85,6 +86,21 @@ class HavenContentsManager(AsyncLargeFileManager):
             if error.status_code == 400:
                 raise self._refuse(path, "binary files cannot be opened here") from None
             raise
+
+    async def _dir_model(self, path, content=True):
+        """A listing, taken again when an entry vanished while it was being listed.
+
+        The stock listing reads the folder, then each entry; a rename or delete between the
+        two (a notebook's first save renames it while the file browser refreshes) made the
+        whole folder answer 404, and Lab showed "Directory not found" over the workspace.
+        """
+        for _ in range(LISTING_ATTEMPTS - 1):
+            try:
+                return await super()._dir_model(path, content=content)
+            except web.HTTPError as error:
+                if error.status_code != 404 or not content or not os.path.isdir(self._get_os_path(path)):
+                    raise
+        return await super()._dir_model(path, content=content)
 
     async def save(self, model, path=""):
         self._checked_parent(path)
