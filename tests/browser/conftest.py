@@ -16,6 +16,20 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 VIEWPORT = {"width": 1280, "height": 900}
 
 
+@pytest.fixture(autouse=True)
+def no_server_outlives_its_test(request):
+    """A browser test that fails half-way leaves its servers running on the session's shared
+    hub, and every later test that starts the same (user, project) then fails with "already
+    running": stop whatever is still running when a test ends, however it ended."""
+    yield
+    if "haven_hub" not in request.fixturenames:
+        return
+    hub = request.getfixturevalue("haven_hub")
+    for user in hub.api("GET", "/users").json():
+        for project in (user.get("servers") or {}):
+            hub.stop(user["name"], project)
+
+
 # Per module, not per session: Playwright's sync API keeps an event loop running while it is
 # open, and the lab server tests (pytest-jupyter) that run later in the same session need to
 # close theirs ("Cannot close a running event loop").
