@@ -13,7 +13,7 @@ trap 'rm -rf "$root"' EXIT
 
 log="$(mktemp /var/tmp/haven-debootstrap.XXXXXX.log)"
 if ! debootstrap --variant=minbase \
-  --include=python3,python3-venv,ca-certificates,tini \
+  --include=python3,python3-venv,ca-certificates,tini,git \
   "$suite" "$root" "$mirror" >"$log" 2>&1; then
   tail -40 "$log" >&2
   echo "debootstrap failed; full log: $log" >&2

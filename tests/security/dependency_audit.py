@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXCEPTIONS = Path(__file__).with_name("accepted_advisories.yaml")
 PIN_SETS = {
     "hub": ["requirements.lock"],
-    "notebook-image": ["images/notebook/requirements.txt"],
+    "notebook-image": ["images/notebook/requirements.lock"],
     "acro-kernel": ["egress/acro/requirements.lock", "images/notebook/acro-kernel.lock"],
 }
 # pip-audit's words when it could not talk to PyPI at all (requests' and urllib3's errors).
