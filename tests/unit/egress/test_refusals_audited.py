@@ -89,3 +89,22 @@ def test_an_overlong_forged_id_still_fits_the_log(service):
         service.get_request(OUTSIDER, "f" * 5000)
     [event] = refusals(service)
     assert len(event["target"]) == 128 and event["exists"] is False
+
+
+# Use cases that take a caller and never refuse one: lists filter to what the caller may see,
+# and download is download_named's bytes (which is audited).
+NEVER_REFUSE = {"list_requests", "list_whole_requests", "download"}
+
+
+def test_every_use_case_that_takes_a_caller_audits_its_refusals():
+    """A new use case cannot slip in without @audited_refusals (or a reason in NEVER_REFUSE)."""
+    import inspect
+
+    from haven_egress.service import EgressService
+
+    taking_a_caller = {name for name, method in inspect.getmembers(EgressService, inspect.isfunction)
+                       if not name.startswith("_") and list(inspect.signature(method).parameters)[1:2] == ["caller"]}
+    unaudited = sorted(name for name in taking_a_caller - NEVER_REFUSE
+                       if not hasattr(getattr(EgressService, name), "__wrapped__"))
+    assert unaudited == []
+    assert NEVER_REFUSE <= taking_a_caller  # no stale entry
