@@ -57,6 +57,18 @@ def check_limits(configured: Configured) -> None:
         raise _refuse("mounts is set in the hub's config; add read-only volumes instead.")
 
 
+def _check_added(setting: str, decided: dict[str, Any], added: dict[str, Any], addable: frozenset[str]) -> None:
+    """Each key config added to ``setting``: a decided key only with the decided value, any
+    other only if it is addable."""
+    for key, value in added.items():
+        if key in decided:
+            if value != decided[key]:
+                raise _refuse(f"{setting}[{key!r}] is {value!r}; the lockdown sets {decided[key]!r}.")
+        elif key not in addable:
+            raise _refuse(f"{setting}[{key!r}] is not one a config may add "
+                          f"(allowed: {', '.join(sorted(addable))}).")
+
+
 def host_config(lockdown: dict[str, Any], haven: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
     """Docker's host config: what config ``added``, then Haven's own and the lockdown's values.
 
@@ -64,25 +76,13 @@ def host_config(lockdown: dict[str, Any], haven: dict[str, Any], added: dict[str
     key must be one of ``ADDABLE_HOST_CONFIG``.
     """
     decided = {**haven, **lockdown}
-    for key, value in added.items():
-        if key in decided:
-            if value != decided[key]:
-                raise _refuse(f"extra_host_config[{key!r}] is {value!r}; the lockdown sets {decided[key]!r}.")
-        elif key not in ADDABLE_HOST_CONFIG:
-            raise _refuse(f"extra_host_config[{key!r}] is not one a config may add "
-                          f"(allowed: {', '.join(sorted(ADDABLE_HOST_CONFIG))}).")
+    _check_added("extra_host_config", decided, added, ADDABLE_HOST_CONFIG)
     return {**added, **decided}
 
 
 def create_kwargs(lockdown: dict[str, Any], labels: dict[str, str], added: dict[str, Any]) -> dict[str, Any]:
     """docker-py's create arguments: the lockdown's, Haven's labels, and labels config adds."""
-    for key, value in added.items():
-        if key in lockdown:
-            if value != lockdown[key]:
-                raise _refuse(f"extra_create_kwargs[{key!r}] is {value!r}; the lockdown sets {lockdown[key]!r}.")
-        elif key not in ADDABLE_CREATE_KWARGS:
-            raise _refuse(f"extra_create_kwargs[{key!r}] is not one a config may add "
-                          f"(allowed: {', '.join(sorted(ADDABLE_CREATE_KWARGS))}).")
+    _check_added("extra_create_kwargs", lockdown, added, ADDABLE_CREATE_KWARGS)
     added_labels = dict(added.get("labels") or {})
     reserved = sorted(name for name in added_labels if name.startswith(HAVEN_LABEL_PREFIX))
     if reserved:
