@@ -240,6 +240,7 @@ def dns_query(resolver, port, name):
 
 
 def http_get(url):
+    """The HTTP status ``url`` (or a ``urllib.request.Request``) answers with, or why none came."""
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
             return {"status": response.status}
@@ -276,13 +277,7 @@ def _with_token(url, method="GET"):
     token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
     request = urllib.request.Request(url, method=method, headers={"Authorization": f"token {token}"},
                                      data=b"{}" if method in ("POST", "PATCH", "PUT") else None)
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            return {"status": response.status}
-    except urllib.error.HTTPError as exc:
-        return {"status": exc.code}
-    except Exception as exc:  # noqa: BLE001 - any failure to get an answer is the result
-        return {"status": None, "error": f"{type(exc).__name__}: {exc}"}
+    return http_get(request)
 
 
 def hub_call(method, path):
