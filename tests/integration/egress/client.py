@@ -132,6 +132,21 @@ class Egress:
         raise AssertionError(f"the egress service did not answer at {self.base} within {timeout}s")
 
 
+def browser_sessions(egress: Egress):
+    """``open_as(user)``: a requests session per person, logged in at the hub and then at the
+    service (OAuth), made once per person and kept."""
+    sessions: dict[str, requests.Session] = {}
+
+    def open_as(user: str) -> requests.Session:
+        if user not in sessions:
+            session = egress.hub.login(user)
+            assert session.get(egress.base + "mine", timeout=30).status_code == 200
+            sessions[user] = session
+        return sessions[user]
+
+    return open_as
+
+
 def snapshot(data_dir: Path) -> dict:
     """Rows in every egress table and the blobs on disk: to prove a refusal changed nothing."""
     database = data_dir / "egress.sqlite"

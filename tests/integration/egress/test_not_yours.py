@@ -10,7 +10,7 @@ import secrets
 import pytest
 import requests
 
-from .client import TABLE, file_entry
+from .client import TABLE, browser_sessions, file_entry
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
 
@@ -30,16 +30,7 @@ def released(egress) -> dict:
 @pytest.fixture(scope="module")
 def browsers(egress):
     """A browser session per person, logged in at the hub and at the service (once each)."""
-    sessions = {}
-
-    def open_as(user: str) -> requests.Session:
-        if user not in sessions:
-            session = egress.hub.login(user)
-            assert session.get(egress.base + "mine", timeout=30).status_code == 200
-            sessions[user] = session
-        return sessions[user]
-
-    return open_as
+    return browser_sessions(egress)
 
 
 def xsrf(session: requests.Session, egress) -> str:

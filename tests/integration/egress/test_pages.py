@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .client import FIGURE, file_entry, snapshot
+from .client import FIGURE, browser_sessions, file_entry, snapshot
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
 
@@ -20,16 +20,7 @@ NOTEBOOK_HTML = b"<html><body><h1>Results</h1><script>parent.document.title='own
 @pytest.fixture
 def browse(egress):
     """A requests session per person, logged in at the hub and then at the service (OAuth)."""
-    sessions = {}
-
-    def open_as(user: str):
-        if user not in sessions:
-            session = egress.hub.login(user)
-            assert session.get(egress.base + "mine", timeout=30).status_code == 200
-            sessions[user] = session
-        return sessions[user]
-
-    return open_as
+    return browser_sessions(egress)
 
 
 def xsrf(page_text: str) -> str:
