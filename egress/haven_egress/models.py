@@ -61,6 +61,9 @@ class RequestVersion(Base):
     request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
     number: Mapped[int]
     created_at: Mapped[datetime] = _now()
+    # The environment the files were made in (image digest, kernel packages, dataset versions);
+    # None for versions filed before it was recorded.
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=None)
 
     request: Mapped[Request] = relationship(back_populates="versions")
     files: Mapped[list[File]] = relationship(back_populates="version", order_by="File.id")
