@@ -26,9 +26,9 @@ from sqlalchemy import MetaData, Table, create_engine, event, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from . import chain
+from . import chain, schema
 
-TABLE = "hub_audit_events"
+TABLE = schema.TABLE
 AUDIT_DIR = Path("audit")
 HEAD_KEY = Path("secrets/audit-head-key")
 
@@ -67,7 +67,10 @@ class HubAuditLog:
         self.engine = _engine(directory / "hub.sqlite")
         metadata = MetaData()
         self.table = chain.audit_table(metadata, TABLE)
-        metadata.create_all(self.engine)
+        # Migrated, never create_all'd; under the append lock, so two processes opening a new
+        # log do not both create it.
+        with self._append_lock():
+            schema.upgrade(self.engine)
         chain.anchor_table(self.engine, self.table, self.anchor)
 
     @property
