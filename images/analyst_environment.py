@@ -43,8 +43,9 @@ def pins(path: Path) -> dict[str, str]:
     """``name==version`` lines of a requirements file, by normalised name; comments skipped."""
     found = {}
     for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
+        # A hashed lock (scripts/lock-notebook) continues each pin with "\" and "--hash=" lines.
+        line = line.split("#", 1)[0].strip().removesuffix("\\").strip()
+        if line and not line.startswith("--hash="):
             match = PIN.match(line)
             if not match:
                 raise ValueError(f"{path.name}: not an exact pin: {line!r}")
@@ -77,6 +78,11 @@ def render() -> str:
         "| package | version | for |",
         "| --- | --- | --- |",
         *rows,
+        "",
+        "The spawn page lists these packages and versions for the image a start would run, read",
+        "from the image's `org.haven.kernel-packages` label (images/build.py writes it from the",
+        "lock); every release request records the whole lock of the server's image",
+        "([provenance.md](provenance.md)).",
         "",
         f"Every other package of the kernel is pinned too ({len(locked) - len(top)} of them), in",
         "`images/notebook/requirements.lock`, which the image installs with `pip install --no-deps`",

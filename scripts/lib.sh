@@ -61,8 +61,27 @@ ensure_venv() {
   echo "$stamp" > "$stamp_file"
 }
 
+# Node.js as the project pins it (scripts/node/package-lock.json: the npm registry's official
+# builds, integrity-checked), not whatever the host has: Debian 12 ships Node 18 and the front
+# end needs 20. The host's npm only bootstraps it; every later node and npm call (the proxy,
+# the front-end build) runs on the pinned one, first on PATH.
+NODE_DIR="$HAVEN_ROOT/scripts/node"
+ensure_node() {
+  local stamp_file="$STATE/node.stamp" stamp
+  stamp="$(sha256sum "$NODE_DIR/package-lock.json" | cut -c1-16)"
+  if ! [ -x "$NODE_DIR/node_modules/.bin/node" ] || [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp" ]; then
+    say "installing the pinned Node.js from scripts/node/package-lock.json"
+    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+      || die "could not install the pinned Node.js (scripts/node)"
+    echo "$stamp" > "$stamp_file"
+  fi
+  case ":$PATH:" in *":$NODE_DIR/node_modules/.bin:"*) ;; *) export PATH="$NODE_DIR/node_modules/.bin:$PATH" ;; esac
+  [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || die "node on PATH is not Node.js 20 or later"
+}
+
 ensure_proxy() {
   local dir="$HAVEN_ROOT/hub/proxy" stamp_file="$STATE/proxy.stamp" stamp
+  ensure_node
   stamp="$(sha256sum "$dir/package-lock.json" | cut -c1-16)"
   if [ -x "$dir/node_modules/.bin/configurable-http-proxy" ] && [ "$(cat "$stamp_file" 2>/dev/null)" = "$stamp" ]; then return; fi
   say "installing configurable-http-proxy from package-lock.json"
@@ -81,6 +100,7 @@ except SettingsError as error:
 }
 
 ensure_images() {
+  ensure_node
   "$PY" "$HAVEN_ROOT/images/build.py" --settings "$1"
 }
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from traitlets.config import Config
 
-from . import host_state, roles, usage
+from . import host_state, limits, logs, metrics, roles, usage
 from .auth import configure as auth_configure
+from .operator_config import load_operator_config
 from .projects import projects_of_user
 from .settings import Settings, SettingsError, load_settings
 
@@ -47,9 +48,11 @@ def hub_config(settings: Settings) -> Config:
     c.JupyterHub.hub_bind_url = f"http://0.0.0.0:{hub.api_port}"
     c.JupyterHub.hub_connect_url = f"http://127.0.0.1:{hub.api_port}"
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{hub.proxy_api_port}"
-    c.ConfigurableHTTPProxy.command = list(hub.proxy_command)
     c.ConfigurableHTTPProxy.pid_file = str(data_dir / "proxy.pid")
     c.JupyterHub.db_url = f"sqlite:///{data_dir / 'jupyterhub.sqlite'}"
+    # Never upgraded on a start: `haven upgrade` backs up every store first (upgrade_db would
+    # copy only this SQLite file, into the data folder) and runs JupyterHub's upgrade-db.
+    c.JupyterHub.upgrade_db = False
     c.JupyterHub.cookie_secret_file = str(data_dir / "secrets" / "cookie_secret")
     c.JupyterHub.pid_file = str(data_dir / "jupyterhub.pid")
     # Send the browser to the spawn-pending page (where the spawner's progress
@@ -131,7 +134,8 @@ def load_roles(settings: Settings, services: Iterable[dict[str, Any]]) -> list[d
         "services": [OPERATOR_SERVICE],
     }
     running = {service["name"] for service in services}
-    return [operator, *roles.load_roles(_accounts(settings), running), roles.server_role()]
+    scrape = [metrics.metrics_role()] if metrics.METRICS_SERVICE in running else []
+    return [operator, *roles.load_roles(_accounts(settings), running), roles.server_role(), *scrape]
 
 
 # The crash tests' fault hooks (haven_egress.web.startup.FAULT_SLEEP…), set in the hub's
@@ -140,7 +144,7 @@ PASSED_TO_SERVICES = ("HAVEN_EGRESS_FAULT_SLEEP", "HAVEN_EGRESS_FAULT_SLEEP_AFTE
 
 
 def _web_service(name: str, port: int, module: str, oauth_scopes: Iterable[str],
-                 settings_path: str | os.PathLike[str]) -> dict[str, Any]:
+                 settings_path: str | os.PathLike[str], log_file: Path) -> dict[str, Any]:
     """One of Haven's own web services, started and proxied by the hub, logged in through it."""
     return {
         "name": name,
@@ -150,7 +154,8 @@ def _web_service(name: str, port: int, module: str, oauth_scopes: Iterable[str],
         # next poll of the process (30 s).
         "command": [sys.executable, "-m", "haven_hub.supervise", module],
         # The service reads the same settings file (validated on its own load), no copy.
-        "environment": {"HAVEN_SETTINGS": str(Path(settings_path).resolve()),
+        # Its output goes to its own log file (haven_hub.logs), not the hub's console.
+        "environment": {"HAVEN_SETTINGS": str(Path(settings_path).resolve()), "HAVEN_LOG_FILE": str(log_file),
                         **{name: os.environ[name] for name in PASSED_TO_SERVICES if name in os.environ}},
         "oauth_client_allowed_scopes": list(oauth_scopes),
         # Part of Haven itself: no "authorize this application?" page in between.
@@ -170,7 +175,7 @@ def egress_service(settings: Settings, settings_path: str | os.PathLike[str]) ->
     """The egress review queue at ``/services/egress/``; it binds every address itself (see
     haven_egress.web) so project containers reach it through their gateway."""
     return _web_service(roles.EGRESS_SERVICE, settings.egress.port, "haven_egress.web",
-                        roles.EGRESS_OAUTH_SCOPES, settings_path)
+                        roles.EGRESS_OAUTH_SCOPES, settings_path, logs.log_file(settings, "egress"))
 
 
 def idle_culler_service(settings: Settings) -> dict[str, Any] | None:
@@ -191,14 +196,16 @@ def idle_culler_service(settings: Settings) -> dict[str, Any] | None:
 def admin_service(settings: Settings, settings_path: str | os.PathLike[str]) -> dict[str, Any]:
     """The admin pages at ``/services/admin/``."""
     return _web_service(roles.ADMIN_SERVICE, settings.admin.port, "haven_hub.admin",
-                        roles.ADMIN_OAUTH_SCOPES, settings_path)
+                        roles.ADMIN_OAUTH_SCOPES, settings_path, logs.log_file(settings, "admin"))
 
 
 def services(settings: Settings, settings_path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Every service the hub knows: the operator's token, egress, the idle culler when on, admin."""
+    """Every service the hub knows: the operator's token, egress, the idle culler when on, admin,
+    the metrics scraper's token."""
     culler = idle_culler_service(settings)
     return [operator_service(settings), egress_service(settings, settings_path),
-            *([culler] if culler is not None else []), admin_service(settings, settings_path)]
+            *([culler] if culler is not None else []), admin_service(settings, settings_path),
+            metrics.metrics_service(settings)]
 
 
 def audit_config(settings: Settings) -> Config:
@@ -241,7 +248,23 @@ def configuration(settings: Settings, settings_path: str | os.PathLike[str]) -> 
         services_config(settings, settings_path),
         audit_config(settings),
         browser_meter_config(settings),
+        operations_config(settings),
     ])
+
+
+def operations_config(settings: Settings) -> Config:
+    """How many servers one host runs, the hub's and the proxy's own log files
+    (haven_hub.logs), and who may read the metrics."""
+    c = Config()
+    spawns = limits.limits_of(settings)
+    c.JupyterHub.active_server_limit = spawns["active_server_limit"]
+    c.JupyterHub.concurrent_spawn_limit = spawns["concurrent_spawn_limit"]
+    log_dir = host_state.make_private_dir(logs.log_dir(settings))
+    c.JupyterHub.logging_config = logs.hub_logging_config(log_dir / logs.LOG_FILES["hub"])
+    c.ConfigurableHTTPProxy.command = [sys.executable, "-m", "haven_hub.logs", "proxy",
+                                       str(log_dir / logs.LOG_FILES["proxy"]), "--", *settings.hub.proxy_command]
+    c.JupyterHub.authenticate_prometheus = True
+    return c
 
 
 def merged(parts: Iterable[Config]) -> Config:
@@ -263,10 +286,15 @@ def configure(c: Config, settings_path: str | os.PathLike[str]) -> Settings:
     # Raised here, the hub exits before it opens a database or listens (a config error).
     host_state.require_private(settings, "the hub")
     host_state.require_container_uid(settings)
+    from .backup.restore import require_no_interrupted_restore
+
+    require_no_interrupted_restore(settings)
     c.merge(configuration(settings, settings_path))
     # The authenticator reports logins to the audit log without knowing the settings.
     from .audit import hooks
     from .auth import events
 
     events.REPORTS.attach(hooks.HubAuditTrail(settings.hub.data_dir))
+    # Last: the operator's own files see, and may change, everything Haven set.
+    load_operator_config(c, settings.operations.extra_config_dir)
     return settings

@@ -1,5 +1,6 @@
 """``python -m haven_hub.supervise MODULE``: run ``python -m MODULE`` and restart it at once
-when it dies.
+when it dies. With ``$HAVEN_LOG_FILE`` set, the service's output (and what this process says about
+it) goes to that file as JSON records (haven_hub.logs), not to the hub's console.
 
 JupyterHub restarts a managed service that exits, but only when it next polls the
 process, every 30 s (``Spawner.poll_interval``; the spawner it builds for services takes
@@ -26,12 +27,16 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
+
+from .logs import LineLog
 
 # A child that ran at least this long crashed, rather than failed to start: restart at once.
 STEADY_SECONDS = 10.0
 FIRST_PAUSE = 0.1
 MAX_PAUSE = 10.0
 _PR_SET_PDEATHSIG = 1
+LOG_FILE_VARIABLE = "HAVEN_LOG_FILE"
 
 
 def next_pause(uptime: float, previous: float) -> float:
@@ -50,14 +55,26 @@ def _die_with_parent(parent: int) -> None:
 
 
 class Supervisor:
-    def __init__(self, command: Sequence[str], name: str):
+    def __init__(self, command: Sequence[str], name: str, log_file: Path | None = None):
         self.command = list(command)
         self.name = name
+        self.output = LineLog(log_file, log_file.stem) if log_file is not None else None
         self.child: subprocess.Popen | None = None
         self.stopping = threading.Event()
 
     def log(self, message: str) -> None:
         print(f"[supervise {self.name}] {message}", file=sys.stderr, flush=True)
+        if self.output is not None:
+            self.output.write(message, level="WARNING", logger="haven.supervise")
+
+    def _start(self, parent: int) -> subprocess.Popen:
+        if self.output is None:
+            return subprocess.Popen(self.command, preexec_fn=lambda: _die_with_parent(parent))
+        child = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 preexec_fn=lambda: _die_with_parent(parent))
+        # Copied until the child closes its end (it exits); the thread ends with it.
+        threading.Thread(target=self.output.copy, args=(child.stdout,), daemon=True).start()
+        return child
 
     def stop(self, signum: int, _frame) -> None:
         self.stopping.set()
@@ -71,7 +88,7 @@ class Supervisor:
         pause = 0.0
         while not self.stopping.is_set():
             started = time.monotonic()
-            self.child = subprocess.Popen(self.command, preexec_fn=lambda: _die_with_parent(parent))
+            self.child = self._start(parent)
             if self.stopping.is_set():  # asked to stop while the child was being started
                 self.child.terminate()
             code = self._wait(hub)
@@ -98,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m haven_hub.supervise MODULE", file=sys.stderr)
         return 2
-    return Supervisor([sys.executable, "-m", args[0]], args[0]).run()
+    log_file = Path(os.environ[LOG_FILE_VARIABLE]) if os.environ.get(LOG_FILE_VARIABLE) else None
+    return Supervisor([sys.executable, "-m", args[0]], args[0], log_file).run()
 
 
 if __name__ == "__main__":

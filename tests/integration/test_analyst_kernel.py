@@ -23,6 +23,8 @@ from tests.fixtures.kernel_messages import execute
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure", "dump_logs_on_failure")]
 
 LOCK = Path(__file__).resolve().parents[2] / "images" / "notebook" / "requirements.lock"
+# "name==version", then a backslash and its "--hash=" lines (scripts/lock-notebook --generate-hashes).
+LOCKED_PIN = r"^([a-z0-9-]+)==([^\s\\]+)(?: \\)?$"
 STACK = ["duckdb", "pandas", "polars", "pyarrow", "numpy", "scipy", "statsmodels", "sklearn", "matplotlib",
          "seaborn", "lifelines", "haven"]
 
@@ -114,7 +116,7 @@ def test_the_default_kernel_fits_models_on_haven_data_and_draws_inline(ada_alpha
     output = text_of(analysis)
     assert not [m for m in analysis if m["msg_type"] == "error"], output
     result = json.loads(output.split("\nRESULT ", 1)[1].splitlines()[0])
-    locked = dict(re.findall(r"^([a-z0-9-]+)==(\S+)$", LOCK.read_text(), re.MULTILINE))
+    locked = dict(re.findall(LOCKED_PIN, LOCK.read_text(), re.MULTILINE))
     for module, version in result["versions"].items():
         distribution = {"sklearn": "scikit-learn", "haven": None}.get(module, module)
         if distribution:
@@ -146,7 +148,7 @@ def test_the_kernel_has_exactly_the_locked_packages(ada_alpha):
     # Haven's own two packages are installed from the build context, not from PyPI.
     assert {"haven-py", "haven-lab"} <= set(installed)
     installed = {name: version for name, version in installed.items() if name not in ("haven-py", "haven-lab")}
-    locked = dict(re.findall(r"^([a-z0-9-]+)==(\S+)$", LOCK.read_text(), re.MULTILINE))
+    locked = dict(re.findall(LOCKED_PIN, LOCK.read_text(), re.MULTILINE))
     assert installed == locked
 
 

@@ -11,6 +11,7 @@ from tornado import web
 from .. import theme
 from . import handlers
 from .context import AdminContext
+from .health import AdminHealthHandler
 
 PROJECT = r"([a-z][a-z0-9-]{1,30}[a-z0-9])"
 
@@ -32,6 +33,8 @@ ROUTES: tuple[Route, ...] = (
     Route(f"projects/{PROJECT}", handlers.EditProjectHandler),
     Route(f"projects/{PROJECT}/(suspend|resume|archive)", handlers.StatusHandler, form_on=""),
     Route("audit", handlers.AuditHandler),
+    # For monitors, like the hub's /hub/health: no login, a status only (the database answers).
+    Route("health", AdminHealthHandler),
 )
 
 

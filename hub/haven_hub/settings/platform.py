@@ -75,6 +75,24 @@ class Spawner(_Section):
             "notebook image is built for it (`images/build.py`): rebuild after changing it."
         ),
     )
+    active_server_limit: int | None = Field(
+        None,
+        ge=0,
+        description=(
+            "Most project servers running (or starting) at once on this host; one more start is refused "
+            "with \"Active user limit exceeded\" until one stops. Empty: derived from the host, its memory "
+            "divided by a default project server's memory limit (2G), at least 1. 0: no limit."
+        ),
+    )
+    concurrent_spawn_limit: int | None = Field(
+        None,
+        ge=0,
+        description=(
+            "Most project servers starting at the same moment; one more start is refused with \"Too many "
+            "users trying to log in right now\" and a time to retry. Empty: derived from the host, twice "
+            "its CPU count, at least 2. 0: no limit."
+        ),
+    )
 
 
 class Network(_Section):

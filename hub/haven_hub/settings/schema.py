@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from .common import SettingsError, _Section
 from .egress import Egress
 from .people import Auth
+from .operations import Operations
 from .platform import Admin, Datasets, Hub, IdleCuller, Images, Network, Spawner
 from .projects import Project
 
@@ -24,6 +25,9 @@ class Settings(_Section):
     egress: Egress = Field(default_factory=Egress, description="The egress review queue (safe outputs).")
     idle_culler: IdleCuller = Field(default_factory=IdleCuller, description="Stopping idle project servers.")
     admin: Admin = Field(default_factory=Admin, description="The admin pages and the end-date sweep.")
+    operations: Operations = Field(
+        default_factory=Operations, description="Running Haven in production: logs, operator config, metrics."
+    )
     projects: list[Project] = Field(
         default_factory=list,
         description="Projects created at start-up (the demo project); full provisioning uses `haven project`.",

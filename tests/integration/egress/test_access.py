@@ -29,15 +29,23 @@ def every_call() -> list[tuple[str, str, bool]]:
     return calls
 
 
+# The only routes that answer without a login: the OAuth callback and the monitors' health check.
+UNAUTHENTICATED = {("GET", "oauth_callback"), ("GET", "health")}
+
+
 def test_the_route_table_covers_the_api():
     paths = {path for _, path, _ in every_call()}
     assert {"api/requests", "api/files/1/download", "api/requests/" + "0" * 32 + "/release"} <= paths
+    assert {(method, path) for method, path, authenticated in every_call() if not authenticated} == UNAUTHENTICATED
 
 
 @pytest.mark.parametrize("method,path,authenticated", every_call())
 def test_every_route_refuses_anonymous_callers(egress, method, path, authenticated):
     response = egress.call(method, path)
-    if not authenticated:
+    if path == "health":
+        # A status for monitors and nothing else (haven_hub.health).
+        assert response.status_code == 200 and response.json() == {"status": "ok"}, response.text
+    elif not authenticated:
         # The OAuth callback: without the state cookie of a login in progress it completes nothing.
         assert response.status_code in (400, 403), response.text
     elif path == "":

@@ -98,7 +98,7 @@ def _comparable(value):
 def _parts(settings, path):
     return [config.hub_config(settings), config.auth_config(settings), config.spawner_config(settings),
             config.services_config(settings, path), config.audit_config(settings),
-            config.browser_meter_config(settings)]
+            config.browser_meter_config(settings), config.operations_config(settings)]
 
 
 def test_each_part_is_the_same_for_the_same_settings_and_their_order_does_not_matter(settings):
@@ -108,7 +108,7 @@ def test_each_part_is_the_same_for_the_same_settings_and_their_order_does_not_ma
     before = _comparable(parts)
     whole = _comparable(config.merged(parts))
     assert _comparable(parts) == before  # merging changes no part
-    for order in ([5, 4, 3, 2, 1, 0], [3, 0, 5, 1, 4, 2], [2, 5, 0, 4, 1, 3]):
+    for order in ([6, 5, 4, 3, 2, 1, 0], [3, 0, 6, 5, 1, 4, 2], [2, 5, 0, 6, 4, 1, 3]):
         assert _comparable(config.merged([parts[i] for i in order])) == whole
     assert whole == _comparable(config.configuration(settings, path))
     c = Config()
