@@ -15,6 +15,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 # Host-config keys that tune resources or logging and never widen what the server reaches.
 ADDABLE_HOST_CONFIG = frozenset({
@@ -133,3 +134,32 @@ def _is_socket(path: str) -> bool:
         return stat.S_ISSOCK(os.stat(path).st_mode)
     except OSError:
         return False
+
+
+# Where the analyst's ``pip install`` puts approved packages: the per-(user, project) home
+# volume, so the read-only root stays read-only. The image's venv has no user site (so pip's
+# --user is refused); pip installs with this prefix into its user-site layout
+# (``lib/pythonX.Y/site-packages``), which the image's kernelspec alone puts on the kernel's
+# path: the Jupyter server never imports from anywhere the analyst can write.
+PACKAGES_PREFIX = "/home/analyst/.local"
+# The egress service's path of the approved package index (haven_egress.package_index).
+PACKAGE_INDEX_PATH = "packages/simple/"
+
+
+def package_index_env(egress_url: str, token: str) -> dict[str, str]:
+    """pip's settings for a project server: the approved index only, as this server's own token.
+
+    The token travels as Basic-auth password in the index URL, which lives only in the
+    container's environment (never in the image or a file of the workspace). The index is
+    plain HTTP on the project's internal bridge, like the egress API, hence ``trusted-host``.
+    """
+    parts = urlsplit(egress_url)
+    netloc = f"__token__:{quote(token, safe='')}@{parts.netloc}"
+    return {
+        "PIP_INDEX_URL": urlunsplit((parts.scheme, netloc, parts.path + PACKAGE_INDEX_PATH, "", "")),
+        "PIP_TRUSTED_HOST": parts.hostname or "",
+        "PIP_PREFIX": PACKAGES_PREFIX,
+        "PYTHONUSERBASE": PACKAGES_PREFIX,
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_NO_INPUT": "1",
+    }

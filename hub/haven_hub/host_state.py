@@ -76,6 +76,7 @@ def private_paths(settings: Settings) -> list[Private]:
         Private(egress / "notify-watermark", "file", "the egress notices' watermark"),
         Private(egress / "signing", "tree", "the release signing keys"),
         Private(egress / "blobs", "dirs", "the submitted files"),
+        Private(egress / "package-index", "dirs", "the approved package index's wheels"),
         Private(data / "projects", "dir", "the projects' folder"),
     ]
     projects = data / "projects"
