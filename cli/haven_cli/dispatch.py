@@ -27,9 +27,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dataset": ("haven_hub.datasets.cli", "manage the curated dataset catalogue"),
     "check": ("haven_disclosure.cli", "run the disclosure checks on a file"),
     "egress": ("haven_egress.cli", "operate the egress store (fsck [--clean])"),
+    "packages": ("haven_cli.packages", "the approved package index for project servers: add, list, remove"),
     "audit": ("haven_cli.audit", "verify every audit hash chain; show the events of both (hub and egress)"),
     "settings": ("haven_cli.settings", "which settings file the commands read, and whether it is valid"),
     "selfcheck": ("haven_hub.selfcheck.cli", "spawn a throwaway server and try each boundary from inside it"),
+    "backup": ("haven_cli.backup", "back up every database, blob, workspace, home volume and key into DEST"),
+    "restore": ("haven_cli.restore", "restore a backup, after checking every file's SHA-256"),
+    "upgrade": ("haven_cli.upgrade", "back up, then upgrade every database (JupyterHub's upgrade-db, Alembic)"),
 }
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .blobs import BlobStore, FsckReport
+from .ingress.models import IngressRequest
 from .models import File
 from .storage import lock_blobs, writing
 
@@ -24,6 +25,8 @@ def fsck(sessions: sessionmaker[Session], blobs: BlobStore, delete_orphans: bool
          grace_seconds: float = 0) -> FsckReport:
     with sessions() as session:
         referenced = set(session.scalars(select(File.sha256).distinct()))
+        # Files filed for ingress live in the same store.
+        referenced |= set(session.scalars(select(IngressRequest.sha256).where(IngressRequest.sha256.is_not(None))))
 
     @contextmanager
     def locked_references() -> Iterator[Callable[[Iterable[str]], set[str]]]:
@@ -42,4 +45,6 @@ def referenced_among(session: Session, digests: Iterable[str]) -> set[str]:
     for start in range(0, len(digests), 500):
         found.update(session.scalars(select(File.sha256).where(
             File.sha256.in_(digests[start:start + 500])).distinct()))
+        found.update(session.scalars(select(IngressRequest.sha256).where(
+            IngressRequest.sha256.in_(digests[start:start + 500])).distinct()))
     return found

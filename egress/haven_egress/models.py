@@ -192,3 +192,8 @@ def _refuse_history_rewrites(session: Session, _context, _instances) -> None:
     for obj in session.dirty:
         if isinstance(obj, StateEvent | CheckResult) and session.is_modified(obj):
             raise HistoryRewrite(f"{obj.__tablename__} rows are never changed; append a new one")
+
+
+# The ingress tables share this Base (one schema, one migration history); imported here so
+# every reader of ``Base.metadata`` (Alembic, the schema tests) sees them.
+from .ingress import models as _ingress_models  # noqa: E402, F401

@@ -37,7 +37,8 @@ async def serve() -> None:
     # stop working within seconds rather than JupyterHub's default five minutes.
     HubOAuth.instance().cache_max_age = settings.egress.auth_cache_seconds
     executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="egress")
-    app = make_app(service, executor, prefix, startup.cookie_secret(settings))
+    app = make_app(service, executor, prefix, startup.cookie_secret(settings),
+                   ingress=startup.open_ingress(settings, service))
     # A little above the request limit: uploads stream (handlers.UploadHandler), which
     # refuses a declared oversize with a sentence; this cuts off any body that lies about
     # its size or sends none, and one just over the limit still reaches the service's refusal.

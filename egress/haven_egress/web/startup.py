@@ -15,10 +15,11 @@ from pathlib import Path
 from haven_hub import host_state
 from haven_hub.settings import Settings, load_settings
 
-from .. import audit
+from .. import audit, provenance
 from ..blobs import BlobStore
 from ..checking import BackgroundChecks, PresetLookup, no_project_presets
 from ..file_checks import CheckPolicy
+from ..ingress.service import Destinations, IngressService
 from ..service import EgressService
 from ..signing import Signer
 from ..uploads import limits_of
@@ -85,6 +86,14 @@ def project_presets() -> PresetLookup:
     return no_project_presets
 
 
+def hub_records() -> provenance.HubLookup:
+    """Servers' provenance as the hub keeps it, when run as the hub's service; else none vouched for."""
+    api_url, token = os.environ.get("JUPYTERHUB_API_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
+    if api_url and token:
+        return provenance.HubServerRecords(api_url, token)
+    return provenance.no_hub
+
+
 def open_service(settings: Settings) -> EgressService:
     """Migrate the database to the latest schema, then open the service on it, with the
     background checks started (they pick up every file whose checks had not run)."""
@@ -98,7 +107,7 @@ def open_service(settings: Settings) -> EgressService:
     checks = BackgroundChecks(sessions, blobs, check_policy(settings), project_presets())
     service = EgressService(sessions, blobs, settings.egress, before_commit=fault_hook(),
                             signer=Signer.load_or_create(data_dir(settings) / "signing"),
-                            checks=checks)
+                            checks=checks, hub_records=hub_records())
     checks.start()
     return service
 
@@ -112,3 +121,16 @@ def cookie_secret(settings: Settings) -> bytes:
             handle.write(secrets.token_hex(32))
     return bytes.fromhex(path.read_text().strip())
 
+
+
+def open_ingress(settings: Settings, service: EgressService) -> IngressService:
+    """The ingress queue over the service's database and blob store; approved files go into the
+    projects' workspaces as the containers' uid, approved packages to the package index."""
+
+    def approve_package(requirement: str, actor: str, reason: str, projects: list[str]) -> None:
+        from .. import package_index  # imports the service module: not at this module's import
+
+        package_index.approve(service, requirement, actor, reason, projects)
+
+    destinations = Destinations(settings.hub.data_dir, settings.spawner.container_uid, approve_package)
+    return IngressService(service.sessions, service.blobs, settings.egress, destinations)

@@ -22,6 +22,7 @@ from jupyter_server.services.contents.largefilemanager import AsyncLargeFileMana
 from tornado import web
 from traitlets import Integer, Unicode, default
 
+from . import uploads
 from .outputs_filter import neutralise_notebook
 from .policy import RELEASE_HINT
 from .workspace import is_within
@@ -44,6 +45,31 @@ class HavenContentsManager(AsyncLargeFileManager):
     ).tag(config=True)
 
     data_dir = Unicode(help="The dataset mounts: never read through the contents API.").tag(config=True)
+
+    max_upload_size = Integer(
+        help="Largest text file (bytes) the browser may upload into the project; 0 refuses every "
+        "upload (haven_lab.uploads). Default: HAVEN_LAB_UPLOAD_MAX_SIZE, from the hub's "
+        "egress.ingress.lab_upload_max_size, else 0.",
+    ).tag(config=True)
+
+    @default("max_upload_size")
+    def _default_max_upload_size(self) -> int:
+        value = os.environ.get("HAVEN_LAB_UPLOAD_MAX_SIZE", "0")
+        return int(value) if value.isdecimal() else 0
+
+    ingress_url = Unicode(help="The ingress page, as the browser reaches it (named in every refusal).").tag(config=True)
+
+    egress_url = Unicode(help="The egress service, where allowed uploads are recorded. Default: HAVEN_EGRESS_URL.",
+                         ).tag(config=True)
+
+    @default("egress_url")
+    def _default_egress_url(self) -> str:
+        value = os.environ.get("HAVEN_EGRESS_URL", "")
+        return value if not value or value.endswith("/") else value + "/"
+
+    @default("ingress_url")
+    def _default_ingress_url(self) -> str:
+        return os.environ.get("JUPYTERHUB_BASE_URL", "/").rstrip("/") + "/services/egress/ingress"
 
     @default("data_dir")
     def _default_data_dir(self) -> str:
@@ -104,6 +130,12 @@ class HavenContentsManager(AsyncLargeFileManager):
 
     async def save(self, model, path=""):
         self._checked_parent(path)
+        if uploads.is_upload(model):
+            upload = uploads.check_upload(model, path.strip("/"), self.max_upload_size, self.ingress_url)
+            await uploads.record(upload, self.egress_url, os.environ.get("JUPYTERHUB_API_TOKEN", ""),
+                                 self.ingress_url)
+            self.log.warning("haven_lab: upload recorded: %s (%d bytes, sha256 %s)",
+                             upload.path, upload.size, upload.sha256)
         return await super().save(model, path)
 
     async def rename_file(self, old_path, new_path):

@@ -11,6 +11,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 
 import { postJSON } from './api';
 import { DatasetsPanel } from './datasetsPanel';
+import { ingressPlugin } from './ingress';
 import { ReleaseRequestDialog } from './requestDialog';
 import { RequestsPanel } from './requestsPanel';
 
@@ -160,4 +161,4 @@ const exportsPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [panels, exportsPlugin];
+export default [panels, exportsPlugin, ingressPlugin];

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .common import ByteSize, _Section
+from .ingress import Ingress
 
 
 class EgressNotifySmtp(_Section):
@@ -62,6 +63,15 @@ class Egress(_Section):
     data_dir: Path = Field(
         Path("egress"),
         description="Where the egress service keeps its SQLite database and the submitted files (blobs).",
+    )
+    package_source_url: str = Field(
+        "https://pypi.org",
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description=(
+            "Where `haven packages add` fetches approved wheels from, on the host: an index with PEP 691 "
+            "JSON project pages at `<url>/simple/<name>/` (PyPI, devpi, pypiserver). Only adding reaches it; project servers never "
+            "do, and the package index never fetches on their behalf (`docs/packages.md`)."
+        ),
     )
     required_approvals: int = Field(
         2, ge=1, le=10, description="Independent approvals each released file needs."
@@ -138,6 +148,10 @@ class Egress(_Section):
             "other name, or none: text is held to `max_table_rows`, anything else to "
             "`max_opaque_file_size`, and a person is always asked to look."
         ),
+    )
+    ingress: Ingress = Field(
+        default_factory=Ingress,
+        description="Requests to bring files and packages into a project, and JupyterLab's upload route.",
     )
     disclosure_preset: str = Field(
         "acro",

@@ -57,6 +57,8 @@ def nav_links(
     links = [
         NavLink("Projects", f"{hub_prefix}home"),
         NavLink("My requests", f"{services_prefix}egress/mine", count=my_requests_count),
+        # The ingress queue: files and packages into a project, reviewed (docs/ingress.md).
+        NavLink("Bring in", f"{services_prefix}egress/ingress"),
     ]
     if can_review:
         links.append(NavLink("Review queue", f"{services_prefix}egress/", count=review_count))

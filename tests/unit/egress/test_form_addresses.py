@@ -64,20 +64,24 @@ def test_a_get_on_every_address_without_get_answers_405(served):
                 response = requests.get(base + path, headers=headers, timeout=30, allow_redirects=False)
                 assert response.status_code == 405, f"GET {path}: {response.status_code}"
                 assert response.headers["Allow"] == ", ".join(route.methods)
-            checked.append((path, response))
-    paths = {path for path, _ in checked}
+            checked.append((path, response, route))
+    paths = {path for path, _, _ in checked}
     # The forms people reach by reload or bookmark, and the API's POST-only addresses.
     assert {f"{PREFIX}requests/alpha/release", f"{PREFIX}requests/alpha/files/alpha/vote",
             f"{PREFIX}requests/alpha/comment", f"{PREFIX}api/requests/alpha/start-review",
-            f"{PREFIX}api/files/alpha/reviews", f"{PREFIX}api/preflight"} <= paths
-    for path, response in checked:
+            f"{PREFIX}api/files/alpha/reviews", f"{PREFIX}api/preflight",
+            f"{PREFIX}ingress/files", f"{PREFIX}ingress/packages", f"{PREFIX}ingress/alpha/alpha"} <= paths
+    for path, response, route in checked:
         if "/api/" in path:
             assert response.json() == {"status": 405, "message": "this address takes POST, not GET"}
         else:
             # A Haven page that says what the address is and leads back to its request.
             assert response.headers["Content-Type"].startswith("text/html")
             assert "This address takes a form" in response.text
-            assert f'href="{PREFIX}requests/alpha" id="haven-form-page"' in response.text
+            # The page holding the form: its request's page, or the ingress queue or request.
+            page = re.sub(r"\{\w+\}", "alpha", route.form_on)
+            assert page in ("requests/alpha", "ingress", "ingress/alpha"), route.path
+            assert f'href="{PREFIX}{page}" id="haven-form-page"' in response.text
             assert "haven.css" in response.text
             assert "script-src 'none'" in response.headers["Content-Security-Policy"]
 

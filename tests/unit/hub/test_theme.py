@@ -34,8 +34,8 @@ def test_the_current_page_is_announced_to_screen_readers():
 def test_links_follow_roles():
     analyst = [link.label for link in theme.nav_links(current="Projects")]
     admin = [link.label for link in theme.nav_links(current="Projects", can_review=True, is_admin=True)]
-    assert analyst == ["Projects", "My requests"]
-    assert admin == ["Projects", "My requests", "Review queue", "Administration"]
+    assert analyst == ["Projects", "My requests", "Bring in"]
+    assert admin == ["Projects", "My requests", "Bring in", "Review queue", "Administration"]
 
 
 def test_user_text_is_escaped():
