@@ -24,6 +24,8 @@ from pathlib import Path
 import docker
 from docker.errors import BuildError, ImageNotFound
 
+from analyst_environment import pins  # beside this script (images/ is a folder of scripts)
+from haven_hub import provenance
 from haven_hub.command_line import UsageParser, add_settings_option, settings_path
 from haven_hub.settings import SettingsError, load_settings
 
@@ -159,6 +161,15 @@ def fill_context(context: Path, ca_bundle: Path | None) -> None:
         ca.write_text("")
 
 
+def kernel_labels(context: Path) -> dict[str, str]:
+    """Build arguments the Dockerfile turns into the kernel's labels (haven_hub.provenance): every
+    locked package, and the top-level ones with their locked versions. Read from the context,
+    so the tag's digest already covers them."""
+    locked = pins(context / "requirements.lock")
+    top = {name: locked[name] for name in pins(context / "requirements.txt")}
+    return {"KERNEL_LOCK": provenance.label_value(locked), "KERNEL_PACKAGES": provenance.label_value(top)}
+
+
 def context_tag(client: docker.DockerClient, context: Path, base: str, analyst_uid: int) -> str:
     """The notebook image's tag: a digest of its filled build context and its base image."""
     base_id = client.images.get(base).id
@@ -186,7 +197,8 @@ def build_notebook(client: docker.DockerClient, base: str, ca_bundle: Path | Non
             started = time.monotonic()
             try:
                 _, logs = client.images.build(
-                    path=str(context), tag=tag, buildargs={"BASE_IMAGE": base, "ANALYST_UID": str(analyst_uid)}, rm=True, forcerm=True
+                    path=str(context), tag=tag, buildargs={"BASE_IMAGE": base, "ANALYST_UID": str(analyst_uid),
+                                                    **kernel_labels(context)}, rm=True, forcerm=True
                 )
             except BuildError as exc:
                 for chunk in exc.build_log:

@@ -50,6 +50,8 @@ class FileView:
 class VersionView:
     number: int
     files: list[FileView]
+    # Where the files were made (egress.provenance.document); None for versions filed before it was recorded.
+    provenance: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def build(caller: Caller, request: Request, state: State, current: int, rules: E
                 )
                 for f in version.files
             ],
+            provenance=version.provenance,
         )
         for version in request.versions
     ]

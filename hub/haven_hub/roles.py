@@ -67,9 +67,11 @@ ROLES: dict[str, RoleSpec] = {
                  (ADMIN, ACCESS_EGRESS, HAVEN_ADMIN_PAGES, ACCESS_ADMIN)),
         # The service identifies callers with their own tokens and needs no power over
         # the hub; this lets it read project membership (groups) of users by name, and
-        # each project's properties for its disclosure-check preset (read only).
+        # each project's properties for its disclosure-check preset (read only), and the
+        # provenance the spawner keeps in each server's state (haven_hub.provenance; the API
+        # has no way to write a state).
         RoleSpec(EGRESS_SERVICE_ROLE, "The egress service itself",
-                 ("read:users:groups", "read:groups")),
+                 ("read:users:groups", "read:groups", "read:servers", "admin:server_state")),
         # jupyterhub-idle-culler's documented least scopes for culling servers (not users).
         RoleSpec(IDLE_CULLER_ROLE, "Stops idle project servers",
                  ("list:users", "read:users:activity", "read:servers", "delete:servers")),

@@ -7,12 +7,24 @@ links to their own spawn pages.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .projects import Project
 
 
-def project_form(hub_base_url: str, username: str, server_name: str, projects: Sequence[Project]) -> str:
+def kernel_section(kernel: Mapping[str, str] | None) -> str:
+    """The default kernel's top-level packages, as the image's label lists them."""
+    if kernel is None:
+        return ('<p class="form-text" id="haven-kernel-packages">The notebook image does not list its '
+                "packages (it was built before they were recorded); docs/analyst-environment.md has them.</p>")
+    rows = "".join(f"<li><code>{html.escape(name)}</code> {html.escape(version)}</li>"
+                   for name, version in sorted(kernel.items()))
+    return ('<details open id="haven-kernel-packages"><summary>Python 3 kernel: '
+            f"{len(kernel)} main packages</summary><ul>{rows}</ul></details>")
+
+
+def project_form(hub_base_url: str, username: str, server_name: str, projects: Sequence[Project],
+                 kernel: Mapping[str, str] | None = None) -> str:
     current = next((p for p in projects if p.id == server_name), None)
     others = [p for p in projects if p.id != server_name]
     base = f"{hub_base_url}spawn/{html.escape(username)}/"
@@ -33,6 +45,7 @@ def project_form(hub_base_url: str, username: str, server_name: str, projects: S
             f"<p>Server resources: {current.limits.cpu:g} CPU, {html.escape(current.limits.memory)} memory.</p>",
             '<p class="form-text">Data stays inside the project. Outputs leave only through a '
             "release request that output checkers approve.</p>",
+            kernel_section(kernel),
         ]
     if others:
         links = "".join(

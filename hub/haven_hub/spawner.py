@@ -19,7 +19,7 @@ from tornado import web
 from traitlets import Any as AnyTrait
 from traitlets import default
 
-from . import container_config, host_state, lockdown, networks, spawn_page
+from . import container_config, host_state, lockdown, networks, provenance, spawn_page
 from .auth.authenticator import account_refusal
 from .datasets.catalogue import Catalogue
 from .datasets.errors import DatasetError
@@ -50,6 +50,10 @@ class HavenSpawner(DockerSpawner):
     # The project of the spawn under way: looked up once, by the pre-spawn hook (which audits
     # a refusal) or else by start(), and forgotten when start() ends.
     _spawn_project: Project | None = None
+    # The started server's environment (haven_hub.provenance), kept in its state for the egress
+    # service; the datasets' part is gathered while the mounts are resolved.
+    provenance_record: dict[str, Any] | None = None
+    _dataset_records: list[dict[str, Any]] = []
 
     @default("options_form")
     def _default_options_form(self):
@@ -100,7 +104,16 @@ class HavenSpawner(DockerSpawner):
         )
 
     def _render_project_form(self, spawner: HavenSpawner) -> str:
-        return spawn_page.project_form(self.hub.base_url, self.user.name, self.name, self.user_projects())
+        return spawn_page.project_form(self.hub.base_url, self.user.name, self.name, self.user_projects(),
+                                       kernel=self._image_kernel_packages())
+
+    def _image_kernel_packages(self) -> dict[str, str] | None:
+        """The top-level packages of the image a start would run, read from its label (None:
+        the image is missing or was built before the label)."""
+        try:
+            return provenance.kernel_packages(self._docker_client.images.get(self.image).labels)
+        except docker.errors.DockerException:
+            return None  # the page still serves; starting says what is wrong with the image
 
     # -- progress shown on the spawn page ------------------------------------------
 
@@ -154,6 +167,7 @@ class HavenSpawner(DockerSpawner):
         """
         catalogue = Catalogue(self.settings.data_path(self.settings.datasets.catalogue_dir))
         mounts = {}
+        self._dataset_records = []
         for grant in project.datasets:
             try:
                 source = catalogue.resolve(grant.name, grant.version)
@@ -164,6 +178,7 @@ class HavenSpawner(DockerSpawner):
                     status=409,
                 ) from None
             mounts[str(source)] = {"bind": f"{DATA_MOUNT}/{grant.name}", "mode": "ro"}
+            self._dataset_records.append(provenance.dataset_record(grant.version, source))
         return mounts
 
     def _prepare_workspace(self, project_id: str) -> None:
@@ -307,10 +322,34 @@ class HavenSpawner(DockerSpawner):
             f"{project.limits.memory} memory, {project.limits.pids} processes)",
         )
         ip, port = await super().start()
+        self.provenance_record = await asyncio.get_running_loop().run_in_executor(
+            self.executor, self._record_provenance)
         self._report(80, "Container started; waiting for JupyterLab to answer")
         await self._wait_for_port(ip, port)
         self._report(95, "JupyterLab is listening")
         return ip, port
+
+    def _record_provenance(self) -> dict[str, Any]:
+        """The environment of the container just started: the image it runs (by content id, as
+        the engine reports it for this container, not the tag, which may move) and the datasets
+        mounted."""
+        image_id = self._docker_client.api.inspect_container(self.object_id)["Image"]
+        attrs = self._docker_client.api.inspect_image(image_id)
+        return provenance.server_record(self.image, attrs, self._dataset_records)
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        if self.provenance_record:
+            state[provenance.STATE_KEY] = self.provenance_record
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        self.provenance_record = state.get(provenance.STATE_KEY) or None
+
+    def clear_state(self) -> None:
+        super().clear_state()
+        self.provenance_record = None
 
     async def _wait_for_port(self, ip: str, port: int, interval: float = 0.05, check_every: float = 0.5) -> None:
         """Returns once the server accepts connections (or when it is clearly not coming).
@@ -368,10 +407,14 @@ class HavenSpawner(DockerSpawner):
         env["HAVEN_WORKSPACE_DIR"] = WORKSPACE_MOUNT
         env["HAVEN_SCRATCH_DIR"] = SCRATCH_MOUNT
         env["HAVEN_SCRATCH_MAX_SIZE"] = str(byte_count(self.settings.datasets.scratch_size))
+        # 0: the contents manager refuses uploads from the browser (haven_lab.uploads).
+        env["HAVEN_LAB_UPLOAD_MAX_SIZE"] = str(self.settings.egress.ingress.lab_upload_max_size)
         # The image's server config turns terminals on only for "1" (off when absent).
         env["HAVEN_TERMINALS"] = "1" if getattr(self, "terminals", False) else "0"
         if getattr(self, "egress_url", None):
             env["HAVEN_EGRESS_URL"] = self.egress_url
+            # pip installs from the approved package index, in the egress service (docs/packages.md).
+            env.update(container_config.package_index_env(self.egress_url, self.api_token))
         if getattr(self, "browser_budget", None) is not None:
             # The server refuses on its own past this even while the hub cannot be reached.
             env["HAVEN_BROWSER_BYTES_PER_DAY"] = str(self.browser_budget)

@@ -154,7 +154,13 @@ def test_environment_holds_only_what_the_server_needs(haven_hub, ada_alpha):
                  "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR",
                  # The spawner: whether this project allows terminals, and its daily budget of
                  # bytes sent to the browser, which the server enforces even without the hub.
-                 "HAVEN_TERMINALS", "HAVEN_BROWSER_BYTES_PER_DAY"}
+                 "HAVEN_TERMINALS", "HAVEN_BROWSER_BYTES_PER_DAY",
+                 # How large a text file the browser may upload into the project (0: none; #14).
+                 "HAVEN_LAB_UPLOAD_MAX_SIZE",
+                 # pip: the approved package index, as this server, and installs into the home
+                 # volume (docs/packages.md; #14).
+                 "PIP_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_PREFIX", "PYTHONUSERBASE", "PIP_DISABLE_PIP_VERSION_CHECK",
+                 "PIP_NO_INPUT"}
     unexpected = {name for name in env - image_env if not name.startswith("JUPYTERHUB_")}
     assert unexpected == set()
 

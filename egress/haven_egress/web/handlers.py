@@ -211,8 +211,8 @@ class RequestsHandler(UploadHandler):
 
     async def post(self) -> None:
         submission = self.submission()
-        request_id = await self.call(self.service.submit, submission.project, submission.title,
-                                     submission.purpose, submission.files, self.idempotency_key())
+        request_id = await self.call(partial(self.service.submit, declared=submission.declared), submission.project,
+                                     submission.title, submission.purpose, submission.files, self.idempotency_key())
         self.send(await self.call(self.service.get_request, request_id), status=201)
 
 
@@ -225,7 +225,7 @@ class ResubmitHandler(UploadHandler):
     async def post(self, request_id: str) -> None:
         submission = self.submission()
         await self.call(partial(self.service.resubmit, title=submission.title, purpose=submission.purpose,
-                                idempotency_key=self.idempotency_key()),
+                                idempotency_key=self.idempotency_key(), declared=submission.declared),
                         request_id, submission.files, submission.keep, submission.project)
         self.send(await self.call(self.service.get_request, request_id))
 

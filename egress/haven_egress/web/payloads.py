@@ -23,7 +23,7 @@ from ..uploads import FileUpload
 
 # File i's bytes travel in the multipart part named ``file-<i>``.
 PART = "file-{}"
-SUBMISSION_FIELDS = {"project", "title", "purpose", "files", "keep"}
+SUBMISSION_FIELDS = {"project", "title", "purpose", "files", "keep", "declared"}
 FILE_FIELDS = {"path": str, "sha256": str, "media_type": str, "description": str, "kind": str,
                 "supporting": bool, "controls": list}
 
@@ -42,6 +42,8 @@ class Submission:
     purpose: str
     files: list[FileUpload]
     keep: list[str]
+    # What the server says of its own environment (haven_egress.provenance.declared checks it).
+    declared: dict[str, Any] | None = None
 
 
 def json_body(body: bytes) -> dict[str, Any]:
@@ -101,6 +103,7 @@ def submission(metadata: str | None, parts: Mapping[str, Sequence[HTTPFile]]) ->
         purpose=text(fields, "purpose", ""),
         files=[_upload(entry, parts[PART.format(i)], i) for i, entry in enumerate(entries)],
         keep=keep,
+        declared=fields.get("declared"),
     )
 
 

@@ -24,7 +24,7 @@ from .workspace import Refused
 # package runs in the notebook image and cannot import the service; a test holds every
 # name here to that description (tests/unit/lab/test_egress_contract.py).
 # SubmissionMetadata and SubmissionFile: what is sent, and why the rest is not.
-SUBMISSION_FIELDS = frozenset({"title", "purpose", "files", "keep"})
+SUBMISSION_FIELDS = frozenset({"title", "purpose", "files", "keep", "declared"})
 FILE_FIELDS = frozenset({"path", "sha256", "media_type", "description", "controls", "kind"})
 NOT_SENT = {"project": "the service files a request under this server's project, from its token"}
 FILE_NOT_SENT = {"supporting": "the extension offers no way to attach evidence files yet"}

@@ -21,6 +21,7 @@ import tornado
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 
+from . import environment
 from . import requests as req
 from .egress import IDEMPOTENCY_HEADER, EgressClient, action_key, multipart
 from .notebooks import extract_output
@@ -128,7 +129,7 @@ class RequestsHandler(HavenHandler):
             purpose = req.text_field(body, "purpose", required=True)
             files = req.file_entries(body)
             prepared = await self.prepared(files, req.bool_field(body, "include_code", True))
-            metadata = req.submission(title, purpose, prepared)
+            metadata = req.submission(title, purpose, prepared, user_site=environment.user_site())
             content_type, payload = multipart(metadata, [p.part for p in prepared])
             created = await self.egress.call("POST", "api/requests", body=payload, content_type=content_type,
                                              idempotency_key=key)
@@ -163,11 +164,11 @@ class ResubmitHandler(HavenHandler):
             keep = body.get("keep", [])
             if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
                 raise Refused(400, "'keep' must be a list of paths of the previous version")
-            files = req.file_entries(body, required=not keep)
+            files = await self.from_sources(request_id, req.file_entries(body, required=not keep))
             # Empty keeps the request's own (the service replaces only what is given).
             title, purpose = req.text_field(body, "title"), req.text_field(body, "purpose")
             prepared = await self.prepared(files, req.bool_field(body, "include_code", True))
-            metadata = req.submission(title, purpose, prepared, keep)
+            metadata = req.submission(title, purpose, prepared, keep, user_site=environment.user_site())
             content_type, payload = multipart(metadata, [p.part for p in prepared])
             answer = await self.egress.call("POST", f"api/requests/{request_id}/resubmit",
                                             body=payload, content_type=content_type, idempotency_key=key)
@@ -177,6 +178,23 @@ class ResubmitHandler(HavenHandler):
         except Refused as refusal:
             return self.refuse(refusal)
         self.answer(req.for_the_panel(answer, self.haven.hub_base_url))
+
+    async def from_sources(self, request_id: str, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each file named as the service knows it (a notebook as its .html), named again as the
+        workspace file it was made from, which is what is read and rendered anew."""
+        if not files:
+            return files
+        sources = environment.declared_sources(await self.egress.call("GET", f"api/requests/{request_id}"))
+
+        def exists(path: str) -> bool:
+            try:
+                self.workspace.resolve(path)
+            except Refused:
+                return False
+            return True
+
+        return [{**entry, "path": environment.source_of(str(entry.get("path", "")), sources, exists)}
+                if isinstance(entry.get("path"), str) else entry for entry in files]
 
 
 SAFE_STEM = re.compile(r"[^A-Za-z0-9._-]+")

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from . import environment
 from .egress import Part, media_type
 from .notebooks import render_html
 from .workspace import Refused, Workspace
@@ -95,11 +97,13 @@ def prepare(workspace: Workspace, entry: dict[str, Any], include_code: bool) -> 
 
 
 def submission(title: str, purpose: str, prepared: list[Prepared],
-               keep: list[str] | None = None) -> dict[str, Any]:
+               keep: list[str] | None = None, user_site: Path | None = None) -> dict[str, Any]:
     # No project: the egress service files the request under this server's project, which
     # it reads from this server's token (a body naming another would be refused).
     metadata: dict[str, Any] = {"title": title, "purpose": purpose,
-                                "files": [p.part.entry for p in prepared]}
+                                "files": [p.part.entry for p in prepared],
+                                "declared": environment.declared(
+                                    ((p.part.entry["path"], p.source_path) for p in prepared), user_site)}
     if keep:
         metadata["keep"] = keep
     return metadata

@@ -76,7 +76,7 @@ def test_the_lock_holds_what_havens_own_packages_need():
 
 def test_the_image_installs_the_lock_without_resolving():
     dockerfile = (NOTEBOOK / "Dockerfile").read_text()
-    assert "pip install --no-deps -r /tmp/requirements.lock" in dockerfile
+    assert "pip install --no-deps --require-hashes -r /tmp/requirements.lock" in dockerfile
     assert "COPY requirements.txt" not in dockerfile
 
 

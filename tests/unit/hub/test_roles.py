@@ -39,10 +39,14 @@ def test_each_role_holds_only_its_own_egress_power():
     assert custom_scopes_of(roles.ROLES[roles.HAVEN_ADMIN]) == {roles.ADMIN, roles.HAVEN_ADMIN_PAGES}
     assert all(roles.HAVEN_ADMIN_PAGES not in spec.scopes for name, spec in roles.ROLES.items()
                if name != roles.HAVEN_ADMIN)
-    # The service acts on nobody's behalf: no custom scope, no admin, no access to servers.
+    # The service acts on nobody's behalf: no custom scope, no admin, no access to servers. It
+    # reads servers' state, where the spawner keeps each server's provenance (haven_hub.provenance):
+    # admin:server_state is the only scope that shows it, and the hub's API has no way to write one.
     service = roles.ROLES[roles.EGRESS_SERVICE_ROLE].scopes
     assert not custom_scopes_of(roles.ROLES[roles.EGRESS_SERVICE_ROLE])
-    assert not any(s.startswith(("admin", "access:", "tokens", "servers")) for s in service)
+    reads_provenance = {"read:servers", "admin:server_state"}
+    assert reads_provenance <= set(service)
+    assert not any(s.startswith(("admin", "access:", "tokens", "servers")) for s in set(service) - reads_provenance)
 
 
 def test_people_reach_the_service_only_through_a_role():

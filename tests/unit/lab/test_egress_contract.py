@@ -307,7 +307,9 @@ async def test_every_request_the_lab_sends_is_a_described_one(jp_fetch, stand_in
     sent = {(s["method"], s["path"]) for s in recorder.seen}
     assert sent == {("POST", "api/requests"), ("POST", "api/preflight"),
                     ("POST", f"api/requests/{REQUEST_ID}/resubmit"), ("POST", f"api/requests/{REQUEST_ID}/comments"),
-                    ("POST", f"api/requests/{REQUEST_ID}/withdraw"), ("GET", "api/requests")}
+                    ("POST", f"api/requests/{REQUEST_ID}/withdraw"), ("GET", "api/requests"),
+                    # A resubmission reads which workspace file each sent one was made from.
+                    ("GET", f"api/requests/{REQUEST_ID}")}
     for seen in recorder.seen:
         check_on_the_wire(seen)
     resubmit = next(s for s in recorder.seen if s["path"].endswith("/resubmit"))

@@ -8,5 +8,5 @@ def test_a_submission_names_no_project():
     prepared = [req.Prepared("out/t.csv", Part({"path": "out/t.csv", "sha256": "0" * 64}, b"a,b\n"))]
     metadata = req.submission("Table 1", "paper", prepared, keep=["out/old.csv"])
     assert metadata == {"title": "Table 1", "purpose": "paper", "files": [{"path": "out/t.csv", "sha256": "0" * 64}],
-                        "keep": ["out/old.csv"]}
+                        "keep": ["out/old.csv"], "declared": {"user_packages": {}, "sources": {}}}
     assert "project" not in req.submission("", "", prepared)
