@@ -13,6 +13,7 @@ from typing import Any
 
 from . import rules_dominance, rules_frequency, rules_other, rules_suppression
 from .errors import InvalidSetting, UnreadableTable
+from .evidence import read_evidence_csv
 from .content import Limits
 from .html_tables import extract_tables
 from .inspect import IMAGE_KINDS, content_findings
@@ -66,13 +67,14 @@ def check_file(path: Path | str, *, kind: str | None = None, preset: str = DEFAU
     if file_kind in ("table", *TABLE_KINDS) and suffix_kind != "notebook":
         raw = read_table(path)  # the table's own faults are reported before the evidence's
         evidence_raw = _read_evidence(Path(evidence)) if evidence else None
+        declared_by = "declared by the author"
         if label_columns is None and isinstance(evidence_raw, tuple):
             # haven.summarise says which columns are the groups: no guess needed.
             named = evidence_raw[1].get("label_columns") if isinstance(evidence_raw[1], dict) else None
             if isinstance(named, list) and set(named) <= set(raw.header):
-                label_columns = named
+                label_columns, declared_by = named, "named by the evidence (haven.summarise)"
         file_kind = _check_raw_table(raw, declared, settings, evidence_raw, tables, findings,
-                                     label_columns)
+                                     label_columns, declared_by)
     elif file_kind == "model":
         text = _text_of(path)
         findings += rules_other.residual_dof(text, path.name, settings)
@@ -105,10 +107,15 @@ def check_file(path: Path | str, *, kind: str | None = None, preset: str = DEFAU
                       else None)
 
 
-def _read_evidence(path: Path) -> RawTable | tuple[str, Any]:
-    """A long table of contributions (CSV), or a ``haven.summarise`` summary (JSON)."""
+def _read_evidence(path: Path) -> Path | tuple[str, Any]:
+    """A long table of contributions (CSV: its path, read by a join on the table's labels once
+    the table is known to be a magnitude table), or a ``haven.summarise`` summary (JSON)."""
     if path.suffix.lower() != ".json":
-        return read_table(path)
+        try:
+            path.stat()
+        except OSError as error:
+            raise UnreadableTable(path.name, f"cannot open: {error.strerror or error}") from None
+        return path
     try:
         return path.name, json.loads(_text_of(path))
     except ValueError as error:
@@ -116,10 +123,11 @@ def _read_evidence(path: Path) -> RawTable | tuple[str, Any]:
 
 
 def _check_raw_table(raw: RawTable, declared: str | None, settings: Settings,
-                     evidence_raw: RawTable | tuple[str, Any] | None, tables: list[TableInfo],
-                     findings: list[Finding], label_columns: Sequence[str] | None = None) -> str:
+                     evidence_raw: Path | tuple[str, Any] | None, tables: list[TableInfo],
+                     findings: list[Finding], label_columns: Sequence[str] | None = None,
+                     declared_by: str = "declared by the author") -> str:
     """Check one table, appending its TableInfo and findings; returns the kind it was checked as."""
-    table = build_table(raw, settings, label_columns)
+    table = build_table(raw, settings, label_columns, declared_by)
     if declared in (*TABLE_KINDS, "model"):
         kind, reason, guessed = declared, "declared by the author", False
     else:
@@ -127,8 +135,13 @@ def _check_raw_table(raw: RawTable, declared: str | None, settings: Settings,
         guessed = True
     index = len(tables)
     tables.append(TableInfo(index, raw.name, kind, guessed, reason, table.label_columns,
-                            table.value_columns, table.layout, len(raw.rows)))
+                            table.value_columns, table.layout, len(raw.rows),
+                            table.label_reason))
     found: list[Finding] = []
+    if table.ambiguous and kind != "model":
+        found.append(Finding("layout", Verdict.REVIEW,
+                             f"{raw.name}: which columns are labels is a guess: "
+                             f"{table.label_reason}", {"label_columns": list(table.label_columns)}))
     if not raw.rows or not table.value_columns:
         what = "no data rows" if not raw.rows else "no column of numbers to check"
         found.append(Finding("values", Verdict.REVIEW, f"{raw.name} has {what}", {}))
@@ -138,13 +151,14 @@ def _check_raw_table(raw: RawTable, declared: str | None, settings: Settings,
                      rules_suppression.suppression_markers):
             found += rule(table, settings)
         found += rules_suppression.secondary_disclosure(table, settings, kind)
+        found += rules_other.histogram_edges(table)
     elif kind == "magnitude":
         if evidence_raw is None:
             evidence = None
         elif isinstance(evidence_raw, tuple):
             evidence = rules_dominance.parse_summary(evidence_raw[1], evidence_raw[0], table)
         else:
-            evidence = rules_dominance.parse_evidence(evidence_raw, table)
+            evidence = read_evidence_csv(evidence_raw, table, keep=max(settings.nk_n, 2))
         found += rules_frequency.magnitude_values(table, settings)
         found += rules_dominance.dominance(table, settings, evidence)
         found += rules_suppression.suppression_markers(table, settings)

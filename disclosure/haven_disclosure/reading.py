@@ -60,7 +60,7 @@ def read_table(path: Path) -> RawTable:
 
 def parse_delimited(text: str, source: str, *, tab_hint: bool = False) -> RawTable:
     text = text.removeprefix("\ufeff")  # text decoded elsewhere may still carry a BOM
-    delimiter = _sniff_delimiter(text, tab_hint)
+    delimiter = sniff_delimiter(text, tab_hint)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[tuple[str, ...]] = []
@@ -87,7 +87,7 @@ def parse_delimited(text: str, source: str, *, tab_hint: bool = False) -> RawTab
     return RawTable(source, tuple(header), tuple(rows), first_data_line)
 
 
-def _sniff_delimiter(text: str, tab_hint: bool) -> str:
+def sniff_delimiter(text: str, tab_hint: bool) -> str:
     sample = text[:_SNIFF_BYTES]
     try:
         return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter

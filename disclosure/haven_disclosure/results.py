@@ -75,13 +75,14 @@ class TableInfo:
     value_columns: tuple[str, ...]
     layout: str  # "long" (one value column) or "wide" (a crosstab)
     rows: int
+    label_reason: str = ""  # why these columns are the labels (declared, or the cues found)
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "name": self.name, "kind": self.kind,
                 "kind_guessed": self.kind_guessed, "kind_reason": self.kind_reason,
                 "label_columns": list(self.label_columns),
                 "value_columns": list(self.value_columns), "layout": self.layout,
-                "rows": self.rows}
+                "rows": self.rows, "label_reason": self.label_reason}
 
 
 @dataclass(frozen=True)
@@ -108,15 +109,18 @@ class FileResult:
                 "findings": [f.to_dict() for f in self.findings]}
 
 
-# Where each rule's cells go in an ACRO results.json (outputs[*].files[*].sdc.cells and the
-# counts in .sdc.summary): ACRO lists cells as [row position, column position], which are
-# CellRef.row_index and the position of CellRef.column among the table's value columns.
-# Rules with no ACRO counterpart (zeros, rounding, secondary_disclosure, residual_dof,
-# human_review) go into the output's "comments" and decide its "status" with the rest.
-ACRO_SDC_KEYS = {
-    "min_frequency": "threshold",
-    "min_contributors": "threshold",
-    "dominance_nk": "nk-rule",
-    "dominance_p_ratio": "p-ratio",
-    "values": "missing",  # ACRO's "negative" for negative values: see Finding.parameters
+# Haven's rules -> the ACRO 1.0.x checks (``acro/checks.json``) that flag the same cells, by
+# the names a results.json uses in ``outputs[*].files[*].sdc.summary`` and ``.sdc.cells``. A
+# disclosive zero is under ACRO's threshold check too (ACRO counts 0 as below it). Missing
+# values are ACRO's MissingCheck (a review, as in Haven). Rules with no ACRO counterpart
+# (rounding, secondary_disclosure, human_review, content, row_limit) go into the output's
+# "comments" and decide its "status" with the rest.
+ACRO_CHECKS: dict[str, tuple[str, ...]] = {
+    "min_frequency": ("MinimumThresholdCheck",),
+    "min_contributors": ("MinimumThresholdCheck",),
+    "zeros": ("PresenceOfZeroCheck", "MinimumThresholdCheck"),
+    "dominance_nk": ("NKCheck",),
+    "dominance_p_ratio": ("PPercentCheck",),
+    "residual_dof": ("MinimumDoFCheck",),
+    "values": ("MissingCheck",),
 }

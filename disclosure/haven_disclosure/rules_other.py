@@ -9,6 +9,7 @@ import re
 
 from .results import Finding, Verdict
 from .settings import Settings
+from .tables import Table
 
 # The ways model summaries state residual degrees of freedom:
 #   statsmodels  "Df Residuals:   123"
@@ -43,6 +44,29 @@ def residual_dof(text: str, name: str, settings: Settings) -> list[Finding]:
     return [Finding("residual_dof", Verdict.PASS,
                     f"residual degrees of freedom {lowest} (lowest of {len(stated)} stated) "
                     f"at least {settings.min_residual_dof} in {name}", params)]
+
+
+# A histogram's table: bins as intervals ("(0.0, 10.0]", as pandas.cut labels them) or as
+# edge columns ("bin_start", "lower" …).
+_INTERVAL = re.compile(r"^[\[(]\s*-?[\d.eE+-]+\s*,\s*-?[\d.eE+-]+\s*[\])]$")
+_EDGE_NAME = re.compile(r"(?<![a-z])(bin|edge|lower|upper)s?(?![a-z])", re.IGNORECASE)
+
+
+def histogram_edges(table: Table) -> list[Finding]:
+    """ACRO's histogram check says it too: the counts are checked like any frequency table,
+    but the outermost bins' edges can give away the smallest and largest values."""
+    rows = table.raw.rows
+    edges = [name for name in table.label_columns if _EDGE_NAME.search(name)]
+    intervals = [name for name in table.label_columns
+                 if rows and all(_INTERVAL.match(row[table.raw.header.index(name)])
+                                 for row in rows)]
+    if not (edges or intervals):
+        return []
+    return [Finding("histogram", Verdict.REVIEW,
+                    f"{table.raw.name} is a histogram's table (bins in "
+                    f"{', '.join(edges or intervals)}): its counts were checked; a person must "
+                    "check that the extreme bins' edges do not give away the smallest or "
+                    "largest value", {"bins": edges or intervals})]
 
 
 _WHY_A_PERSON = {

@@ -34,7 +34,8 @@ class Settings:
         None, "when set, every count must be a multiple of this base; unset: no rounding rule")
     nk_n: int = _option(2, "N of the N-K dominance rule: how many largest contributors")
     nk_k: float = _option(
-        0.9, "K of the N-K rule: the N largest may not exceed this share of a cell")
+        0.9, "K of the N-K rule: the N largest must stay below this share of a cell (a share of "
+                  "exactly K fails, as in ACRO)")
     p_ratio: float = _option(
         0.1, "p-ratio rule: a cell fails when (total - largest - second) / largest < p")
     min_residual_dof: int = _option(10, "minimum residual degrees of freedom of a model")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import InvalidSetting
+from .labels import split_columns
 from .reading import RawTable
 from .results import CellRef
 from .settings import Settings
@@ -21,14 +22,13 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _LESS_THAN = re.compile(r"^(<|<=|≤)\s*\d+$")
 _MISSING = {"", "nan", "na", "n/a", "null", "none", "-", "."}
-# Leading columns with numbers in them that are nonetheless labels (years, age bands, codes).
-# "(?<![a-z])" rather than \b, since \b counts "_" as a letter and "age_band" is a label.
-_LABEL_NAME = re.compile(
-    r"^$|(?<![a-z])(year|age|month|week|date|day|period|quarter|code|id|band|group|category"
-    r"|rank)s?(?![a-z])", re.IGNORECASE)
 _MODEL_NAME = re.compile(
     r"coef|std\.? ?err|estimate|p>\|?[tz]|t value|z value|conf|odds ratio|^se$|beta",
     re.IGNORECASE)
+_MODEL_SUMMARY = re.compile(
+    r"dep\. variable|df residuals|df model|no\. observations|r-squared|log-likelihood"
+    r"|covariance type|prob \(f-statistic\)|omnibus|durbin-watson|jarque-bera|cond\. no"
+    r"|pseudo r-squ|llr p-value|degrees of freedom", re.IGNORECASE)
 _MAGNITUDE_NAME = re.compile(
     r"(?<![a-z])(mean|median|average|sum|sd|std|rate|cost|amount|income|spend)s?(?![a-z])",
     re.IGNORECASE)
@@ -66,6 +66,8 @@ class Table:
     label_columns: tuple[str, ...]
     value_columns: tuple[str, ...]
     cells: tuple[Cell, ...]
+    label_reason: str = ""
+    ambiguous: bool = False  # the layout is a guess a person must confirm (label_reason says)
 
     @property
     def layout(self) -> str:
@@ -107,31 +109,18 @@ def _lowered(texts: tuple[str, ...]) -> frozenset[str]:
     return frozenset(text.lower() for text in texts)
 
 
-def split_columns(raw: RawTable, settings: Settings) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Label columns then value columns: values are the columns right of the last column that
-    is mostly text, and leading numeric columns named like labels (year, age band …) are labels.
-    "Mostly": a stray word in a count column is then reported as a bad cell, not taken as a
-    label.
-    """
-    def holds_values(position: int) -> bool:
-        states = [classify(row[position], settings)[0] for row in raw.rows]
-        values = sum(s in (CellState.NUMBER, CellState.SUPPRESSED) for s in states)
-        return values > 0 and values >= states.count(CellState.TEXT)
-
-    value_like = [holds_values(i) for i in range(len(raw.header))]
-    last_text = max((i for i, v in enumerate(value_like) if not v), default=-1)
-    while (last_text + 1 < len(raw.header) - 1
-           and _LABEL_NAME.search(raw.header[last_text + 1])):
-        last_text += 1
-    return raw.header[:last_text + 1], raw.header[last_text + 1:]
-
-
 def build_table(raw: RawTable, settings: Settings,
-                label_columns: Sequence[str] | None = None) -> Table:
-    """``label_columns`` as declared by the author; guessed by ``split_columns`` when None."""
+                label_columns: Sequence[str] | None = None,
+                declared_by: str = "declared by the author") -> Table:
+    """``label_columns`` as declared (``declared_by`` says by whom); found from the table's own
+    cues by ``labels.split_columns`` when None."""
+    ambiguous = False
     if label_columns is None:
-        labels, values = split_columns(raw, settings)
+        split = split_columns(raw, settings)
+        labels, values, reason, ambiguous = (split.labels, split.values, split.reason,
+                                             split.ambiguous)
     else:
+        reason = declared_by
         unknown = [name for name in label_columns if name not in raw.header]
         if unknown:
             raise InvalidSetting(f"label column(s) {', '.join(map(repr, unknown))} not in the "
@@ -148,7 +137,7 @@ def build_table(raw: RawTable, settings: Settings,
             state, number = classify(row[position], settings)
             ref = CellRef(row_index, position, row_labels, name, row[position])
             cells.append(Cell(ref, state, number, in_total_row, is_total_label(name, settings)))
-    return Table(raw, labels, values, tuple(cells))
+    return Table(raw, labels, values, tuple(cells), reason, ambiguous)
 
 
 def guess_kind(table: Table) -> tuple[str, str]:
@@ -156,6 +145,11 @@ def guess_kind(table: Table) -> tuple[str, str]:
     names = " ".join(table.raw.header)
     if _MODEL_NAME.search(names):
         return "model", "column names look like a model's coefficients"
+    # ACRO writes a regression as CSVs of statsmodels' summary tables: the model's facts
+    # ("Dep. Variable:", "Df Residuals:" …) are the cells, and the header is their first row.
+    text = " ".join(" ".join(row) for row in (table.raw.header, *table.raw.rows[:60]))
+    if _MODEL_SUMMARY.search(text):
+        return "model", "its cells name a model's statistics (a regression summary)"
     numbers = [c.number for c in table.cells if c.number is not None]
     if any(n < 0 or not float(n).is_integer() for n in numbers):
         return "magnitude", "some values are negative or not whole numbers"

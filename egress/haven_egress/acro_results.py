@@ -13,7 +13,8 @@ figure) per output, and ``checksums/<file>.txt`` holding each file's SHA-256. It
 
 Haven reads it only to show what ACRO said beside its own checks; ACRO's verdict never
 replaces Haven's. A released bundle carries a ``results.json`` of the same shape written from
-Haven's own checks, so the SACRO viewer can open a Haven release.
+Haven's own checks (``export``), with ACRO's ``checksums/`` folder (``checksums``), so the
+SACRO viewer opens a Haven release, highlights the flagged cells and marks no file modified.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
+
+from haven_disclosure.results import ACRO_CHECKS
 
 RESULTS_NAME = "results.json"
 # The results.json layout Haven writes: the one ACRO 1.0.2 writes and loads.
@@ -101,51 +104,67 @@ def by_request_path(parsed: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
-# Haven's rules -> the names ACRO gives the same checks in sdc.summary / sdc.cells.
-_ACRO_NAMES = {"min_frequency": "threshold", "min_contributors": "threshold",
-               "dominance_nk": "nk-rule", "dominance_p_ratio": "p-ratio"}
-
-
 def export(files: list[dict[str, Any]], generated_at: datetime) -> dict[str, Any]:
-    """An ACRO-shaped results.json for released files: ``files`` are the release manifest's
-entries (path, kind, and ``check_results`` holding the stored ``FileResult`` as ``result``)."""
+    """An ACRO 1.0.x results.json for released files, for the SACRO viewer: ``files`` are the
+    release manifest's entries (path, kind, and ``check_results`` holding the stored
+    ``FileResult`` as ``result``). Each output names its checks as ACRO 1.0.x does
+    (``ACRO_CHECKS``: zeros included) and lists the cells each flagged as the viewer places
+    them: ``[data row, header column - 1]`` (the viewer highlights ``td:nth-child(column + 2)``
+    of row ``row + 1``, i.e. it takes the first column to be the only label column; with
+    more label columns ACRO's own positions would miss, these still hit the cell)."""
     results = {}
     for index, file in enumerate(files):
         checks = file.get("check_results") or {}
-        raw = checks.get("result") or {}
-        findings = raw.get("findings", [])
-        tables = raw.get("tables", [])
-        summary: dict[str, int] = {"negative": 0, "missing": 0, "threshold": 0, "p-ratio": 0,
-                                   "nk-rule": 0, "all-values-are-same": 0}
-        cells: dict[str, list[list[int]]] = {name: [] for name in summary}
-        for finding in findings:
-            name = _ACRO_NAMES.get(finding["rule"])
-            if name is None or finding["verdict"] != "fail":
-                continue
-            for cell in finding.get("cells", []):
-                table = tables[finding["table"]] if finding.get("table") is not None else None
-                values = table["value_columns"] if table else []
-                column = values.index(cell["column"]) if cell["column"] in values else cell["column_index"]
-                position = [cell["row_index"], column]
-                if position not in cells[name]:
-                    cells[name].append(position)
-            summary[name] = len(cells[name])
-        status = checks.get("verdict") or "review"
-        comments = [f["message"] for f in findings if f["verdict"] != "pass"]
+        findings = (checks.get("result") or {}).get("findings", [])
         results[f"output_{index}"] = {
-            "uid": f"output_{index}", "status": status, "type": _acro_type(file.get("kind", "")),
-            "properties": {"method": "haven"},
-            "files": [{"name": file["path"], "sdc": {"summary": {**summary, "suppressed": False},
-                                                     "cells": cells}}],
+            "uid": f"output_{index}", "status": checks.get("verdict") or "review",
+            "type": _acro_type(file.get("kind", ""), (checks.get("result") or {}).get("kind")),
+            "properties": {"method": "haven check"},
+            "files": [{"name": file["path"], "sdc": _sdc(findings)}],
             "outcome": {}, "command": f"haven check {file['path']}",
             "summary": checks.get("summary") or "", "timestamp": generated_at.isoformat(),
-            "comments": comments, "exception": "", "fair": {},
+            "comments": [f["message"] for f in findings if f["verdict"] != "pass"],
+            "exception": "", "fair": {},
         }
     return {"version": ACRO_FORMAT_VERSION,
             "tool": {"@type": "SoftwareApplication", "name": "Haven", "version": "1"},
             "results": results}
 
 
-def _acro_type(kind: str) -> str:
-    return {"frequency_table": "table", "magnitude_table": "table", "figure": "custom",
-            "model": "regression"}.get(kind, "custom")
+def _sdc(findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """ACRO's ``sdc``: per check, how many cells it flagged and where; a check Haven ran and
+    passed is there with 0 (as ACRO lists every check it ran)."""
+    cells: dict[str, list[list[int]]] = {}
+    for finding in findings:
+        names = ACRO_CHECKS.get(finding["rule"], ())
+        if finding["rule"] == "values" and not str(
+                finding.get("parameters", {}).get("problem", "")).startswith("missing"):
+            names = ()  # stray text or negative counts: no ACRO check of that name
+        flagged = finding["verdict"] == "fail" or (finding["rule"] == "values" and names)
+        for name in names:
+            positions = cells.setdefault(name, [])
+            if finding["rule"] == "residual_dof" and flagged:
+                positions.append([0, 0])  # a model fails as a whole: count it once
+            for cell in finding.get("cells", []) if flagged else []:
+                position = [cell["row_index"], cell["column_index"] - 1]
+                if position not in positions:
+                    positions.append(position)
+    summary = {name: len(positions) for name, positions in cells.items()}
+    if "MinimumDoFCheck" in cells:
+        cells["MinimumDoFCheck"] = []  # ACRO keeps a model's verdict in the summary alone
+    return {"summary": summary, "cells": cells}
+
+
+def _acro_type(declared: str, checked_as: str | None) -> str:
+    if checked_as in ("frequency", "magnitude") or declared in ("frequency_table",
+                                                                 "magnitude_table"):
+        return "table"
+    return "regression" if "model" in (declared, checked_as) else "custom"
+
+
+def checksums(named: Mapping[str, bytes]) -> dict[str, bytes]:
+    """ACRO's ``checksums/`` folder for files named as in results.json: ``<name>.txt`` holding
+    the SHA-256 in lower-case hex and nothing else (the viewer compares the text exactly,
+    so a trailing newline would mark the file "modified")."""
+    return {f"checksums/{name}.txt": hashlib.sha256(data).hexdigest().encode("ascii")
+            for name, data in named.items()}

@@ -21,6 +21,10 @@ from pathlib import Path
 
 ACRO_DIR = Path(__file__).resolve().parents[1] / "acro"
 LOCK = ACRO_DIR / "requirements.lock"
+# The SACRO viewer (it pins Django<4.2): opens release bundles in tests, as an analyst would.
+VIEWER_DIR = ACRO_DIR.parent / "sacro_viewer"
+VIEWER_LOCK = VIEWER_DIR / "requirements.lock"
+VIEWER_PROBE = "import sacro.models, django"
 CACHE_ENV = "HAVEN_ACRO_CACHE"
 BUILD_TIMEOUT = 900
 
@@ -38,8 +42,10 @@ def python_of(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def ensure(lock: Path = LOCK) -> Path:
-    """The ACRO venv's python, building the venv first when this lock has none yet."""
+def ensure(lock: Path = LOCK, probe: str = "import acro, pandas") -> Path:
+    """The ACRO venv's python, building the venv first when this lock has none yet. Other
+    tools kept apart the same way (the SACRO viewer: ``VIEWER_LOCK``) pass their own lock and
+    the import that proves the venv works."""
     venv = venv_path(lock)
     if (venv / ".complete").exists():
         return python_of(venv)
@@ -52,7 +58,7 @@ def ensure(lock: Path = LOCK) -> Path:
     subprocess.run([str(python_of(partial)), "-m", "pip", "install", "--quiet", "--no-deps",
                     "--disable-pip-version-check", "-r", str(lock)],
                    check=True, timeout=BUILD_TIMEOUT)
-    subprocess.run([str(python_of(partial)), "-c", "import acro, pandas"], check=True,
+    subprocess.run([str(python_of(partial)), "-c", probe], check=True,
                    capture_output=True, timeout=120)
     (partial / ".complete").write_text(lock.read_text())
     try:

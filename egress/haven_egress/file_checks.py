@@ -4,6 +4,9 @@ Pure apart from a private temporary folder: the background checker (``checking``
 preflight endpoint both call ``check_one``, so a preflight answer is exactly what the
 checkers will see after submission.
 
+The author's declared label columns (a control ``label columns: a, b`` on the file) decide
+which columns of a table are labels; without them the checks find them from the table's cues.
+
 Siblings matter twice: a magnitude table ``x.csv`` is checked for dominance with its evidence
 ``x.csv.evidence.json`` (written by ``haven.summarise``) or ``x.csv.evidence.csv`` (a long
 table of contributions) when the request carries one; and an ACRO ``results.json`` is read
@@ -21,6 +24,7 @@ from typing import Any
 from . import acro_results
 from haven_disclosure import DisclosureCheckError, FileResult, Finding, Verdict, check_file
 from haven_disclosure.content import Limits
+from haven_disclosure.labels import declared_label_columns
 from haven_disclosure.settings import PRESETS, resolve_settings
 from .uploads import EVIDENCE_SUFFIXES
 
@@ -49,6 +53,9 @@ class CheckInput:
     content: bytes
     kind: str = "other"  # as declared on upload
     supporting: bool = False
+    # The author's disclosure controls; "label columns: a, b" among them names the table's
+    # label columns (``haven_disclosure.labels.declared_label_columns``).
+    controls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,7 @@ def check_one(target: CheckInput, siblings: Mapping[str, CheckInput], preset: st
         try:
             result = check_file(path, kind=DECLARED_KINDS.get(target.kind), preset=preset,
                                 overrides=overrides, evidence=evidence_path,
+                                label_columns=declared_label_columns(target.controls),
                                 limits=policy.limits)
         except DisclosureCheckError as error:
             return Outcome("error", error=str(error))

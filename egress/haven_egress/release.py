@@ -2,9 +2,12 @@
 
 ``manifest.json`` names every released file with its SHA-256 and size, the reviews each
 received (reviewer, decision, time; comments stay inside Haven), the request's history and
-the disclosure-check results (the latest run of each file's checks). Beside it, an
+the disclosure-check results (the latest run of each file's checks) and the provenance
+of the version (image, kernel packages, datasets: ``provenance``). Beside it, an
 ACRO-style ``results.json`` (``acro_results.export``) lets the SACRO viewer open the release;
-its SHA-256 is in the manifest. Evidence and other supporting files never enter the zip.
+its SHA-256 is in the manifest, and ACRO's ``checksums/`` folder beside it (one
+``<name>.txt`` per file results.json names) tells the viewer no file was modified. Evidence
+and other supporting files never enter the zip.
 The manifest is signed with the service's Ed25519
 key (``manifest.sig``, raw 64 bytes). The public key is NOT in the bundle (whoever could
 alter the bundle could swap it): it comes from the service (``api/signing-key``). A data owner verifies offline in two steps: the
@@ -48,6 +51,9 @@ def manifest(request: Request, signer: Signer, released_at: datetime, generated_
                     "title": request.title, "purpose": request.purpose, "version": version.number,
                     "submitted_at": _time(version.created_at), "released_at": _time(released_at)},
         "files": [_file(f) for f in released],
+        # The environment the version's files were made in (haven_egress.provenance); None
+        # when it was filed before Haven recorded it.
+        "provenance": version.provenance,
         "history": [{"version": e.version_number, "state": e.state, "action": e.action,
                      "actor": e.actor, "reason": e.reason, "time": _time(e.created_at)}
                     for e in request.events],
@@ -101,13 +107,19 @@ def bundle(request: Request, blobs: BlobStore, signer: Signer, released_at: date
     manifest_bytes = canonical(body)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        named = {}
         for entry in body["files"]:
             try:
                 data = blobs.read(entry["sha256"])
             except (CorruptBlob, FileNotFoundError):
                 raise Conflict(f"{entry['path']} no longer matches what the checkers approved") from None
             archive.writestr(f"files/{entry['path']}", data)
+            named[f"files/{entry['path']}"] = data
         archive.writestr(ACRO_RESULTS, acro)
+        named[ACRO_RESULTS] = acro
+        # The viewer's "unmodified" proof; the signed manifest's SHA-256s stay the real one.
+        for path, text in acro_results.checksums(named).items():
+            archive.writestr(path, text)
         archive.writestr("manifest.json", manifest_bytes)
         archive.writestr("manifest.sig", signer.sign(manifest_bytes))
     return out.getvalue(), sha256_hex(manifest_bytes)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from haven_disclosure import DisclosureCheckError
 from haven_hub.settings import Egress
 
-from . import audit, check_view, fsck, idempotency, listing, permissions, policies, release, revisions, views
+from . import audit, check_view, fsck, idempotency, listing, permissions, policies, provenance, release, revisions, views
 from .blobs import BlobStore, CorruptBlob, FsckReport
 from .checking import BackgroundChecks
 from .listing import RequestSummary
@@ -46,6 +46,7 @@ class EgressService:
         before_commit: Callable[[str], None] | None = None,
         signer: Signer | None = None,
         checks: BackgroundChecks | None = None,
+        hub_records: provenance.HubLookup = provenance.no_hub,
     ):
         self.sessions = sessions
         self.blobs = blobs
@@ -60,12 +61,15 @@ class EgressService:
         # Runs the automated disclosure checks off the request path; without it, files
         # stay "pending" (unit tests of the workflow need no checks).
         self.checks = checks
+        # Where each version's provenance comes from: the hub's record of the caller's server.
+        self.hub_records = hub_records
 
     # ---- author ----------------------------------------------------------------
 
     @audited_refusals
     def submit(self, caller: Caller, named_project: str, title: str, purpose: str,
-               files: Sequence[FileUpload], idempotency_key: str | None = None) -> str:
+               files: Sequence[FileUpload], idempotency_key: str | None = None,
+               declared: dict[str, Any] | None = None) -> str:
         """A new request, filed under the project of the server the caller's token belongs to.
 
         ``named_project`` is what the client said (may be empty); it is never believed, only
@@ -78,6 +82,7 @@ class EgressService:
         if not title.strip():
             raise Invalid("a request needs a title")
         title = revisions.checked_title(title)
+        server_said = provenance.declared(declared)
         key = idempotency.checked_key(idempotency_key)
         asked = idempotency.fingerprint("submit", files, project=project, title=title, purpose=purpose)
         if key is not None and (filed := self._filed(caller, key, asked)) is not None:
@@ -85,6 +90,7 @@ class EgressService:
         uploads = check_uploads(files, self.rules)
         if all(upload.supporting for upload in uploads):
             raise Invalid("a request needs at least one file to release, not only supporting files")
+        environment = self._provenance(caller, project, server_said)
         for upload in uploads:
             self.blobs.put(upload.content)
             if self.before_commit is not None:
@@ -100,7 +106,7 @@ class EgressService:
                               title=title, purpose=purpose)
             session.add(request)
             request.versions.append(RequestVersion(
-                number=1, files=[revisions.file_row(upload) for upload in uploads]))
+                number=1, files=[revisions.file_row(upload) for upload in uploads], provenance=environment))
             request.events.append(StateEvent(version_number=1, state=State.SUBMITTED,
                                              action=SUBMIT, actor=caller.name, reason=""))
             session.flush()
@@ -116,7 +122,8 @@ class EgressService:
     @audited_refusals
     def resubmit(self, caller: Caller, request_id: str, files: Sequence[FileUpload],
                  keep: Sequence[str] = (), named_project: str = "", *, title: str = "",
-                 purpose: str = "", idempotency_key: str | None = None) -> int:
+                 purpose: str = "", idempotency_key: str | None = None,
+                 declared: dict[str, Any] | None = None) -> int:
         """A returned request, revised: files in ``keep`` carry over, the rest are dropped.
 
         Only from a server of the request's own project, like the request itself. A title or
@@ -124,9 +131,11 @@ class EgressService:
         retry with the same ``idempotency_key`` returns the first one's version number.
         """
         server_project = self._server_project(caller, named_project, "resubmit")
+        server_said = provenance.declared(declared)
         key = idempotency.checked_key(idempotency_key)
         asked = idempotency.fingerprint("resubmit", files, request_id=request_id, keep=sorted(keep),
                                         project=server_project, title=title, purpose=purpose)
+        environment = self._provenance(caller, server_project, server_said)
         with self._transaction("resubmit") as session:
             lock_blobs(session)
             if key is not None and (filed := idempotency.claim(session, caller, key, asked)) is not None:
@@ -153,7 +162,8 @@ class EgressService:
             for upload in uploads:
                 self.blobs.put(upload.content)
             version = RequestVersion(number=current + 1,
-                                     files=[revisions.copy_row(f) for f in kept] + [revisions.file_row(u) for u in uploads])
+                                     files=[revisions.copy_row(f) for f in kept] + [revisions.file_row(u) for u in uploads],
+                                     provenance=environment)
             request.versions.append(version)
             revised = revisions.revise(request, title, purpose)
             session.flush()
@@ -184,7 +194,8 @@ class EgressService:
             preset = checks.policy.preset_for(checks.project_preset(project))
         except DisclosureCheckError as error:
             raise Conflict(str(error)) from None
-        siblings = {u.path: CheckInput(u.path, u.content, u.kind, u.supporting) for u in uploads}
+        siblings = {u.path: CheckInput(u.path, u.content, u.kind, u.supporting, tuple(u.controls))
+                    for u in uploads}
         return [check_view.preflight_entry(u.path, u.sha256.lower(), len(u.content),
                                            check_one(siblings[u.path], siblings, preset, checks.policy))
                 for u in uploads]
@@ -349,6 +360,11 @@ class EgressService:
                     actor=caller.name, action=f"egress.{operation}_refused", target=f"project/{named_project}",
                     project=mismatch.server_project, details=mismatch.details()))
             raise
+
+    def _provenance(self, caller: Caller, project: str, server_said: dict[str, Any] | None) -> dict[str, Any]:
+        """The environment of the server filing (the caller's, named by their token; its name is
+        the project's id), as the hub recorded it, beside what the server itself declared."""
+        return provenance.document(f"{caller.name}/{project}", self.hub_records(caller.name, project), server_said)
 
     def _queue_checks(self, file_ids: list[int]) -> None:
         # After the commit: the worker must find the rows it is told about.

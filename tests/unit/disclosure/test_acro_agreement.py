@@ -95,3 +95,27 @@ def test_haven_flags_exactly_the_cells_acro_flags(acro_tables):
         with_flags += bool(every_acro_flag)
     print(f"{len(tables)} tables, {with_flags} with flagged cells")
     assert with_flags >= 20, f"only {with_flags} tables with flagged cells"
+
+
+def test_without_declared_labels_the_cues_find_them_and_agree_with_acro(acro_tables):
+    """The found case: integer-coded label columns (imd_quintile 1-5) were checked as counts.
+    With nothing declared (no --labels, no --kind), the header and content cues find the
+    label columns and the flags are ACRO's."""
+    from haven_disclosure import check_file
+    folder, tables = acro_tables
+    coded = [(p, t) for p, t in enumerate(tables) if "imd_quintile" in t["index"]]
+    assert len(coded) >= 5
+    for position, table in coded:
+        path = folder / f"table_{position}.csv"
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([*table["index"], *table["column_labels"]])
+            writer.writerows([*labels, *counts] for labels, counts
+                             in zip(table["row_labels"], table["counts"]))
+        result = check_file(path)
+        assert result.tables[0].label_columns == tuple(table["index"]), result.tables[0]
+        assert result.tables[0].kind == "frequency"
+        flags = {(tuple(c.row_labels[n] for n in table["index"]), c.column)
+                 for f in result.findings if f.verdict.value == "fail" for c in f.cells}
+        every_acro_flag = set().union(*(acro_flags(table, check) for check in table["cells"]))
+        assert flags == every_acro_flag, (position, table["index"])

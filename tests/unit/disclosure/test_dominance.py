@@ -12,10 +12,11 @@ from .sdc_helpers import finding, flagged
 
 @pytest.mark.parametrize("values, dominated", [
     ([50, 41, 9], True),           # 91 of 100 > 0.9
-    ([50, 40, 10], False),         # exactly 0.9 is not more than 0.9
+    ([50, 40, 10], True),          # exactly 0.9 fails, as in ACRO (>=)
+    ([50, 39, 11], False),         # 0.89
     ([10] * 10, False),
     ([100], True),                 # one contributor is the whole cell
-    ([0, 0, 0], False),            # nothing to dominate
+    ([0, 0, 0], False),            # 0 / 0: ACRO's NaN share passes
 ])
 def test_n_k_rule(values, dominated):
     assert n_k_dominated(values, 2, 0.9) is dominated
@@ -25,7 +26,7 @@ def test_n_k_rule(values, dominated):
     ([100, 50, 9], True),          # (159-100-50)/100 = 0.09 < 0.1
     ([100, 50, 10], False),        # 0.10 is not below 0.1
     ([100, 50], True),             # no third contributor: remainder 0
-    ([0, 0], False),
+    ([0, 0], True),                # ACRO: a largest of 0 leaves 0 undivided, and 0 < p
 ])
 def test_p_ratio_rule(values, dominated):
     assert p_ratio_dominated(values, 0.1) is dominated

@@ -142,11 +142,15 @@ def test_numeric_label_columns_named_like_labels_are_not_counts(check):
 
 
 def test_declared_label_columns_override_the_guess(check):
-    guessed = check("site,n\n1,12\n2,14\n")
-    assert guessed.tables[0].label_columns == ()
-    declared = check("site,n\n1,12\n2,14\n", label_columns=["site"])
-    assert declared.tables[0].label_columns == ("site",)
-    assert declared.tables[0].value_columns == ("n",)
+    guessed = check("site,n,m\n1,12,30\n2,14,40\n")
+    # Codes 1-2 read as labels by their content, which only a person can confirm.
+    assert guessed.tables[0].label_columns == ("site",)
+    assert [f.rule for f in guessed.findings if f.verdict.value == "review"] == ["layout"]
+    declared = check("site,n,m\n1,12,30\n2,14,40\n", label_columns=["n"])
+    assert declared.tables[0].label_columns == ("n",)
+    assert declared.tables[0].value_columns == ("site", "m")
+    assert declared.tables[0].label_reason == "declared by the author"
+    assert not [f for f in declared.findings if f.rule == "layout"]
 
 
 def test_magnitude_tables_accept_negatives_but_not_missing_values(check):

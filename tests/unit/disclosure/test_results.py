@@ -32,7 +32,8 @@ def test_result_is_json_with_a_stable_schema(check):
     assert record["tables"][0] == {
         "index": 0, "name": "a.csv", "kind": "frequency", "kind_guessed": True,
         "kind_reason": "all values are whole numbers of zero or more",
-        "label_columns": ["region"], "value_columns": ["n"], "layout": "long", "rows": 3}
+        "label_columns": ["region"], "value_columns": ["n"], "layout": "long", "rows": 3,
+        "label_reason": "region: text"}
     small = next(f for f in record["findings"] if f["rule"] == "min_frequency")
     assert small == {
         "rule": "min_frequency", "verdict": "fail", "message": "1 cell below 9 in a.csv",

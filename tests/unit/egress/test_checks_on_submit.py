@@ -161,11 +161,11 @@ def test_evidence_gets_the_full_dominance_checks_and_never_leaves(checked, tmp_p
     recorded = manifest["files"][0]["check_results"]
     assert recorded["status"] == "done" and recorded["verdict"] == "fail"
     assert recorded["parameters"]["nk_k"] == 0.9 and recorded["result"]["evidence"] == "cost.csv.evidence.json"
-    # ACRO's layout, with the dominated cell at ACRO's [row, column] position.
+    # ACRO 1.0.x's layout and check names, the dominated cell where the SACRO viewer puts it.
     output = acro["results"]["output_0"]
     assert output["status"] == "fail" and output["files"][0]["name"] == "files/out/cost.csv"
-    assert output["files"][0]["sdc"]["cells"]["nk-rule"] == [[0, 0]]
-    assert output["files"][0]["sdc"]["summary"]["p-ratio"] == 1
+    assert output["files"][0]["sdc"]["cells"]["NKCheck"] == [[0, 0]]
+    assert output["files"][0]["sdc"]["summary"]["PPercentCheck"] == 1
 
 
 def test_an_acro_output_folder_is_shown_beside_havens_checks(checked):

@@ -45,7 +45,8 @@ def test_a_bundle_verifies_offline_and_one_changed_byte_fails(service, signer, t
     request_id = create_request_at_status(service, State.RELEASED)
     entries = unpack(service.bundle(AUTHOR, request_id), tmp_path)
     assert set(entries) == {"manifest.json", "manifest.sig", "files/out/table.csv", "files/out/figure.png",
-                            "results.json"}
+                            "results.json", "checksums/files/out/table.csv.txt",
+                            "checksums/files/out/figure.png.txt", "checksums/results.json.txt"}
     manifest = json.loads(entries["manifest.json"])
     assert manifest["acro_results"]["sha256"] == hashlib.sha256(entries["results.json"]).hexdigest()
     assert [f["path"] for f in manifest["files"]] == ["out/table.csv", "out/figure.png"]  # no supporting file
