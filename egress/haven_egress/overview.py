@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from . import permissions
-from .models import File, Request, RequestVersion, Review, StateEvent
+from .models import CheckResult, File, Request, RequestVersion, Review, StateEvent
 from .permissions import Caller, RequestFacts
 from .service import EgressService
 from .workflow import State
@@ -38,6 +38,11 @@ class QueueItem:
     changed_at: datetime
     # The caller may act now: start review, vote on a file they have not voted on, decide.
     needs_my_review: bool
+    # The current version's automated checks, worst file first: fail, review, pass; "pending"
+    # while any file waits for its checks, "error" when they could not run on one.
+    verdict: str = "pending"
+    votes: int = 0  # votes cast on the current version's files (who voted how stays secret)
+    votes_needed: int = 0  # files to vote on times the approvals each needs
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,16 @@ def queue(service: EgressService, caller: Caller) -> Queue:
             query = query.where(Request.project.in_(sorted(caller.projects)) | (Request.author == caller.name))
         rows = list(session.execute(query))
         unvoted = _unvoted_current_files(session, caller, [r.id for r in rows if r.state == State.UNDER_REVIEW])
+        current = _current_version_facts(session, [r.id for r in rows])
     items = []
     for row in rows:
         state = State(row.state)
         may_check = permissions.may_check(caller, RequestFacts(row.author, row.project), service.rules)
         needs = may_check and state in _CHECKER_WORK and (state is not State.UNDER_REVIEW or unvoted.get(row.id, 0) > 0)
+        verdict, votes, files = current.get(row.id, ("pending", 0, 0))
         items.append(QueueItem(row.id, row.project, row.author, row.title, state, row.version_number,
-                               _aware(row.created_at), _aware(row.changed), needs))
+                               _aware(row.created_at), _aware(row.changed), needs, verdict, votes,
+                               files * service.rules.required_approvals))
     return Queue(items, dict(Counter(i.state.value for i in items)), dict(Counter(i.project for i in items)))
 
 
@@ -99,6 +107,38 @@ def _unvoted_current_files(session, caller: Caller, request_ids: list[str]) -> d
              .where(~File.supporting, File.id.not_in(mine))
              .group_by(RequestVersion.request_id))
     return {request_id: count for request_id, count in session.execute(query)}
+
+
+# Worst first: the verdict a request shows is its worst file's.
+_VERDICT_RANK = ("error", "fail", "pending", "review", "pass")
+
+
+def _current_version_facts(session, request_ids: list[str]) -> dict[str, tuple[str, int, int]]:
+    """For each request: (worst checks verdict, votes cast, files to vote on) of its current version."""
+    if not request_ids:
+        return {}
+    current = (select(RequestVersion.request_id, func.max(RequestVersion.number).label("number"))
+               .where(RequestVersion.request_id.in_(request_ids))
+               .group_by(RequestVersion.request_id).subquery())
+    latest_check = (select(CheckResult.file_id, func.max(CheckResult.id).label("last"))
+                    .group_by(CheckResult.file_id).subquery())
+    votes = select(Review.file_id, func.count(Review.id).label("votes")).group_by(Review.file_id).subquery()
+    query = (select(RequestVersion.request_id, File.supporting, CheckResult.status, CheckResult.verdict,
+                    func.coalesce(votes.c.votes, 0))
+             .join(current, (current.c.request_id == RequestVersion.request_id)
+                   & (current.c.number == RequestVersion.number))
+             .join(File, File.version_id == RequestVersion.id)
+             .outerjoin(latest_check, latest_check.c.file_id == File.id)
+             .outerjoin(CheckResult, CheckResult.id == latest_check.c.last)
+             .outerjoin(votes, votes.c.file_id == File.id))
+    facts: dict[str, tuple[str, int, int]] = {}
+    for request_id, supporting, status, verdict, cast in session.execute(query):
+        shown = "pending" if status is None else "error" if status == "error" else (verdict or "pending")
+        worst, total, files = facts.get(request_id, ("pass", 0, 0))
+        if _VERDICT_RANK.index(shown) < _VERDICT_RANK.index(worst):
+            worst = shown
+        facts[request_id] = (worst, total + cast, files + (not supporting))
+    return facts
 
 
 def decisions_since(service: EgressService, caller: Caller, since: datetime | None) -> list[str]:

@@ -68,10 +68,17 @@ def checker_approves(browser, hub, username: str, request_id: str, *, start: boo
         if start:
             page.get_by_role("button", name="Start review").click()
             page.wait_for_selector("#haven-done")
-        for form in page.locator("form.haven-vote").all():
-            form.locator("input[value=approve]").check()
-            form.get_by_role("button", name="Cast vote").click()
-            page.wait_for_selector("#haven-done")
+        while True:  # one file at a time: vote, then on to the next file
+            form = page.locator("form.haven-vote")
+            if form.count():
+                form.locator("input[value=approve]").check()
+                form.get_by_role("button", name="Cast vote").click()
+                page.wait_for_selector("#haven-done")
+            following = page.locator("a[data-haven-file-nav=next]")
+            if not following.count():
+                break
+            with page.expect_navigation():
+                following.click()
         shot(page, f"7-checker-{username}")
         if release:
             page.locator("#action-release button").click()

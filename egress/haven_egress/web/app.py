@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler
 from tornado import web
 
 from haven_hub import theme
 
+from ..package_index import web as package_web
+from ..ingress.service import IngressService
 from ..service import EgressService
-from . import handlers, pages, preflight
+from . import handlers, health, ingress_api, ingress_pages, pages, preflight
+
+REVIEW_STATIC = str(Path(__file__).with_name("static"))
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ ROUTES: tuple[Route, ...] = (
     # Unauthenticated by nature: it is where the hub sends the browser back with the
     # OAuth code (refused without a matching state cookie).
     Route("oauth_callback", HubOAuthCallbackHandler, ("GET",), authenticated=False),
+    # For monitors, like the hub's /hub/health: a status only, whether the database answers.
+    Route("health", health.EgressHealthHandler, ("GET",), authenticated=False),
     Route("api/whoami", handlers.WhoAmIHandler, ("GET",)),
     Route("api/requests", handlers.RequestsHandler, ("GET", "POST")),
     Route("api/preflight", preflight.PreflightHandler, ("POST",)),
@@ -59,6 +66,8 @@ ROUTES: tuple[Route, ...] = (
     Route("api/files/{file_id}/reviews", handlers.ReviewHandler, ("POST",)),
     Route("api/files/{file_id}/download", handlers.DownloadHandler, ("GET",)),
     Route("api/files/{file_id}/content", handlers.FileContentHandler, ("GET",)),
+    # A project server records a small text file let through JupyterLab's upload (docs/ingress.md).
+    Route("api/ingress/lab-uploads", ingress_api.LabUploadHandler, ("POST",)),
 )
 
 # The pages people use in a browser (HTML, forms with XSRF); not part of the API description.
@@ -70,10 +79,23 @@ PAGE_ROUTES: tuple[Route, ...] = (
     Route("requests/{request_id}/files/{file_id}/vote", pages.VoteForm, ("POST",),
           form_on="requests/{request_id}"),
     Route("requests/{request_id}/files/{file_id}/preview", pages.FilePreview, ("GET",)),
+    # The ingress queue: bringing files and packages into a project (docs/ingress.md).
+    Route("ingress", ingress_pages.IngressQueuePage, ("GET",)),
+    Route("ingress/files", ingress_pages.IngressFileForm, ("POST",), form_on="ingress"),
+    Route("ingress/packages", ingress_pages.IngressPackageForm, ("POST",), form_on="ingress"),
+    Route("ingress/{ingress_id}", ingress_pages.IngressRequestPage, ("GET",)),
+    Route("ingress/{ingress_id}/{ingress_decision}", ingress_pages.IngressDecisionForm, ("POST",),
+          form_on="ingress/{ingress_id}"),
+    # The approved package index (PEP 503) for project servers' pip (pages,
+    # not JSON: not part of the API description): read-only, local only.
+    Route("packages/simple/", package_web.SimpleRootHandler, ("GET",)),
+    Route("packages/simple/{name}/", package_web.SimpleProjectHandler, ("GET",)),
+    Route("packages/files/{sha256}/{filename}", package_web.WheelHandler, ("GET",)),
 )
 
 
-def make_app(service: EgressService, executor: Executor, prefix: str, cookie_secret: bytes) -> web.Application:
+def make_app(service: EgressService, executor: Executor, prefix: str, cookie_secret: bytes,
+             ingress: IngressService | None = None) -> web.Application:
     # Each handler is told its route's methods: any other method answers 405 with an
     # Allow header before anything else runs (handlers.BaseHandler.prepare).
     rules = [
@@ -83,7 +105,10 @@ def make_app(service: EgressService, executor: Executor, prefix: str, cookie_sec
         for route in ROUTES + PAGE_ROUTES
     ]
     rules.append(theme.static_route(prefix))
+    # The review page's own script and styles (pages.REVIEW_CSP allows scripts from here only).
+    rules.append((rf"{re.escape(prefix)}review-static/(.*)", web.StaticFileHandler, {"path": REVIEW_STATIC}))
     # No tornado xsrf_cookies: it would check before the caller is known, refusing token
     # requests. HubOAuth checks XSRF itself whenever the login cookie is used, and a
     # cookie without a valid XSRF token on a POST authenticates no one.
-    return web.Application(rules, cookie_secret=cookie_secret, haven_prefix=prefix)
+    return web.Application(rules, cookie_secret=cookie_secret, haven_prefix=prefix, haven_ingress=ingress,
+                           haven_service=service)

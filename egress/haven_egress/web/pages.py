@@ -2,8 +2,10 @@
 
 Handlers stay thin: each asks ``EgressService`` (or the read-only ``overview`` queries)
 for what to show, then renders a template; forms post to the same service methods as the
-API. A refusal re-renders the page with the service's own sentence and status. Scripts
-are not needed anywhere: every control is a plain form, usable by keyboard.
+API. A refusal re-renders the page with the service's own sentence and status; a success
+redirects (303) back to the place on the page the form was (the file in view, the comments,
+the decision). Scripts are not needed: every control is a plain form or link, usable by
+keyboard; the request page adds one file of its own (``static/review.js``: j/k between files).
 """
 
 from __future__ import annotations
@@ -12,31 +14,45 @@ import json
 from datetime import datetime, timezone
 from functools import cache, partial
 from typing import Any
+from urllib.parse import urlencode
 
 from tornado import web
 
 from haven_hub import theme
 
-from .. import overview, permissions
-from ..permissions import RequestFacts, Role
+from .. import overview
+from ..permissions import Role
 from ..views import RequestView
 from ..workflow import State
-from . import controls, payloads, request_page
-from .pagination import PageError, paginate
+from . import payloads, request_page
+from .pagination import SIZES, PageError, paginate
 from .handlers import DECISIONS, BaseHandler
 
 TEMPLATES = __file__.rsplit("/", 1)[0] + "/templates"
 SEEN_COOKIE = "haven-egress-seen"
+# The queue's filters as last chosen in this browser (no server state): opening the queue
+# without any shows it filtered the same way again.
+FILTERS_COOKIE = "haven-queue-filters"
+QUEUE_FILTERS = ("state", "project", "needs", "size")
+# Shown only when asked for: a withdrawn request is its author's, nothing for a checker to do.
+HIDDEN_BY_DEFAULT = frozenset({State.WITHDRAWN})
+ANY_STATE = "any"
 # The page's own policy: no scripts at all, frames and images only from this service.
 PAGE_CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; img-src 'self' data:; "
             "frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
 # A notebook's HTML is the author's, not Haven's: nothing may run, load or leave.
 PREVIEW_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
+# The request page also runs its own script file (keyboard moves between files), nothing inline.
+REVIEW_CSP = PAGE_CSP.replace("script-src 'none'", "script-src 'self'")
 # What a redirect after a successful form says; fixed sentences, never reflected input.
 DONE = {"vote": "Your vote is recorded.", "comment": "Your comment is posted.",
         "start-review": "Review started: votes are open.", "release": "The request is released.",
         "return": "The request is returned to its author.", "reject": "The request is rejected.",
         "revoke": "The release is revoked.", "withdraw": "The request is withdrawn."}
+# Where on the request page each form's outcome is shown, so the person stays where they were.
+DONE_PLACE = {"vote": "file", "start-review": "file", "comment": "comments"}
+# The element a place scrolls to (the file's own is "file-<id>").
+PLACES = {"comments": "comments-heading", "decision": "decision", "top": "haven-main"}
 
 
 @cache
@@ -125,21 +141,32 @@ class PageHandler(BaseHandler):
 
 
 class QueuePage(PageHandler):
-    """The review queue: counts, filters, age, and what needs my review."""
+    """The review queue: counts, filters (remembered in this browser), verdicts, votes and age."""
 
     async def get(self) -> None:
         if not self.caller.roles & {Role.CHECKER, Role.ADMIN}:
             self.redirect(f"{self.prefix}mine")  # analysts have no queue, only their requests
             return
+        if self.get_query_argument("clear", "") == "1":
+            self.clear_cookie(FILTERS_COOKIE, path=self.prefix)
+            self.redirect(self.prefix, status=303)
+            return
+        if not any(name in self.request.arguments for name in (*QUEUE_FILTERS, "page")):
+            saved = self.saved_filters()
+            if saved:  # the queue as this person last filtered it
+                self.redirect(f"{self.prefix}?{urlencode(saved)}", status=303)
+                return
         queue = await self.queue()
         state = self.get_query_argument("state", "")
         project = self.get_query_argument("project", "")
         needs = self.get_query_argument("needs", "") == "1"
         error = ""
-        if state and state not in State.__members__.values():
+        if state and state != ANY_STATE and state not in State.__members__.values():
             error, state = f"there is no state {state!r}; choose one from the list", ""
-        items = [i for i in queue.items if (not state or i.state.value == state)
-                 and (not project or i.project == project) and (not needs or i.needs_my_review)]
+        chosen = [i for i in queue.items if (not project or i.project == project) and (not needs or i.needs_my_review)]
+        hidden = sum(i.state in HIDDEN_BY_DEFAULT for i in chosen) if not state else 0
+        items = [i for i in chosen if state == ANY_STATE or i.state.value == state
+                 or (not state and i.state not in HIDDEN_BY_DEFAULT)]
         query = (("state", state), ("project", project), ("needs", "1" if needs else ""))
         page, size = self.get_query_argument("page", ""), self.get_query_argument("size", "")
         try:
@@ -147,14 +174,29 @@ class QueuePage(PageHandler):
         except PageError as refused:
             # Refused, and still a usable page: the first one, at the size asked for if that was one.
             error = error or str(refused)
-            try:
-                shown, pagination = paginate(items, "", size, query)
-            except PageError:
-                shown, pagination = paginate(items, query=query)
+            size = size if size.isdigit() and int(size) in SIZES else ""
+            shown, pagination = paginate(items, "", size, query)
+        self.save_filters([*query, ("size", size)])
         await self.render_page("queue.html", "Review queue", "Review queue", status=400 if error else 200,
                                queue=queue, items=shown, pagination=pagination, states=[s.value for s in State],
                                error=error, filters={"state": state, "project": project, "needs": needs},
-                               now=datetime.now(timezone.utc))
+                               hidden=hidden, any_state=ANY_STATE, now=datetime.now(timezone.utc))
+
+    def saved_filters(self) -> list[tuple[str, str]]:
+        raw = self.get_secure_cookie(FILTERS_COOKIE, max_age_days=365)
+        try:
+            saved = json.loads(raw) if raw else {}
+        except ValueError:
+            return []
+        if not isinstance(saved, dict) or saved.get("user") != self.caller.name:
+            return []
+        return [(name, saved[name]) for name in QUEUE_FILTERS if isinstance(saved.get(name), str) and saved[name]]
+
+    def save_filters(self, filters: list[tuple[str, str]]) -> None:
+        # What was valid, for the next visit; a filter refused above is "" and not kept.
+        kept = {name: value for name, value in filters if value and name in QUEUE_FILTERS}
+        self.set_secure_cookie(FILTERS_COOKIE, json.dumps({"user": self.caller.name, **kept}),
+                               path=self.prefix, httponly=True, samesite="Lax", expires_days=365)
 
 
 class MinePage(PageHandler):
@@ -176,31 +218,37 @@ class RequestShown(PageHandler):
     """Shows one request: the page itself, and its forms when they refuse (no ``get``: a
     form's address is not a page, see app.Route.form_on)."""
 
-    async def show(self, request_id: str, *, done: str = "", error: str = "", status: int = 200) -> None:
+    async def show(self, request_id: str, *, done: str = "", error: str = "", status: int = 200,
+                   wanted: str = "", place: str = "") -> None:
         view: RequestView = await self.call(self.service.get_request, request_id)
-        facts = RequestFacts(view.author, view.project)
-        checker = permissions.may_check(self.caller, facts, self.service.rules)
-        context = await self.call(partial(request_page.context, self.service), view, checker)
-        await self.render_page(
-            "request.html", view.title, "Review queue" if checker else "My requests", status=status,
-            request=view, done=done, error=error, checker=checker,
-            is_author=permissions.is_author(self.caller, facts),
-            may_see_private=permissions.may_see_private(self.caller, facts, self.service.rules),
-            controls=controls.request_controls(self.caller, view, self.service.rules),
-            comment_control=controls.comment_control(self.caller, view, self.service.rules),
-            vote_control=partial(controls.vote_control, self.caller, view, rules=self.service.rules),
-            checker_refusal=controls.why_not_checker(self.caller, facts, self.service.rules),
-            **context)
+        status, context = await self.call(
+            partial(request_page.page, self.service, done=done, error=error, status=status, place=place),
+            view, wanted)
+        # The request page alone loads a script (its own file: keyboard moves between files).
+        self.set_header("Content-Security-Policy", REVIEW_CSP)
+        await self.render_page("request.html", view.title, "Review queue" if context["checker"] else "My requests",
+                               status=status, **context)
 
-    async def refused_or_redirect(self, request_id: str, use_case, done: str) -> None:
+    def returning_file(self) -> str:
+        """The file the checker had in view when they used a form (digits only, or none)."""
+        wanted = self.get_body_argument("file", "")
+        return wanted if wanted.isdigit() else ""
+
+    async def refused_or_redirect(self, request_id: str, use_case, done: str, place: str) -> None:
+        """Runs the form's use case; then back to the same place on the page (POST-redirect-GET),
+        or, refused, the page again with the refusal beside the form that was used."""
+        wanted = self.returning_file()
         try:
             await use_case()
         except web.HTTPError as refused:
             if refused.status_code == 404:
                 raise
-            await self.show(request_id, error=refused.log_message or "not allowed", status=refused.status_code)
+            await self.show(request_id, error=refused.log_message or "not allowed", status=refused.status_code,
+                            wanted=wanted, place=place)
             return
-        self.redirect(f"{self.prefix}requests/{request_id}?done={done}#haven-main", status=303)
+        query = urlencode([("file", wanted)] * bool(wanted) + [("done", done)])
+        anchor = f"file-{wanted}" if place == "file" and wanted else PLACES.get(place, "haven-main")
+        self.redirect(f"{self.prefix}requests/{request_id}?{query}#{anchor}", status=303)
 
 
 class RequestPage(RequestShown):
@@ -208,8 +256,10 @@ class RequestPage(RequestShown):
     to fix (authors and project members)."""
 
     async def get(self, request_id: str) -> None:
-        done = DONE.get(self.get_query_argument("done", ""), "")
-        await self.show(request_id, done=done)
+        word = self.get_query_argument("done", "")
+        done = DONE.get(word, "")
+        await self.show(request_id, done=done, wanted=self.get_query_argument("file", ""),
+                        place=DONE_PLACE.get(word, "decision") if done else "")
 
 
 class DecisionForm(RequestShown):
@@ -217,10 +267,14 @@ class DecisionForm(RequestShown):
         method_name, takes_reason = DECISIONS[decision]
         args = [self.get_body_argument("reason", "")] if takes_reason else []
         await self.refused_or_redirect(
-            request_id, partial(self.call, getattr(self.service, method_name), request_id, *args), decision)
+            request_id, partial(self.call, getattr(self.service, method_name), request_id, *args), decision,
+            DONE_PLACE.get(decision, "decision"))
 
 
 class VoteForm(RequestShown):
+    def returning_file(self) -> str:
+        return self.path_args[1]  # a vote always returns to the file it was cast on
+
     async def post(self, request_id: str, file_id: str) -> None:
         view: RequestView = await self.call(self.service.get_request, request_id)
         if not any(str(f.id) == file_id for f in view.versions[-1].files):
@@ -228,14 +282,14 @@ class VoteForm(RequestShown):
         await self.refused_or_redirect(request_id, partial(
             self.call, self.service.review_file, payloads.file_id(file_id),
             self.get_body_argument("decision", ""), self.get_body_argument("comment", ""),
-            self.get_body_argument("visibility", "shared")), "vote")
+            self.get_body_argument("visibility", "shared")), "vote", "file")
 
 
 class CommentForm(RequestShown):
     async def post(self, request_id: str) -> None:
         await self.refused_or_redirect(request_id, partial(
             self.call, self.service.comment, request_id, self.get_body_argument("body", ""),
-            self.get_body_argument("visibility", "shared")), "comment")
+            self.get_body_argument("visibility", "shared")), "comment", "comments")
 
 
 class FilePreview(PageHandler):

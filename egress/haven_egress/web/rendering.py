@@ -12,6 +12,8 @@ from typing import Any
 
 from haven_disclosure.reading import RawTable, decode_text, parse_delimited
 
+from . import finding_words
+
 TABLE_TYPES = frozenset({"text/csv", "text/tab-separated-values"})
 FIGURE_TYPES = frozenset({"image/png", "image/jpeg"})
 HTML_TYPES = frozenset({"text/html"})
@@ -44,6 +46,11 @@ class Table:
     header: list[str]
     rows: list[list[Cell]]
     hidden_rows: int = 0
+
+    @property
+    def flagged_rows(self) -> int:
+        """Rows with at least one flagged cell (what "flagged rows only" leaves shown)."""
+        return sum(any(cell.verdict for cell in row) for row in self.rows)
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,7 @@ def table(raw: RawTable, file_id: int, findings: list[dict[str, Any]], previous:
         if row >= len(cells) or column >= len(raw.header) or finding["verdict"] not in ("fail", "review"):
             continue
         cell = cells[row][column]
-        cell.notes.append((finding_id(file_id, index), f"{finding['rule']}: {finding.get('message', '')}"))
+        cell.notes.append((finding_id(file_id, index), finding_words.cell_note(finding, raw.name)))
         if cell.verdict != "fail":
             cell.verdict = finding["verdict"]
     if previous is not None and list(previous.header) == list(raw.header):

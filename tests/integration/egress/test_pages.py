@@ -151,7 +151,7 @@ def test_a_failing_cell_is_marked_with_its_rule(browse, egress):
     shown = page(browse, egress, "carol", f"requests/{request_id}").text
     cell = re.search(r'<td class="haven-cell-fail"[^>]*>3</td>', shown)
     assert cell, "the cell with 3 is not marked as failing"
-    assert 'title="min_frequency' in cell.group(0) and "aria-describedby=" in cell.group(0)
+    assert 'title="Small counts' in cell.group(0) and "aria-describedby=" in cell.group(0)
     described = re.search(r'aria-describedby="([^"]+)"', cell.group(0)).group(1).split()[0]
     assert f'id="{described}"' in shown
     assert '<td>25</td>' in shown  # a cell that passes is not marked
@@ -235,7 +235,11 @@ def test_acros_own_verdict_is_shown_beside_havens(browse, egress):
                     if f["path"] == "acro_out/output_0_0.csv")
     acro = re.search(rf'<dl class="row haven-acro mb-0" id="acro-{table_id}">.*?</dl>', shown.text, re.S).group(0)
     assert "FAIL" in acro and "the cell is public knowledge" in acro and "threshold: 1" in acro
-    assert "ACRO's results file: 1 output(s)" in shown.text
+    # The results file is a file of its own: one file at a time.
+    results_id = next(f["id"] for f in egress.detail("carol", request_id)["versions"][0]["files"]
+                      if f["path"] == "acro_out/results.json")
+    assert "ACRO's results file: 1 output(s)" in page(browse, egress, "carol",
+                                                      f"requests/{request_id}?file={results_id}").text
 
 
 def test_a_figure_is_shown_inline_and_other_files_are_only_linked(browse, egress):
@@ -251,7 +255,8 @@ def test_a_figure_is_shown_inline_and_other_files_are_only_linked(browse, egress
     assert figure.headers["Content-Security-Policy"].startswith("default-src 'none'")
     text = page(browse, egress, "carol", f"requests/{request_id}/files/{files['out/notes.txt']}/preview")
     assert text.status_code == 415 and "download the file" in text.text
-    assert f'api/files/{files["out/notes.txt"]}/content">Download out/notes.txt' in shown
+    notes = page(browse, egress, "carol", f"requests/{request_id}?file={files['out/notes.txt']}").text
+    assert f'api/files/{files["out/notes.txt"]}/content">Download out/notes.txt' in notes
 
 
 def test_the_queue_comes_in_pages_that_keep_the_filters(browse, egress):

@@ -27,7 +27,8 @@ def test_each_flagged_cell_carries_its_rules_and_fail_outranks_review():
                                      finding("zeros", "pass", 0, 1), finding("human_review", "review", None, None)])
     south = shown.rows[1][1]
     assert (south.text, south.verdict) == ("3", "fail")
-    assert south.title == "rounding: rounding says so\nmin_frequency: min_frequency says so"
+    # Each rule in plain words (its id is for machines): "Small counts", not "min_frequency".
+    assert south.title == "Counts not rounded: rounding says so\nSmall counts: min_frequency says so"
     assert south.described_by == "finding-7-0 finding-7-1"
     assert all(cell.verdict == "" for r, row in enumerate(shown.rows) for cell in row if (r, cell.text) != (1, "3"))
 
