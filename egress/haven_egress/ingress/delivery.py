@@ -107,7 +107,9 @@ def _subdir(parent: int, name: str, uid: int) -> int:
 
 
 def _sha256_at(folder: int, name: str) -> str:
-    handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
+    # O_NONBLOCK: a FIFO the analyst planted under the name would otherwise hold this open
+    # forever; it opens at once and is refused as not a regular file.
+    handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
     try:
         if not stat.S_ISREG(os.fstat(handle).st_mode):
             raise DeliveryFailed(f"{name} in the workspace is not a regular file")

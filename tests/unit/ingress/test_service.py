@@ -189,6 +189,16 @@ def test_a_file_changed_in_place_before_delivery_is_not_taken_as_delivered(ingre
     assert ingress.get(CHECKER, request_id).state is State.APPROVED
 
 
+def test_a_fifo_planted_under_the_name_is_refused_without_hanging(ingress, data_dir):
+    request_id = file_request(ingress)
+    target = data_dir / "projects" / PROJECT / "workspace" / "imports" / request_id
+    target.mkdir(parents=True)
+    os.mkfifo(target / "codes.csv")  # opening it for reading would wait for a writer forever
+    with pytest.raises(Conflict, match="not a regular file"):
+        ingress.approve(CHECKER, request_id, "fine")
+    assert ingress.get(CHECKER, request_id).state is State.APPROVED
+
+
 def test_a_failing_package_index_leaves_the_approval_standing(ingress, package_index):
     package_index.fail_with = RuntimeError("index unreachable")
     request_id = package_request(ingress)
