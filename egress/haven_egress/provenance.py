@@ -74,6 +74,9 @@ def record_of(server_model: Mapping[str, Any]) -> HubAnswer:
         return HubAnswer(missing="the hub did not show the server's state (the egress service lacks admin:server_state)")
     record = (server_model.get("state") or {}).get(STATE_KEY)
     if not isinstance(record, dict):
+        if server_model.get("stopped"):
+            # The spawner forgets the record when the server stops (clear_state).
+            return HubAnswer(missing="the server is not running: the hub keeps its record only while it runs")
         return HubAnswer(missing="the server was started before Haven recorded provenance; restart it")
     if record.get("format") != FORMAT:
         return HubAnswer(missing=f"the hub's record has an unknown format {record.get('format')!r}")

@@ -12,12 +12,16 @@ from haven_cli import backup as backup_cli
 from haven_cli import restore as restore_cli
 from haven_hub.backup import manifest
 from haven_hub.host_state import make_private_dir
-from tests.fixtures.docker_engine import TEST_PREFIX
+from tests.fixtures.docker_engine import TEST_PREFIX, remove_test_objects
 from tests.unit.backup.haven import files, settings_file
 
 pytestmark = pytest.mark.docker
-HOME = f"{TEST_PREFIX}-home-alpha-alice"
-SCRATCH = f"{TEST_PREFIX}-scratch-alpha-alice"
+# A prefix of its own: the session's hub makes home volumes under TEST_PREFIX, which a backup
+# of that prefix would rightly include. Still starts with TEST_PREFIX, so the session's
+# clean-up removes what a failed run leaves.
+PREFIX = f"{TEST_PREFIX}backup"
+HOME = f"{PREFIX}-home-alpha-alice"
+SCRATCH = f"{PREFIX}-scratch-alpha-alice"
 
 
 def mountpoint(client, name):
@@ -26,7 +30,14 @@ def mountpoint(client, name):
     return Path(client.volumes.get(name).attrs["Mountpoint"])
 
 
-def test_home_volumes_come_back_whole_and_scratch_is_left_out(docker_client, tmp_path, capsys):
+@pytest.fixture
+def own_prefix(docker_client):
+    remove_test_objects(docker_client, PREFIX)  # what a killed run left
+    yield PREFIX
+    remove_test_objects(docker_client, PREFIX)
+
+
+def test_home_volumes_come_back_whole_and_scratch_is_left_out(docker_client, own_prefix, tmp_path, capsys):
     for name in (HOME, SCRATCH):
         docker_client.volumes.create(name)
     home = mountpoint(docker_client, HOME)
@@ -37,7 +48,7 @@ def test_home_volumes_come_back_whole_and_scratch_is_left_out(docker_client, tmp
         os.chown(path, 70000, 70000, follow_symlinks=False)
     (mountpoint(docker_client, SCRATCH) / "spill.tmp").write_text("temporary")
     before = files(home)
-    settings = settings_file(tmp_path)
+    settings = settings_file(tmp_path, spawner={"container_prefix": PREFIX})
     make_private_dir(tmp_path / "data" / "secrets")
     cli = ["--settings", str(settings)]
 

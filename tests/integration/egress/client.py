@@ -6,6 +6,7 @@ habit 7), so a test starting from "approved" also proves the path to it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import sqlite3
@@ -132,17 +133,37 @@ class Egress:
         raise AssertionError(f"the egress service did not answer at {self.base} within {timeout}s")
 
 
+# Each person's hub login, kept for the whole test session: the hub accepts each TOTP step once
+# per account, so every fresh login waits for an unused step (up to 30 s), and a dozen tests
+# logging the same people in again spent minutes waiting. Only the hub's cookies are kept; each
+# test's session still goes through the service's OAuth itself and keeps its own service cookies
+# (remembered queue filters and the like never leak from one test to the next).
+_hub_logins: dict[tuple[str, str], list] = {}
+
+
 def browser_sessions(egress: Egress):
     """``open_as(user)``: a requests session per person, logged in at the hub and then at the
     service (OAuth), made once per person and kept."""
     sessions: dict[str, requests.Session] = {}
 
+    def logged_in_at_the_service(session: requests.Session) -> bool:
+        page = session.get(egress.base + "mine", timeout=30)
+        return page.status_code == 200 and page.url.startswith(egress.base)
+
     def open_as(user: str) -> requests.Session:
-        if user not in sessions:
+        if user in sessions:
+            return sessions[user]
+        key = (egress.hub.url, user)
+        session = requests.Session()
+        for cookie in _hub_logins.get(key, ()):
+            session.cookies.set_cookie(copy.copy(cookie))
+        if key not in _hub_logins or not logged_in_at_the_service(session):
+            # First time, or the kept login no longer holds (a restarted hub, an idle timeout).
             session = egress.hub.login(user)
-            assert session.get(egress.base + "mine", timeout=30).status_code == 200
-            sessions[user] = session
-        return sessions[user]
+            _hub_logins[key] = [copy.copy(cookie) for cookie in session.cookies]
+            assert logged_in_at_the_service(session), f"{user} could not reach {egress.base}mine"
+        sessions[user] = session
+        return session
 
     return open_as
 

@@ -30,6 +30,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure", 
 HAVEN = str(Path(sys.executable).with_name("haven"))
 APPROVED = "tabulate==0.9.0"  # 35 kB, pure Python, not in the image
 UNAPPROVED = "pyjokes"  # on PyPI, never approved
+# pip will not uninstall from PIP_PREFIX ("outside environment"): its files are removed directly.
+UNINSTALL = ('rm -rf "$PIP_PREFIX"/lib/python3*/site-packages/{name} "$PIP_PREFIX"/lib/python3*/site-packages/{name}-* '
+             '"$PIP_PREFIX"/bin/{name} && ! ls -d "$PIP_PREFIX"/lib/python3*/site-packages/{name}* 2>/dev/null')
 
 
 def in_container(container: str, script: str) -> subprocess.CompletedProcess:
@@ -49,7 +52,10 @@ def server(haven_hub, docker_client):
     env = dict(line.split("=", 1) for line in container.attrs["Config"]["Env"])
     yield {"container": container.name, "env": env, "base": f"{haven_hub.url}/user/ada/alpha/",
            "headers": {"Authorization": f"token {env['JUPYTERHUB_API_TOKEN']}"}}
-    in_container(container.name, "pip uninstall -y tabulate")
+    # The install outlives the server in ada's alpha home volume, where later tests look at
+    # what she installed (provenance).
+    removed = in_container(container.name, UNINSTALL.format(name="tabulate"))
+    assert removed.returncode == 0, removed.stdout + removed.stderr
     haven_hub.stop("ada", "alpha")
     subprocess.run([HAVEN, "--settings", str(haven_hub.settings_path), "packages", "remove", APPROVED,
                     "--reason", "test finished"], capture_output=True, timeout=120)

@@ -101,6 +101,7 @@ def test_a_malformed_declaration_is_refused_and_files_nothing(service, snapshot,
 @pytest.mark.parametrize("model, says", [
     ({"name": PROJECT}, "lacks admin:server_state"),
     ({"name": PROJECT, "state": {"object_id": "c0ffee"}}, "started before Haven recorded provenance"),
+    ({"name": PROJECT, "state": {}, "stopped": True}, "the server is not running"),
     ({"name": PROJECT, "state": {hub_provenance.STATE_KEY: {"format": "other/9"}}}, "unknown format"),
 ])
 def test_a_server_the_hub_has_no_record_of_is_still_filed_and_says_why(engine, blobs, signer, model, says):
