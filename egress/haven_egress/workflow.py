@@ -107,27 +107,38 @@ class TransitionRefused(Exception):
     """The workflow does not allow this action now (or not for this actor)."""
 
 
-def next_state(state: State, action: Action, actor: Actor) -> State:
-    """The state ``action`` by ``actor`` leads to from ``state``, or TransitionRefused."""
-    transition = TRANSITIONS.get((state, action))
+def step(transitions, terminal, why_not, state, action, actor, noun: str = "request"):  # noqa: ANN001, ANN201
+    """Where ``action`` by ``actor`` leads from ``state`` in a workflow table, or TransitionRefused.
+    Shared by every workflow kept as data (release requests here, ingress requests)."""
+    transition = transitions.get((state, action))
     if transition is None:
-        if state in TERMINAL:
-            raise TransitionRefused(f"the request is {state.value}, which is final")
-        raise TransitionRefused(f"{WHY_NOT[action]} (it is {state.value})")
+        if state in terminal:
+            raise TransitionRefused(f"the {noun} is {state.value}, which is final")
+        raise TransitionRefused(f"{why_not[action]} (it is {state.value})")
     if actor not in transition.actors:
         allowed = " or ".join(sorted(a.value for a in transition.actors))
-        raise TransitionRefused(f"only the {allowed} may {action.value} a {state.value} request")
+        raise TransitionRefused(f"only the {allowed} may {action.value} a {state.value} {noun}")
     return transition.to
+
+
+def mermaid(transitions, terminal, states, start) -> str:  # noqa: ANN001
+    """A workflow table as a Mermaid state diagram, one edge per row."""
+    lines = ["stateDiagram-v2", f"    [*] --> {start.value}"]
+    for (source, action), transition in transitions.items():
+        who = ", ".join(sorted(a.value for a in transition.actors))
+        lines.append(f"    {source.value} --> {transition.to.value}: {action.value} ({who})")
+    lines += [f"    {state.value} --> [*]" for state in states if state in terminal]
+    return "\n".join(lines) + "\n"
+
+
+def next_state(state: State, action: Action, actor: Actor) -> State:
+    """The state ``action`` by ``actor`` leads to from ``state``, or TransitionRefused."""
+    return step(TRANSITIONS, TERMINAL, WHY_NOT, state, action, actor)
 
 
 def render_mermaid() -> str:
     """The state diagram as Mermaid text, one edge per row of ``TRANSITIONS``."""
-    lines = ["stateDiagram-v2", f"    [*] --> {S.SUBMITTED.value}"]
-    for (source, action), transition in TRANSITIONS.items():
-        who = ", ".join(sorted(a.value for a in transition.actors))
-        lines.append(f"    {source.value} --> {transition.to.value}: {action.value} ({who})")
-    lines += [f"    {state.value} --> [*]" for state in State if state in TERMINAL]
-    return "\n".join(lines) + "\n"
+    return mermaid(TRANSITIONS, TERMINAL, State, S.SUBMITTED)
 
 
 def render_doc() -> str:

@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..workflow import TransitionRefused, mermaid, step
+
+__all__ = ["Action", "Actor", "State", "TRANSITIONS", "TransitionRefused", "next_state", "render_mermaid"]
+
 
 class State(StrEnum):
     SUBMITTED = "submitted"
@@ -64,26 +68,9 @@ WHY_NOT: dict[Action, str] = {
 SUBMIT = "submit"
 
 
-class TransitionRefused(Exception):
-    """The workflow does not allow this action now, or not for this actor."""
-
-
 def next_state(state: State, action: Action, actor: Actor) -> State:
-    transition = TRANSITIONS.get((state, action))
-    if transition is None:
-        if state in TERMINAL:
-            raise TransitionRefused(f"the ingress request is {state.value}, which is final")
-        raise TransitionRefused(f"{WHY_NOT[action]} (it is {state.value})")
-    if actor not in transition.actors:
-        allowed = " or ".join(sorted(a.value for a in transition.actors))
-        raise TransitionRefused(f"only the {allowed} may {action.value} a {state.value} ingress request")
-    return transition.to
+    return step(TRANSITIONS, TERMINAL, WHY_NOT, state, action, actor, noun="ingress request")
 
 
 def render_mermaid() -> str:
-    lines = ["stateDiagram-v2", f"    [*] --> {S.SUBMITTED.value}"]
-    for (source, action), transition in TRANSITIONS.items():
-        who = ", ".join(sorted(a.value for a in transition.actors))
-        lines.append(f"    {source.value} --> {transition.to.value}: {action.value} ({who})")
-    lines += [f"    {state.value} --> [*]" for state in State if state in TERMINAL]
-    return "\n".join(lines) + "\n"
+    return mermaid(TRANSITIONS, TERMINAL, State, S.SUBMITTED)
