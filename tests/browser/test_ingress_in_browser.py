@@ -1,9 +1,12 @@
-"""Bringing a code list in, end to end in a real browser against a real Haven (issue #14).
+"""Bringing a code list and a package in, end to end in a real browser against a real Haven (issue #14).
 
 Ada's file browser has no upload button any more but a link to the ingress page, and the
 server refuses an upload sent anyway. She files the code list on the ingress page; Carol
 reads it there and approves it with a reason; the file then sits in Ada's running server's
-workspace at ``imports/<id>/codes.csv`` with the SHA-256 the pages show.
+workspace at ``imports/<id>/codes.csv`` with the SHA-256 the pages show. Then she asks for a
+package the image lacks; once Carol approved it (the host fetches it from PyPI into the
+approved index), a notebook in the default kernel installs it with plain ``%pip install`` and
+imports it, a package nobody approved is refused, and a matplotlib chart draws inline.
 """
 
 from __future__ import annotations
@@ -12,8 +15,14 @@ import base64
 import hashlib
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+
+from tests.fixtures.docker_engine import DOCKER_CLI
+from tests.integration.package_index.test_pip_in_a_project_server import UNINSTALL
 
 from .conftest import log_in
 from .test_release_from_lab import shot, start_lab
@@ -21,6 +30,9 @@ from .test_release_from_lab import shot, start_lab
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
 
 EGRESS = "/services/egress/"
+HAVEN = str(Path(sys.executable).with_name("haven"))
+PACKAGE, VERSION = "tabulate", "0.9.0"  # 35 kB, pure Python, not in the image
+UNAPPROVED = "pyjokes"  # on PyPI, never approved
 CODE_LIST = b"code,term\nE11,Type 2 diabetes mellitus\nI10,Essential hypertension\n"
 
 
@@ -89,3 +101,57 @@ def test_analyst_brings_a_code_list_in_through_a_reviewed_request(page, browser,
         f"{lab}api/contents/workspace/imports/{request_id}/codes.csv")
     assert arrived[0] == 200, arrived
     assert hashlib.sha256(json.loads(arrived[1])["content"].encode()).hexdigest() == digest
+
+    try:
+        package_comes_in_and_the_workbench_draws(page, ingress, checker, haven_hub, lab)
+    finally:
+        # The install lives in Ada's home volume for alpha, which outlives this server.
+        subprocess.run([DOCKER_CLI, "exec", haven_hub.container_name("ada", "alpha"), "bash", "-c",
+                        UNINSTALL.format(name=PACKAGE)], capture_output=True, timeout=120)
+        subprocess.run([HAVEN, "--settings", str(haven_hub.settings_path),
+                        "packages", "remove", f"{PACKAGE}=={VERSION}", "--reason", "test finished"],
+                       capture_output=True, timeout=120)
+
+
+def package_comes_in_and_the_workbench_draws(page, ingress, checker, haven_hub, lab: str) -> None:
+    ingress.goto(f"{haven_hub.url}{EGRESS}ingress")
+    ingress.select_option("#package-project", "alpha")
+    ingress.fill("#package-name", PACKAGE)
+    ingress.fill("#package-version", VERSION)
+    ingress.fill("#package-justification", "tables in the cohort report")
+    ingress.click("#ingress-package-submit")
+    ingress.wait_for_selector("#ingress-done")
+    request_id = re.search(r"ingress/([0-9a-f]{32})", ingress.url).group(1)
+    checker.goto(f"{haven_hub.url}{EGRESS}ingress/{request_id}")
+    checker.fill("#approve-reason", "well-known formatting library")
+    checker.locator("#ingress-approve-form button").click()
+    checker.wait_for_selector("#ingress-done", timeout=120_000)  # the host fetches the wheel from PyPI
+    assert checker.locator("#ingress-state").inner_text() == "delivered"
+
+    page.goto(f"{lab}lab/tree/workspace?reset")
+    page.wait_for_selector(".jp-LauncherCard[data-category='Notebook']", timeout=60_000)
+    page.locator(".jp-LauncherCard[data-category='Notebook']").first.click()
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=60_000)
+    # A run sent before the kernel is connected is lost (the cell stays "[ ]"): wait until it is idle.
+    page.wait_for_selector('.jp-StatusBar-TextItem:has-text("Idle")', timeout=90_000)
+    cells = [
+        (f"%pip install {PACKAGE}", "Successfully installed"),
+        # The package went to the server's own prefix; a new kernel has it on its path, and this
+        # one finds it once the import system forgets that the folder did not exist.
+        (f"import importlib; importlib.invalidate_caches(); import {PACKAGE}; print('imported', {PACKAGE}.__name__)",
+         f"imported {PACKAGE}"),
+        (f"%pip install {UNAPPROVED}", "No matching distribution"),
+        ("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2]); plt.title('admissions'); plt.show()",
+         None),
+    ]
+    for index, (code, expected) in enumerate(cells):
+        cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+        cell.locator(".cm-content").click()
+        page.keyboard.insert_text(code)
+        page.keyboard.press("Shift+Enter")
+        output = cell.locator(".jp-OutputArea-output")
+        if expected is None:
+            output.locator("img").wait_for(timeout=120_000)  # the chart, inline as a PNG
+        else:
+            output.filter(has_text=expected).first.wait_for(timeout=120_000)
+    shot(page, "workbench-pip-and-chart")
