@@ -1,9 +1,10 @@
-"""The container hardening of a project server, as data.
+"""The container hardening of a project server, as Docker create arguments.
 
-Each ``Hardening`` is one named setting applied to the Docker create arguments. The
-spawner applies all of them; the security tests start containers with each one left
-out in turn and show that the matching probe then fails, so every entry here is proven
-to matter.
+Each ``Hardening`` is one named setting that translates one part of the server's
+description (haven_hub.server_description, where every value is decided) into Docker's
+create arguments. The spawner applies all of them; the security tests start containers
+with each one left out in turn and show that the matching probe then fails, so every
+entry here is proven to matter.
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from . import server_description
+from .server_description import NO_DNS_UPSTREAMS, Resources
+from .server_description import Hardening as Described
 from .settings import Limits
 from .settings.platform import DEFAULT_CONTAINER_UID
+
+__all__ = ["HARDENINGS", "HARDENING_NAMES", "NO_DNS_UPSTREAMS", "ContainerSpec", "container_spec", "hardened_spec"]
 
 
 @dataclass(frozen=True)
@@ -25,9 +31,8 @@ class ContainerSpec:
 
 @dataclass(frozen=True)
 class SpecInputs:
-    limits: Limits
-    tmp_size: str
-    uid: int  # spawner.container_uid, the gid the same
+    resources: Resources
+    hardening: Described
 
 
 @dataclass(frozen=True)
@@ -40,59 +45,49 @@ class Hardening:
 def _non_root(spec: ContainerSpec, inputs: SpecInputs) -> None:
     # A uid no host account has (the hub checks at start-up): the workspace it owns on the
     # host is nobody else's there.
-    spec.create["user"] = f"{inputs.uid}:{inputs.uid}"
+    spec.create["user"] = f"{inputs.hardening.uid}:{inputs.hardening.gid}"
 
 
 def _drop_capabilities(spec: ContainerSpec, inputs: SpecInputs) -> None:
-    spec.host_config["cap_drop"] = ["ALL"]
+    spec.host_config["cap_drop"] = list(inputs.hardening.drop_capabilities)
 
 
 def _no_new_privileges(spec: ContainerSpec, inputs: SpecInputs) -> None:
-    spec.host_config.setdefault("security_opt", []).append("no-new-privileges:true")
+    spec.host_config.setdefault("security_opt", []).append(
+        f"no-new-privileges:{str(inputs.hardening.no_new_privileges).lower()}")
 
 
 def _read_only_root(spec: ContainerSpec, inputs: SpecInputs) -> None:
-    spec.host_config["read_only"] = True
+    spec.host_config["read_only"] = inputs.hardening.read_only_root
 
 
 def _tmpfs(spec: ContainerSpec, inputs: SpecInputs) -> None:
-    # A read-only root still needs a scratch /tmp; nosuid/nodev so it cannot carry
-    # set-uid binaries or device nodes.
-    spec.host_config["tmpfs"] = {"/tmp": f"rw,nosuid,nodev,size={inputs.tmp_size},mode=1777"}
+    tmp = inputs.hardening.tmp
+    spec.host_config["tmpfs"] = {tmp.path: ",".join((*tmp.options, f"size={tmp.size}", f"mode={tmp.mode:o}"))}
 
 
 def _pids_limit(spec: ContainerSpec, inputs: SpecInputs) -> None:
-    spec.host_config["pids_limit"] = inputs.limits.pids
+    spec.host_config["pids_limit"] = inputs.resources.pids
 
 
 def _memory_limit(spec: ContainerSpec, inputs: SpecInputs) -> None:
-    spec.host_config["mem_limit"] = inputs.limits.memory
+    spec.host_config["mem_limit"] = inputs.resources.memory
     # Equal to mem_limit: no swap on top of the limit.
-    spec.host_config["memswap_limit"] = inputs.limits.memory
+    spec.host_config["memswap_limit"] = inputs.resources.memory
 
 
 def _cpu_limit(spec: ContainerSpec, inputs: SpecInputs) -> None:
     spec.host_config["cpu_period"] = 100_000
-    spec.host_config["cpu_quota"] = int(inputs.limits.cpu * 100_000)
+    spec.host_config["cpu_quota"] = int(inputs.resources.cpu * 100_000)
 
 
 def _no_ipv6(spec: ContainerSpec, inputs: SpecInputs) -> None:
-    # Link-local IPv6 would reach host services on [::] past the IPv4 firewall.
-    spec.host_config.setdefault("sysctls", {})["net.ipv6.conf.all.disable_ipv6"] = "1"
-
-
-# Docker's embedded resolver (127.0.0.11, on every user-defined network) forwards each name
-# it cannot answer to upstream servers, by default the host's own resolvers: a name is a
-# message, so a lookup carries data out. Engines before 26.0 / 25.0.4 / 23.0.11 forward from
-# the host's namespace for a loopback host resolver even on internal networks
-# (CVE-2024-29018). 0.0.0.0 is no resolver and not loopback: the engine dials it from the
-# container's own namespace, where it is the container itself, so nothing leaves.
-# docs/selfcheck.md has the evidence; tests/security/test_dns.py the proof.
-NO_DNS_UPSTREAMS = ("0.0.0.0",)
+    if inputs.hardening.disable_ipv6:
+        spec.host_config.setdefault("sysctls", {})["net.ipv6.conf.all.disable_ipv6"] = "1"
 
 
 def _no_dns_forwarding(spec: ContainerSpec, inputs: SpecInputs) -> None:
-    spec.host_config["dns"] = list(NO_DNS_UPSTREAMS)
+    spec.host_config["dns"] = list(inputs.hardening.dns_upstreams)
 
 
 HARDENINGS: tuple[Hardening, ...] = (
@@ -110,16 +105,22 @@ HARDENINGS: tuple[Hardening, ...] = (
 HARDENING_NAMES = tuple(hardening.name for hardening in HARDENINGS)
 
 
-def hardened_spec(limits: Limits, tmp_size: str, *, uid: int = DEFAULT_CONTAINER_UID,
-                  omit: frozenset[str] = frozenset()) -> ContainerSpec:
-    """The create arguments of a project server running as ``uid`` (``spawner.container_uid``);
-    ``omit`` exists for the security tests only."""
+def container_spec(resources: Resources, hardening: Described, *, omit: frozenset[str] = frozenset()) -> ContainerSpec:
+    """Docker's create arguments for a described server; ``omit`` exists for the security tests only.
+    Docker's default seccomp profile is Kubernetes' RuntimeDefault, so nothing is added for it."""
     unknown = omit - set(HARDENING_NAMES)
     if unknown:
         raise ValueError(f"unknown hardening settings: {sorted(unknown)}")
     spec = ContainerSpec(create={}, host_config={})
-    inputs = SpecInputs(limits, tmp_size, uid)
-    for hardening in HARDENINGS:
-        if hardening.name not in omit:
-            hardening.apply(spec, inputs)
+    inputs = SpecInputs(resources, hardening)
+    for entry in HARDENINGS:
+        if entry.name not in omit:
+            entry.apply(spec, inputs)
     return spec
+
+
+def hardened_spec(limits: Limits, tmp_size: str, *, uid: int = DEFAULT_CONTAINER_UID,
+                  omit: frozenset[str] = frozenset()) -> ContainerSpec:
+    """The create arguments of a project server running as ``uid`` (``spawner.container_uid``)."""
+    return container_spec(server_description.resources_for(limits),
+                          server_description.hardening_for(uid, tmp_size), omit=omit)

@@ -20,10 +20,12 @@ from dataclasses import dataclass
 import docker
 from docker.errors import NotFound
 
+from .server_description import PROJECT_LABEL
+
 log = logging.getLogger(__name__)
 
 LINUX_IFNAMSIZ = 15
-LABEL = "org.haven.project"
+LABEL = PROJECT_LABEL
 
 
 @dataclass(frozen=True)

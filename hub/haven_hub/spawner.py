@@ -1,8 +1,11 @@
-"""The spawner: one locked-down container per (user, project).
+"""The spawners: one locked-down server per (user, project).
 
 A server's name is its project's id, so ``/user/ada/demo/`` is Ada's server for project
 ``demo`` and its container is ``haven-ada--demo``. Who may start which server, and with
-which limits, comes from the project group in the hub's database.
+which limits, comes from the project group in the hub's database. What every engine shares
+(the membership check and refusal chain, grants, progress, the description) is
+``haven_hub.project_spawner.HavenProjectSpawner``; ``HavenSpawner`` runs the server as a
+Docker container.
 """
 
 from __future__ import annotations
@@ -15,97 +18,26 @@ from typing import Any
 
 import docker
 from dockerspawner import DockerSpawner
-from tornado import web
-from traitlets import Any as AnyTrait
-from traitlets import default
 
-from . import container_config, host_state, lockdown, networks, provenance, spawn_page
-from .auth.authenticator import account_refusal
-from .datasets.catalogue import Catalogue
-from .datasets.errors import DatasetError
-from .meter import budget as browser_budget
-from .projects import Project, projects_of_user
-from .settings import Settings, byte_count
+from . import container_config, host_state, lockdown, networks, provenance, server_description
+# The shared base and its refusal, imported from here by the other engines' spawners and tests.
+from .project_spawner import HavenProjectSpawner, ProjectAccessError
+from .projects import Project
+from .server_description import DATA_MOUNT, NOTEBOOK_HOME, SCRATCH_MOUNT, WORKSPACE_MOUNT
 
-NOTEBOOK_HOME = "/home/analyst"
-WORKSPACE_MOUNT = f"{NOTEBOOK_HOME}/workspace"
-DATA_MOUNT = "/data"
-SCRATCH_MOUNT = "/scratch"
+__all__ = ["DATA_MOUNT", "NOTEBOOK_HOME", "SCRATCH_MOUNT", "WORKSPACE_MOUNT", "HavenProjectSpawner", "HavenSpawner",
+           "ProjectAccessError"]
 # Set by images/notebook/Dockerfile to the uid its analyst user has.
 ANALYST_UID_LABEL = "org.haven.analyst-uid"
 
 
-class ProjectAccessError(web.HTTPError):
-    """A spawn asked for a project the user may not use; the message is shown to them."""
-
-    def __init__(self, message: str, status: int = 403) -> None:
-        super().__init__(status, log_message=message, reason="Forbidden" if status == 403 else None)
-        self.jupyterhub_message = message
-
-
-class HavenSpawner(DockerSpawner):
-    haven_settings = AnyTrait(
-        help="haven_hub.settings.Settings, set by haven_hub.config.configure()."
-    ).tag(config=True)
-    # The project of the spawn under way: looked up once, by the pre-spawn hook (which audits
-    # a refusal) or else by start(), and forgotten when start() ends.
-    _spawn_project: Project | None = None
-    # The started server's environment (haven_hub.provenance), kept in its state for the egress
-    # service; the datasets' part is gathered while the mounts are resolved.
-    provenance_record: dict[str, Any] | None = None
-    _dataset_records: list[dict[str, Any]] = []
-
-    @default("options_form")
-    def _default_options_form(self):
-        return self._render_project_form
+class HavenSpawner(HavenProjectSpawner, DockerSpawner):
+    """A project server as a locked-down Docker container on this host."""
 
     @cached_property
     def _docker_client(self) -> docker.DockerClient:
         # Same engine as DockerSpawner's low-level client (both read DOCKER_HOST).
         return docker.from_env(version="auto")
-
-    # -- which project --------------------------------------------------------------
-
-    def user_projects(self) -> list[Project]:
-        return projects_of_user(self.user.orm_user)
-
-    def run_pre_spawn_hook(self):
-        self._spawn_project = None  # each spawn decides afresh
-        return super().run_pre_spawn_hook()
-
-    def requested_project(self) -> Project:
-        """The project this server is for; refuses anything the user is not a member of,
-        and projects that are suspended, archived, ended or not started yet."""
-        if self._spawn_project is None:
-            self._spawn_project = self._look_up_project()
-        return self._spawn_project
-
-    def _look_up_project(self) -> Project:
-        wanted = self.name
-        self.log.info("%s: looking up project %r for this spawn", self._log_name, wanted)
-        account_refused = account_refusal(self)
-        if account_refused is not None:
-            raise ProjectAccessError(account_refused)
-        if not wanted:
-            raise ProjectAccessError(
-                "Haven servers belong to a project: open one of your projects from the home page.",
-                status=400,
-            )
-        for project in self.user_projects():
-            if project.id == wanted:
-                refusal = project.spawn_refusal() or browser_budget.spawn_refusal(
-                    self.settings.hub.data_dir, self.user.name, project)
-                if refusal is not None:
-                    raise ProjectAccessError(refusal)
-                return project
-        raise ProjectAccessError(
-            f"{self.user.name} is not a member of project {wanted!r}. "
-            "Ask an administrator to add you to the project."
-        )
-
-    def _render_project_form(self, spawner: HavenSpawner) -> str:
-        return spawn_page.project_form(self.hub.base_url, self.user.name, self.name, self.user_projects(),
-                                       kernel=self._image_kernel_packages())
 
     def _image_kernel_packages(self) -> dict[str, str] | None:
         """The top-level packages of the image a start would run, read from its label (None:
@@ -114,32 +46,6 @@ class HavenSpawner(DockerSpawner):
             return provenance.kernel_packages(self._docker_client.images.get(self.image).labels)
         except docker.errors.DockerException:
             return None  # the page still serves; starting says what is wrong with the image
-
-    # -- progress shown on the spawn page ------------------------------------------
-
-    def _report(self, progress: int, message: str) -> None:
-        self._haven_events.append({"progress": progress, "message": message})
-        self.log.info("%s: %s", self._log_name, message)
-
-    @cached_property
-    def _haven_events(self) -> list[dict[str, Any]]:
-        return []
-
-    async def progress(self):
-        sent = 0
-        while True:
-            while sent < len(self._haven_events):
-                yield self._haven_events[sent]
-                sent += 1
-            await asyncio.sleep(0.25)
-
-    # -- start ----------------------------------------------------------------------
-
-    @property
-    def settings(self) -> Settings:
-        if self.haven_settings is None:
-            raise RuntimeError("HavenSpawner.haven_settings is not set")
-        return self.haven_settings
 
     def workspace_dir(self, project_id: str) -> Path:
         return self.settings.hub.data_dir / "projects" / project_id / "workspace"
@@ -159,27 +65,6 @@ class HavenSpawner(DockerSpawner):
 
     def scratch_volume(self, project_id: str) -> str:
         return f"{self.settings.spawner.container_prefix}-scratch-{project_id}-{self.escaped_name}"
-
-    def dataset_mounts(self, project: Project) -> dict[str, dict[str, str]]:
-        """Exactly the project's grants, each version directory read-only at /data/<name>.
-
-        "Latest" is resolved now, at spawn, so a server keeps the version it started with.
-        """
-        catalogue = Catalogue(self.settings.data_path(self.settings.datasets.catalogue_dir))
-        mounts = {}
-        self._dataset_records = []
-        for grant in project.datasets:
-            try:
-                source = catalogue.resolve(grant.name, grant.version)
-            except DatasetError as error:
-                raise ProjectAccessError(
-                    f"Project {project.id!r} is granted dataset {grant.name!r}, but it cannot be mounted: "
-                    f"{error}. Ask an administrator to fix the grant.",
-                    status=409,
-                ) from None
-            mounts[str(source)] = {"bind": f"{DATA_MOUNT}/{grant.name}", "mode": "ro"}
-            self._dataset_records.append(provenance.dataset_record(grant.version, source))
-        return mounts
 
     def _prepare_workspace(self, project_id: str) -> None:
         """The workspace is the containers' uid's alone (0700); the folders above it are the
@@ -249,21 +134,26 @@ class HavenSpawner(DockerSpawner):
             value = await value
         return self._render_templates(dict(value or {}))
 
+    def _mount_source(self, mount: server_description.Mount) -> str:
+        """A described mount as Docker names it: the workspace a host folder, home and scratch
+        volumes per (user, project), a dataset its version directory."""
+        if mount.kind == "workspace":
+            return str(self.workspace_dir(mount.source))
+        if mount.kind == "home":
+            return self.home_volume(self.description.project)
+        if mount.kind == "scratch":
+            return self.scratch_volume(self.description.project)
+        return mount.source
+
     async def _container_settings(self, project: Project, datasets: dict[str, dict[str, str]]) -> dict[str, Any]:
         """DockerSpawner's volumes, host config and create arguments for this start: Haven's
         mounts and lockdown merged with what config added (container_config). Refuses a
         conflict before anything is made."""
         configured = self._configured
-        mounts = {
-            str(self.workspace_dir(project.id)): {"bind": WORKSPACE_MOUNT, "mode": "rw"},
-            self.home_volume(project.id): {"bind": NOTEBOOK_HOME, "mode": "rw"},
-            # Disk-backed, so DuckDB's spills do not count against the memory limit as a
-            # tmpfs would.
-            self.scratch_volume(project.id): {"bind": SCRATCH_MOUNT, "mode": "rw"},
-            **datasets,
-        }
-        spec = lockdown.hardened_spec(project.limits, self.settings.spawner.tmp_size,
-                                      uid=self.settings.spawner.container_uid)
+        described = self.description = self.describe(project, datasets)
+        mounts = {self._mount_source(mount): {"bind": mount.target, "mode": "ro" if mount.read_only else "rw"}
+                  for mount in described.mounts}
+        spec = lockdown.container_spec(described.resources, described.hardening)
         try:
             container_config.check_limits(configured)
             added_volumes = self._volumes_to_binds(configured.volumes, {})
@@ -274,7 +164,7 @@ class HavenSpawner(DockerSpawner):
             host_config = container_config.host_config(
                 spec.host_config, {"auto_remove": False}, await self._rendered(configured.extra_host_config))
             create_kwargs = container_config.create_kwargs(
-                spec.create, {networks.LABEL: project.id, "org.haven.user": self.user.name},
+                spec.create, dict(described.labels),
                 await self._rendered(configured.extra_create_kwargs))
         except container_config.SpawnerConfigError as error:
             self.log.error("%s: %s", self._log_name, error)
@@ -293,7 +183,8 @@ class HavenSpawner(DockerSpawner):
         project = self.requested_project()
         # Resolved before anything is made, so a grant that cannot be honoured, or a config
         # that conflicts with the lockdown, changes nothing.
-        datasets = self.dataset_mounts(project)
+        # In the executor: building a filtered copy can take a while on a large dataset.
+        datasets = await asyncio.get_running_loop().run_in_executor(self.executor, self.dataset_mounts, project)
         container = await self._container_settings(project, datasets)
         self._report(10, f"Project {project.title} ({project.id}): membership checked")
 
@@ -305,8 +196,6 @@ class HavenSpawner(DockerSpawner):
         self.hub_connect_url = f"http://{network.gateway}:{self.settings.hub.api_port}"
         # The egress service, as the server reaches it (haven-lab sends release requests there).
         self.egress_url = f"http://{network.gateway}:{self.settings.egress.port}/services/egress/"
-        self.browser_budget = browser_budget.budget_bytes(project)
-        self.terminals = project.terminals
         self._report(25, f"Project network {network.name} ready")
 
         await asyncio.get_running_loop().run_in_executor(self.executor, self._prepare_storage, project.id)
@@ -397,25 +286,3 @@ class HavenSpawner(DockerSpawner):
             state.get("ExitCode"),
             output.decode(errors="replace"),
         )
-
-    def get_env(self) -> dict[str, str]:
-        env = super().get_env()
-        # The image has its own PATH; nothing of the hub's environment goes in.
-        env.pop("JUPYTER_IMAGE_SPEC", None)
-        env["HAVEN_PROJECT"] = self.name
-        env["HAVEN_DATA_DIR"] = DATA_MOUNT
-        env["HAVEN_WORKSPACE_DIR"] = WORKSPACE_MOUNT
-        env["HAVEN_SCRATCH_DIR"] = SCRATCH_MOUNT
-        env["HAVEN_SCRATCH_MAX_SIZE"] = str(byte_count(self.settings.datasets.scratch_size))
-        # 0: the contents manager refuses uploads from the browser (haven_lab.uploads).
-        env["HAVEN_LAB_UPLOAD_MAX_SIZE"] = str(self.settings.egress.ingress.lab_upload_max_size)
-        # The image's server config turns terminals on only for "1" (off when absent).
-        env["HAVEN_TERMINALS"] = "1" if getattr(self, "terminals", False) else "0"
-        if getattr(self, "egress_url", None):
-            env["HAVEN_EGRESS_URL"] = self.egress_url
-            # pip installs from the approved package index, in the egress service (docs/packages.md).
-            env.update(container_config.package_index_env(self.egress_url, self.api_token))
-        if getattr(self, "browser_budget", None) is not None:
-            # The server refuses on its own past this even while the hub cannot be reached.
-            env["HAVEN_BROWSER_BYTES_PER_DAY"] = str(self.browser_budget)
-        return env
