@@ -29,9 +29,12 @@ ensure_packages() {
 }
 
 ensure_host_packages() {
+  # systemd-analyze and nft: the deployment's static tier (tests/unit/deploy) verifies the
+  # rendered units and firewall rules with the tools the deployed host runs them with.
   ensure_packages /usr/sbin/dockerd:docker.io /usr/bin/docker:docker.io debootstrap:debootstrap \
     iptables:iptables ip:iproute2 node:nodejs npm:npm git:git \
-    /usr/share/doc/python3-venv:python3-venv /etc/ssl/certs/ca-certificates.crt:ca-certificates
+    /usr/share/doc/python3-venv:python3-venv /etc/ssl/certs/ca-certificates.crt:ca-certificates \
+    /usr/bin/systemd-analyze:systemd /usr/sbin/nft:nftables
 }
 
 docker_up() { /usr/bin/docker info >/dev/null 2>&1; }

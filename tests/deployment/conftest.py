@@ -1,8 +1,9 @@
 """The deployment tier: ansible/site.yml applied to a fresh host made here.
 
 The host is a container of images/fresh-host (Haven's own Debian base with systemd as PID 1 and
-an SSH server); Ansible reaches it over SSH as it would a server, and it runs its own Docker
-engine inside. Slow (a first apply takes minutes), so not part of scripts/test: these tests
+an SSH server), once per supported Debian release (RELEASES: the session fixture is parametrised,
+so every test runs on each; `-k trixie` picks one); Ansible reaches it over SSH as it would a
+server, and it runs its own Docker engine inside. Slow (a first apply takes minutes), so not part of scripts/test: these tests
 run only through scripts/test-deployment, which sets HAVEN_DEPLOYMENT_TEST=1.
 """
 
@@ -23,9 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
 BIN = Path(sys.executable).parent
 PREFIX = os.environ.get("HAVEN_TEST_PREFIX", "haventest")
-CONTAINER = f"{PREFIX}-fresh-host"
-DOCKER_VOLUME = f"{PREFIX}-fresh-host-docker"
-IMAGE = f"{PREFIX}-fresh-host:latest"
+# Debian 12 and 13, each a base made here by debootstrap (images/base/mkbase.sh).
+RELEASES = ("bookworm", "trixie")
 # The notebook image deployed, tagged once per session: a rebuild of haven/notebook:latest by
 # someone else between two applies must not count as a change of the deployment.
 NOTEBOOK = f"{PREFIX}-deployed-notebook:latest"
@@ -50,11 +50,6 @@ def sh(*argv: str, check: bool = True, timeout: float = 600, **kwargs) -> subpro
     return result
 
 
-def on_host(command: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-    """A shell command on the fresh host, as root (what an operator types there)."""
-    return sh("docker", "exec", CONTAINER, "bash", "-c", command, check=check, timeout=timeout)
-
-
 def source_snapshot(dest: Path) -> Path:
     """The checkout's files as git sees them (tracked and new, not ignored): the tree the
     controller deploys from stays the same between two applies while others edit the checkout."""
@@ -70,12 +65,29 @@ def source_snapshot(dest: Path) -> Path:
 
 @dataclass
 class FreshHost:
+    release: str
     workdir: Path
     source: Path
 
     @property
+    def container(self) -> str:
+        return f"{PREFIX}-fresh-host-{self.release}"
+
+    @property
+    def docker_volume(self) -> str:
+        return f"{self.container}-docker"
+
+    @property
+    def image(self) -> str:
+        return f"{PREFIX}-fresh-host:{self.release}"
+
+    def run(self, command: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+        """A shell command on the fresh host, as root (what an operator types there)."""
+        return sh("docker", "exec", self.container, "bash", "-c", command, check=check, timeout=timeout)
+
+    @property
     def address(self) -> str:
-        return sh("docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", CONTAINER).stdout.strip()
+        return sh("docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", self.container).stdout.strip()
 
     @property
     def url(self) -> str:
@@ -84,7 +96,7 @@ class FreshHost:
     def wait_for_systemd(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = on_host("systemctl is-system-running", check=False).stdout.strip()
+            state = self.run("systemctl is-system-running", check=False).stdout.strip()
             if state in ("running", "degraded"):
                 return
             time.sleep(1)
@@ -126,48 +138,72 @@ class FreshHost:
         assert result.returncode == 0 and recap, f"the apply failed (log: {log}):\n{result.stdout[-6000:]}"
         return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", recap.group(1))}
 
+    def build_image(self) -> None:
+        sh("docker", "build", "-q", "-t", self.image, "--build-arg", f"BASE_IMAGE={base_image(self.release)}",
+           str(ROOT / "images" / "fresh-host"), timeout=1800)
 
-def build_image() -> None:
-    sh(str(BIN / "python"), str(ROOT / "images" / "build.py"), "--settings", str(ROOT / "config" / "haven.demo.yaml"),
-       timeout=3600)
-    sh("docker", "build", "-q", "-t", IMAGE, str(ROOT / "images" / "fresh-host"), timeout=1800)
+    def start_container(self) -> None:
+        self.remove_container()
+        # What --privileged would give, less CAP_SYS_RESOURCE, which these machines' own bounding set
+        # lacks (docker refuses --privileged here). The host's cgroup v1 tree is mounted writable so
+        # that systemd and the inner dockerd can make their groups; /var/lib/docker is a volume so the
+        # inner engine's overlay2 sits on ext4, not on the container's own overlay.
+        sh("docker", "run", "-d", "--name", self.container, "--hostname", "haven-test",
+           "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
+           "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+           "--security-opt", "systempaths=unconfined",
+           "-v", "/sys/fs/cgroup:/sys/fs/cgroup", "--tmpfs", "/run", "--tmpfs", "/run/lock",
+           "-v", f"{self.docker_volume}:/var/lib/docker", self.image)
+
+    def remove_container(self) -> None:
+        sh("docker", "rm", "-f", self.container, check=False)
+        sh("docker", "volume", "rm", self.docker_volume, check=False)
 
 
-def start_container() -> None:
-    sh("docker", "rm", "-f", CONTAINER, check=False)
-    sh("docker", "volume", "rm", DOCKER_VOLUME, check=False)
-    # What --privileged would give, less CAP_SYS_RESOURCE, which these machines' own bounding set
-    # lacks (docker refuses --privileged here). The host's cgroup v1 tree is mounted writable so
-    # that systemd and the inner dockerd can make their groups; /var/lib/docker is a volume so the
-    # inner engine's overlay2 sits on ext4, not on the container's own overlay.
-    sh("docker", "run", "-d", "--name", CONTAINER, "--hostname", "haven-test",
-       "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
-       "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-       "--security-opt", "systempaths=unconfined",
-       "-v", "/sys/fs/cgroup:/sys/fs/cgroup", "--tmpfs", "/run", "--tmpfs", "/run/lock",
-       "-v", f"{DOCKER_VOLUME}:/var/lib/docker", IMAGE)
+def base_image(release: str) -> str:
+    """Haven's base image of that Debian release: bookworm's is the notebook image's own (made by
+    images/build.py); another release's is made the same way, tagged by the recipe's digest."""
+    if release == "bookworm":
+        return "haven/base:bookworm"
+    sys.path.insert(0, str(ROOT / "images"))
+    from build import BASE_RECIPE, digest_of
+
+    tag = f"haven/base:{release}-{digest_of([BASE_RECIPE])}"
+    if sh("docker", "image", "inspect", tag, check=False).returncode != 0:
+        sh("bash", str(BASE_RECIPE), tag, env={**os.environ, "HAVEN_BASE_SUITE": release}, timeout=1800)
+    return tag
 
 
 @pytest.fixture(scope="session")
-def fresh_host(tmp_path_factory) -> FreshHost:
-    workdir = tmp_path_factory.mktemp("fresh-host")
+def deployed_notebook() -> str:
+    reuse = os.environ.get("HAVEN_REUSE_FRESH_HOST") == "1"
+    if not reuse or sh("docker", "image", "inspect", NOTEBOOK, check=False).returncode != 0:
+        sh(str(BIN / "python"), str(ROOT / "images" / "build.py"), "--settings",
+           str(ROOT / "config" / "haven.demo.yaml"), timeout=3600)
+        sh("docker", "tag", "haven/notebook:latest", NOTEBOOK)
+    yield NOTEBOOK
+    if os.environ.get("HAVEN_KEEP_FRESH_HOST") != "1" and not reuse:
+        sh("docker", "rmi", NOTEBOOK, check=False)
+
+
+@pytest.fixture(scope="session", params=RELEASES)
+def fresh_host(request, tmp_path_factory, deployed_notebook) -> FreshHost:
+    release = request.param
+    workdir = tmp_path_factory.mktemp(f"fresh-host-{release}")
+    host = FreshHost(release=release, workdir=workdir, source=workdir / "source")
     # HAVEN_REUSE_FRESH_HOST=1 applies to the host container left by an earlier run
     # (HAVEN_KEEP_FRESH_HOST=1) instead of a new one: quicker when working on one step.
     reuse = os.environ.get("HAVEN_REUSE_FRESH_HOST") == "1" and sh(
-        "docker", "inspect", CONTAINER, check=False).returncode == 0
+        "docker", "inspect", host.container, check=False).returncode == 0
     if not reuse:
-        build_image()
-        start_container()
-    if not reuse or sh("docker", "image", "inspect", NOTEBOOK, check=False).returncode != 0:
-        sh("docker", "tag", "haven/notebook:latest", NOTEBOOK)
-    host = FreshHost(workdir=workdir, source=source_snapshot(workdir / "source"))
+        host.build_image()
+        host.start_container()
+    source_snapshot(host.source)
     host.wait_for_systemd()
     sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(workdir / "id_ed25519"))
     public_key = (workdir / "id_ed25519.pub").read_text()
-    subprocess.run(["docker", "exec", "-i", CONTAINER, "bash", "-c",
+    subprocess.run(["docker", "exec", "-i", host.container, "bash", "-c",
                     "umask 077; cat > /root/.ssh/authorized_keys"], input=public_key, text=True, check=True)
     yield host
     if os.environ.get("HAVEN_KEEP_FRESH_HOST") != "1" and not reuse:
-        sh("docker", "rm", "-f", CONTAINER, check=False)
-        sh("docker", "volume", "rm", DOCKER_VOLUME, check=False)
-        sh("docker", "rmi", NOTEBOOK, check=False)
+        host.remove_container()

@@ -1,8 +1,9 @@
 """ansible/site.yml applied to a fresh host, then used as people would use it, over HTTPS.
 
-The tests run in order on one host (a session fixture): apply; HTTPS, 2FA login and a spawn;
-the firewall seen from outside; a second apply that changes nothing; a restart of the host
-after which everything comes back; `haven selfcheck` on the host.
+The tests run in order on one host per Debian release (a session fixture): apply; HTTPS, 2FA
+login and a spawn; the analyst -> checker -> release flow; the firewall seen from outside; a
+second apply that changes nothing; a restart of the host after which everything comes back,
+the released file and both audit chains included; `haven selfcheck` on the host.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pytest
 import requests
 from urllib3.exceptions import InsecureRequestWarning
 
-from tests.deployment.conftest import CONTAINER, FreshHost, on_host, sh
+from tests.deployment.conftest import FreshHost, sh
+from tests.deployment.release_flow import EGRESS, Released, at_the_service, audit_verifies, release_a_table
 from tests.fixtures.login import submit_login, unused_code
 
 SERVICES = ("docker.service", "haven-firewall.service", "haven-hub.service", "nginx.service")
@@ -41,13 +43,13 @@ def https_session() -> requests.Session:
     return session
 
 
-def credentials(name: str) -> dict:
-    return json.loads(on_host(f"cat /var/lib/haven/secrets/accounts/{name}.json").stdout)
+def credentials(host: FreshHost, name: str) -> dict:
+    return json.loads(host.run(f"cat /var/lib/haven/secrets/accounts/{name}.json").stdout)
 
 
 def log_in(host: FreshHost, name: str) -> requests.Session:
     session = https_session()
-    secret = credentials(name)
+    secret = credentials(host, name)
     response = submit_login(session, host.url, name, secret["password"], unused_code(secret["totp_secret"]))
     assert response.status_code == 302, response.text[:500]
     return session
@@ -118,7 +120,7 @@ def test_the_hub_answers_over_https_through_nginx_with_hsts(deployed):
     # The certificate served is the one the role made.
     served = sh("bash", "-c", f"openssl s_client -connect {deployed.address}:443 </dev/null 2>/dev/null"
                               " | openssl x509 -noout -fingerprint -sha256").stdout
-    on_disk = on_host("openssl x509 -noout -fingerprint -sha256 -in /etc/haven/tls/haven.crt").stdout
+    on_disk = deployed.run("openssl x509 -noout -fingerprint -sha256 -in /etc/haven/tls/haven.crt").stdout
     assert served and served == on_disk
 
 
@@ -132,8 +134,29 @@ def test_an_analyst_logs_in_with_2fa_and_spawns_a_server_over_https(deployed):
         stop_server(deployed, session, "ada", "demo")
 
 
+@pytest.fixture(scope="module")
+def released(deployed) -> Released:
+    """ada files a table from her running server with its own token; margaret and karen approve it
+    and margaret releases it; all over HTTPS through nginx, each person logged in with TOTP."""
+    author = log_in(deployed, "ada")
+    try:
+        spawn_and_reach(deployed, author, "ada", "demo")
+        token = deployed.run("docker exec haven-ada--demo printenv JUPYTERHUB_API_TOKEN").stdout.strip()
+        return release_a_table(deployed.url, https_session, token, author, log_in(deployed, "margaret"),
+                               log_in(deployed, "karen"))
+    finally:
+        stop_server(deployed, author, "ada", "demo")
+
+
+def test_a_table_is_filed_approved_by_two_checkers_and_downloaded_by_its_author(deployed, released):
+    assert released.download(released.author) == released.content
+    # Nobody else's login downloads it: a checker gets 403.
+    assert released.download(released.checker, expect=403) is None
+    assert audit_verifies(deployed)
+
+
 def test_a_wrong_code_is_refused(deployed):
-    secret = credentials("grace")
+    secret = credentials(deployed, "grace")
     response = submit_login(https_session(), deployed.url, "grace", secret["password"], "000000")
     assert response.status_code != 302
 
@@ -152,23 +175,23 @@ def test_from_outside_only_ssh_http_and_https_are_open(deployed):
     for port in (8081, 8082, 8000, 8001, 8083):
         assert not open_port(port), port
     # Any other service listening on every address stays unreachable too (the firewall role).
-    on_host("systemd-run --unit=deploy-test-listener python3 -m http.server 9999 --bind 0.0.0.0")
+    deployed.run("systemd-run --unit=deploy-test-listener python3 -m http.server 9999 --bind 0.0.0.0")
     try:
         deadline = time.monotonic() + 30
-        while "9999" not in on_host("ss -ltn").stdout and time.monotonic() < deadline:
+        while "9999" not in deployed.run("ss -ltn").stdout and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert "0.0.0.0:9999" in on_host("ss -ltn").stdout
+        assert "0.0.0.0:9999" in deployed.run("ss -ltn").stdout
         assert not open_port(9999)
     finally:
-        on_host("systemctl stop deploy-test-listener", check=False)
+        deployed.run("systemctl stop deploy-test-listener", check=False)
 
 
 def test_every_service_is_enabled_and_restarts_on_failure(deployed):
     for unit in SERVICES:
-        assert on_host(f"systemctl is-enabled {unit}").stdout.strip() == "enabled", unit
-        assert on_host(f"systemctl is-active {unit}").stdout.strip() == "active", unit
-    assert on_host("systemctl show -p Restart --value haven-hub.service").stdout.strip() == "on-failure"
-    assert on_host("systemctl is-enabled haven-backup.timer").stdout.strip() == "enabled"
+        assert deployed.run(f"systemctl is-enabled {unit}").stdout.strip() == "enabled", unit
+        assert deployed.run(f"systemctl is-active {unit}").stdout.strip() == "active", unit
+    assert deployed.run("systemctl show -p Restart --value haven-hub.service").stdout.strip() == "on-failure"
+    assert deployed.run("systemctl is-enabled haven-backup.timer").stdout.strip() == "enabled"
 
 
 def test_a_second_apply_changes_nothing(deployed):
@@ -176,12 +199,12 @@ def test_a_second_apply_changes_nothing(deployed):
     assert recap["changed"] == 0, recap
 
 
-def test_after_a_restart_of_the_host_everything_comes_back(deployed):
-    sh("docker", "restart", "-t", "60", CONTAINER, timeout=300)
+def test_after_a_restart_of_the_host_everything_comes_back(deployed, released: Released):
+    sh("docker", "restart", "-t", "60", deployed.container, timeout=300)
     deployed.wait_for_systemd()
     wait_for_hub(deployed)
     for unit in SERVICES:
-        assert on_host(f"systemctl is-active {unit}").stdout.strip() == "active", unit
+        assert deployed.run(f"systemctl is-active {unit}").stdout.strip() == "active", unit
     # The hub's own services came back with it.
     for path in ("/hub/health", "/services/egress/health", "/services/admin/health"):
         assert https_session().get(f"{deployed.url}{path}", timeout=60).status_code == 200, path
@@ -190,8 +213,14 @@ def test_after_a_restart_of_the_host_everything_comes_back(deployed):
         spawn_and_reach(deployed, session, "ada", "demo")
     finally:
         stop_server(deployed, session, "ada", "demo")
+    # What was released before the restart is still there, byte for byte, for its author, and
+    # both audit chains (hub and egress) still verify against their anchored heads.
+    released.base = deployed.url + EGRESS  # the host's address may change with a restart
+    at_the_service(session, released.base)
+    assert released.download(session) == released.content
+    assert audit_verifies(deployed)
 
 
 def test_haven_selfcheck_passes_on_the_deployed_host(deployed):
-    result = on_host("/opt/haven/venv/bin/haven selfcheck", check=False, timeout=900)
+    result = deployed.run("/opt/haven/venv/bin/haven selfcheck", check=False, timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
