@@ -26,6 +26,13 @@ def test_an_idle_server_is_culled_and_its_start_and_stop_are_audited(admin_hub, 
     container = admin_hub.container_name("ada", "alpha")
     assert docker_client.containers.get(container).status == "running"
     assert actions(admin_hub, user="ada", type="server") == ["server.start"]
+    # The start records the project's grants as granted: `haven report access` reads them (docs/transparency.md).
+    log = HubAuditLog.for_data_dir(admin_hub.settings.hub.data_dir)
+    try:
+        [start] = log.events(EventFilter(user="ada", type="server.start"))
+    finally:
+        log.close()
+    assert start.event.details["datasets"] == ["admissions@latest", "patients@latest"]
     started = time.monotonic()
     limit = IDLE_TIMEOUT_MINUTES * 60 + CULL_EVERY_SECONDS * 3 + 60
     while "alpha" in admin_hub.api("GET", "/users/ada").json()["servers"]:
