@@ -23,6 +23,12 @@ ADMIN = "custom:egress:admin"
 ADMIN_SERVICE = "admin"
 # The admin pages (projects, usage, audit log); held by the haven-admin role only.
 HAVEN_ADMIN_PAGES = "custom:haven:admin"
+# Reading anyone's accreditations (haven_hub.governance.accreditation_api): the egress
+# service asks whether a checker may review; recording them needs admin:users (which
+# administrators and the operator token hold, and which also reads them).
+READ_ACCREDITATIONS = "custom:haven:accreditations"
+# Custom scopes held by services' own tokens only, never offered to people's OAuth tokens.
+SERVICE_TOKEN_SCOPES = (READ_ACCREDITATIONS,)
 IDLE_CULLER_SERVICE = "idle-culler"
 
 # Shown on the hub's OAuth and token pages, so written for the person granting them.
@@ -31,6 +37,7 @@ CUSTOM_SCOPES: dict[str, dict[str, str]] = {
     REVIEW: {"description": "Review other projects' release requests: vote, comment, return, reject, release, revoke."},
     ADMIN: {"description": "See every release request and its history (no voting: that needs the review scope)."},
     HAVEN_ADMIN_PAGES: {"description": "Provision projects and read the audit log on Haven's admin pages."},
+    READ_ACCREDITATIONS: {"description": "Read people's accreditations (training records) and what they allow."},
 }
 
 # Without it the hub refuses the user's token at the egress service's door (HubOAuth).
@@ -69,9 +76,9 @@ ROLES: dict[str, RoleSpec] = {
         # the hub; this lets it read project membership (groups) of users by name, and
         # each project's properties for its disclosure-check preset (read only), and the
         # provenance the spawner keeps in each server's state (haven_hub.provenance; the API
-        # has no way to write a state).
+        # has no way to write a state), and people's accreditations (whether a checker may review).
         RoleSpec(EGRESS_SERVICE_ROLE, "The egress service itself",
-                 ("read:users:groups", "read:groups", "read:servers", "admin:server_state")),
+                 ("read:users:groups", "read:groups", "read:servers", "admin:server_state", READ_ACCREDITATIONS)),
         # jupyterhub-idle-culler's documented least scopes for culling servers (not users).
         RoleSpec(IDLE_CULLER_ROLE, "Stops idle project servers",
                  ("list:users", "read:users:activity", "read:servers", "delete:servers")),

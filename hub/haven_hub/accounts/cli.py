@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any, Sequence
 
 from ..bootstrap import public_url
+from ..governance import accreditation_cli
 from ..command_line import UsageParser, add_settings_option, settings_path
 from ..projects import Project, project_id_of, today_utc
 from ..provisioning.hub_api import HubClient, HubError
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     access = words.add_parser("access", parents=[common],
                               help="who can see what: each user's projects and datasets, each project's members")
     access.add_argument("--user", help="only this user")
+    accreditation_cli.add_commands(words, common)
     return parser
 
 
@@ -156,6 +158,8 @@ def _client(args: argparse.Namespace) -> Accounts:
 
 
 def run(args: argparse.Namespace) -> Any:
+    if args.command in accreditation_cli.COMMANDS:
+        return accreditation_cli.run(args)  # OIDC deployments record accreditations too
     client = _client(args)
     match args.command:
         case "create":
@@ -255,6 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (HubError, SettingsError) as error:
         print(f"haven account: {str(error).splitlines()[0]}", file=sys.stderr)
         return 1
+    if args.command in accreditation_cli.COMMANDS and not args.json:
+        print(accreditation_cli.human(args, result))
+        return 0
     print(json.dumps(result, indent=2) if args.json else _human(args.command, result))
     return 0
 

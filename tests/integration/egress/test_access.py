@@ -93,12 +93,13 @@ def test_submitting_needs_the_submit_scope_on_the_token(egress, egress_data_dir)
 
 def test_who_am_i_comes_from_the_hub(egress):
     me = egress.call("GET", "api/whoami", "grace").json()
+    # No accreditation is required to review here: nothing refused, nothing to warn of.
     assert me == {"name": "grace", "roles": ["analyst", "checker"], "projects": ["alpha", "beta"],
-                  "server_project": None}
+                  "server_project": None, "review_refusal": "", "notices": []}
     # A server's token (its stand-in) is bound to that server's project, and only submits.
     from_server = egress.call("GET", "api/whoami", token=egress.hub.server_token("grace", "beta")).json()
     assert from_server == {"name": "grace", "roles": ["analyst"], "projects": ["alpha", "beta"],
-                           "server_project": "beta"}
+                           "server_project": "beta", "review_refusal": "", "notices": []}
     assert egress.call("GET", "api/whoami", "carol").json()["roles"] == ["checker"]
 
 

@@ -78,7 +78,7 @@ def test_an_older_store_is_upgraded_on_opening_and_keeps_its_accounts(database_u
     columns = {c["name"] for c in inspect(store.engine).get_columns("haven_accounts")}
     assert {"must_change_password", "totp_last_step"} <= columns
     with store.engine.connect() as connection:
-        assert connection.scalar(text(f"SELECT version_num FROM {VERSION_TABLE}")) == "0003"
+        assert connection.scalar(text(f"SELECT version_num FROM {VERSION_TABLE}")) == "0004"
     # The new column works: the same code logs in once.
     code = totp.code_at(secret)
     assert store.check_login("ada", PASSWORD, code).ok

@@ -29,7 +29,9 @@ def test_every_declared_scope_is_granted_by_some_role_and_offered_to_the_service
     granted = set().union(*(custom_scopes_of(spec) for spec in roles.ROLES.values()))
     assert granted == set(roles.CUSTOM_SCOPES)
     # Each service's OAuth tokens may carry its own scopes and no other's.
-    assert set(roles.EGRESS_OAUTH_SCOPES) | set(roles.ADMIN_OAUTH_SCOPES) == set(roles.CUSTOM_SCOPES)
+    assert (set(roles.EGRESS_OAUTH_SCOPES) | set(roles.ADMIN_OAUTH_SCOPES) | set(roles.SERVICE_TOKEN_SCOPES)
+            == set(roles.CUSTOM_SCOPES))
+    assert not set(roles.SERVICE_TOKEN_SCOPES) & (set(roles.EGRESS_OAUTH_SCOPES) | set(roles.ADMIN_OAUTH_SCOPES))
     assert not set(roles.EGRESS_OAUTH_SCOPES) & set(roles.ADMIN_OAUTH_SCOPES)
 
 
@@ -39,11 +41,12 @@ def test_each_role_holds_only_its_own_egress_power():
     assert custom_scopes_of(roles.ROLES[roles.HAVEN_ADMIN]) == {roles.ADMIN, roles.HAVEN_ADMIN_PAGES}
     assert all(roles.HAVEN_ADMIN_PAGES not in spec.scopes for name, spec in roles.ROLES.items()
                if name != roles.HAVEN_ADMIN)
-    # The service acts on nobody's behalf: no custom scope, no admin, no access to servers. It
+    # The service acts on nobody's behalf: no egress power (only the service-token scope that reads
+    # whether a checker is accredited), no admin, no access to servers. It
     # reads servers' state, where the spawner keeps each server's provenance (haven_hub.provenance):
     # admin:server_state is the only scope that shows it, and the hub's API has no way to write one.
     service = roles.ROLES[roles.EGRESS_SERVICE_ROLE].scopes
-    assert not custom_scopes_of(roles.ROLES[roles.EGRESS_SERVICE_ROLE])
+    assert custom_scopes_of(roles.ROLES[roles.EGRESS_SERVICE_ROLE]) <= set(roles.SERVICE_TOKEN_SCOPES)
     reads_provenance = {"read:servers", "admin:server_state"}
     assert reads_provenance <= set(service)
     assert not any(s.startswith(("admin", "access:", "tokens", "servers")) for s in set(service) - reads_provenance)
