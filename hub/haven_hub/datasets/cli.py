@@ -19,6 +19,8 @@ from ..settings.location import ENVIRONMENT
 from .catalogue import AddRequest, Catalogue, GrantLookup
 from .errors import DatasetError
 from .grants import GrantsUnavailable, hub_grants
+from ..governance import row_filter_cli
+from ..provisioning.cli import cli_actor
 
 def _parser() -> argparse.ArgumentParser:
     parser = UsageParser(prog="haven dataset", description="Manage Haven's curated datasets.")
@@ -45,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", parents=[common], help="show a dataset's versions and columns")
     show.add_argument("name")
     commands.add_parser("verify", parents=[common], help="re-check the checksum of every file")
+    row_filter_cli.add_parser(commands, common)
 
     synthetic = commands.add_parser("synthetic", parents=[common], help="write the synthetic demo dataset (no real data)")
     synthetic.add_argument("--rows", type=float, default=1e5, help="admissions rows (e.g. 1e5, 1e7)")
@@ -166,6 +169,8 @@ def main(argv: Sequence[str] | None = None, *, grants: GrantLookup | None = None
             return _show(catalogue, args.name, grants)
         if args.command == "verify":
             return _verify(catalogue)
+        if args.command == "row-filters":
+            return row_filter_cli.run(catalogue, args, settings, cli_actor())
         from .synthetic import write_synthetic  # pyarrow/numpy only when needed
 
         written = write_synthetic(args.out, rows=int(args.rows), seed=args.seed)
