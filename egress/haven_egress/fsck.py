@@ -12,19 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .blobs import BlobStore, FsckReport
 from .ingress.models import IngressRequest
-from .models import File
+from .models import File, PurgedFile
 from .storage import lock_blobs, writing
 
 
 def fsck(sessions: sessionmaker[Session], blobs: BlobStore, delete_orphans: bool = False,
          grace_seconds: float = 0) -> FsckReport:
     with sessions() as session:
-        referenced = set(session.scalars(select(File.sha256).distinct()))
+        # A file close-out purged (haven_egress.closeout) needs its blob no more.
+        referenced = set(session.scalars(_kept(select(File.sha256)).distinct()))
         # Files filed for ingress live in the same store.
         referenced |= set(session.scalars(select(IngressRequest.sha256).where(IngressRequest.sha256.is_not(None))))
 
@@ -43,8 +44,13 @@ def referenced_among(session: Session, digests: Iterable[str]) -> set[str]:
     """Which of ``digests`` a file row references; in slices, as SQLite caps bound parameters."""
     digests, found = sorted(digests), set()
     for start in range(0, len(digests), 500):
-        found.update(session.scalars(select(File.sha256).where(
+        found.update(session.scalars(_kept(select(File.sha256)).where(
             File.sha256.in_(digests[start:start + 500])).distinct()))
         found.update(session.scalars(select(IngressRequest.sha256).where(
             IngressRequest.sha256.in_(digests[start:start + 500])).distinct()))
     return found
+
+
+def _kept(query: Select) -> Select:
+    """``query`` over files, without those close-out purged."""
+    return query.where(File.id.not_in(select(PurgedFile.file_id)))

@@ -176,6 +176,19 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = _now()
 
 
+class PurgedFile(Base):
+    """A submitted file whose content close-out deleted (haven_egress.closeout): the row and its
+    history stay; fsck expects no blob for it. Appended once, never changed."""
+
+    __tablename__ = "purged_files"
+
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), primary_key=True)
+    # Whether this close-out deleted the blob (False: another kept file shares the content).
+    blob_deleted: Mapped[bool] = mapped_column(Boolean)
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _now()
+
+
 audit_events = audit_table(Base.metadata)
 
 

@@ -19,6 +19,7 @@ from .. import audit, provenance
 from ..blobs import BlobStore
 from ..checking import BackgroundChecks, PresetLookup, no_project_presets
 from ..file_checks import CheckPolicy
+from ..holds import HoldLookup, HubProjectHolds, no_holds
 from ..ingress.service import Destinations, IngressService
 from ..service import EgressService
 from ..signing import Signer
@@ -94,6 +95,14 @@ def hub_records() -> provenance.HubLookup:
     return provenance.no_hub
 
 
+def project_holds() -> HoldLookup:
+    """Freezes as the hub records them, when run as its service; else no project is frozen."""
+    api_url, token = os.environ.get("JUPYTERHUB_API_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
+    if api_url and token:
+        return HubProjectHolds(api_url, token)
+    return no_holds
+
+
 def open_service(settings: Settings) -> EgressService:
     """Migrate the database to the latest schema, then open the service on it, with the
     background checks started (they pick up every file whose checks had not run)."""
@@ -107,7 +116,7 @@ def open_service(settings: Settings) -> EgressService:
     checks = BackgroundChecks(sessions, blobs, check_policy(settings), project_presets())
     service = EgressService(sessions, blobs, settings.egress, before_commit=fault_hook(),
                             signer=Signer.load_or_create(data_dir(settings) / "signing"),
-                            checks=checks, hub_records=hub_records())
+                            checks=checks, hub_records=hub_records(), project_holds=project_holds())
     checks.start()
     return service
 

@@ -89,6 +89,9 @@ class Provisioner:
         rules.check_editable(project)
         if {"status", "status_reason", "status_changed", "kind"} & changes.keys():
             raise ProvisioningError("the status changes only by suspend, resume, archive or the end date passing")
+        if rules.INCIDENT_FIELDS & changes.keys():
+            raise ProvisioningError("a project is frozen or thawed only by haven project freeze/thaw, "
+                                    "and closed out only by haven project close-out")
         record = rules.record_with(project, **changes)
         # Only new grants: an old one whose dataset was withdrawn must not block other edits.
         self._check_grants(tuple(g for g in record.datasets if g not in project.datasets))
@@ -154,7 +157,7 @@ class Provisioner:
         for project in self.list():
             if project.effective_status(today) == "ended":
                 outcomes.append(self._change_status(project.id, "expire"))
-            elif project.effective_status(today) != ACTIVE:
+            elif project.effective_status(today) != ACTIVE or project.frozen:  # frozen: governance.incidents
                 stopped = self._stop_servers(project.id)
                 if stopped:
                     self._audit("project.servers.stop", project.id, users=list(stopped), because="sweep")

@@ -31,6 +31,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("expire", ACTIVE): SUSPENDED,
 }
 ACTIONS = ("suspend", "resume", "archive", "expire")
+# Set only by freeze, thaw, archive and close-out (haven_hub.governance), never by an edit.
+INCIDENT_FIELDS = frozenset({"frozen", "frozen_reason", "frozen_changed", "archived_at", "closed_out"})
 
 # Why a pair is refused, where a generic "it is <status>" would not say what to do.
 _HINTS: dict[tuple[str, str], str] = {
@@ -66,11 +68,14 @@ def transition(project: Project, action: str, today: date, reason: str = "") -> 
     if action == "expire":
         reason = f"its end date {project.end_date} passed"
     new_status = TRANSITIONS[(action, project.status)]
+    now = datetime.now(timezone.utc).replace(microsecond=0)
     return record_with(
         project,
         status=new_status,
         status_reason="" if new_status == ACTIVE else reason,
-        status_changed=datetime.now(timezone.utc).replace(microsecond=0),
+        status_changed=now,
+        # The retention clock of close-out (haven_hub.governance.closeout) starts here.
+        **({"archived_at": now} if new_status == ARCHIVED else {}),
     )
 
 
