@@ -31,13 +31,14 @@ def test_an_admin_provisions_a_project_from_the_page(page, haven_hub):
     page.wait_for_selector("#haven-project-form")
     # Every field is found by its label, as a screen reader would announce it.
     page.get_by_label("Project id").fill("browser-study")
-    page.get_by_label("Title").fill("Browser study")
+    page.locator("#f-title").fill("Browser study")
     page.get_by_label("Lay summary").fill("Provisioned from the admin page")
     page.get_by_label("Lead researcher").fill("Dr Ada Lovelace")
     page.get_by_label("Start date").fill("2026-06-01")
     page.get_by_label("End date").fill("2026-01-31")  # before the start: refused
-    page.get_by_label("Members").fill("ada, bob")
-    page.get_by_label("Granted datasets").fill("admissions")
+    page.locator("#f-members").get_by_label("ada", exact=True).check()
+    page.locator("#f-members").get_by_label("bob", exact=True).check()
+    page.locator("#f-datasets").get_by_label("admissions", exact=True).check()
     page.get_by_label("Disk quota").fill("5G")
     page.click("#save-project")
     errors = page.locator("#haven-form-errors")

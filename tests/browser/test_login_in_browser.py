@@ -9,13 +9,14 @@ from datetime import timedelta
 import pytest
 
 from haven_hub.accounts import cli as account_cli
+from haven_hub.audit.log import EventFilter, HubAuditLog
 from haven_hub.projects import today_utc
 from haven_hub.auth import totp
 from haven_hub.auth.store import BAD_CREDENTIALS
 from tests.fixtures.login import credentials, unused_code
 from tests.fixtures.login_hub import login_hub  # noqa: F401
 
-from .conftest import SCREENSHOTS, log_in
+from .conftest import DOCS_SCREENSHOTS, SCREENSHOTS, log_in, serious_accessibility_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 
@@ -26,6 +27,7 @@ def _fill(page, hub, username: str, code: str) -> None:
     page.fill("#username_input", username)
     page.fill("#password_input", secret["password"])
     page.fill("#otp_input", code)
+    page.check("#haven-accept-terms")
     page.click("#login_submit")
 
 
@@ -71,6 +73,7 @@ def test_a_first_login_chooses_a_password_then_logs_in(page, login_hub, capsys):
     page.fill("#username_input", "firsttimer")
     page.fill("#password_input", created["password"])
     page.fill("#otp_input", code())
+    page.check("#haven-accept-terms")
     page.click("#login_submit")
     page.wait_for_url("**/hub/haven-accounts/password?username=firsttimer&first=1")
     assert "for your first login only" in page.locator("#haven-password-first").inner_text()
@@ -87,5 +90,42 @@ def test_a_first_login_chooses_a_password_then_logs_in(page, login_hub, capsys):
     page.fill("#username_input", "firsttimer")
     page.fill("#password_input", "a phrase I chose myself")
     page.fill("#otp_input", code())
+    page.check("#haven-accept-terms")
     page.click("#login_submit")
     page.wait_for_url("**/hub/home**")
+
+
+def test_the_login_page_is_havens_shows_the_terms_and_records_their_acceptance_once(axe_page, login_hub):
+    page = axe_page
+    page.goto(f"{login_hub.url}/hub/login")
+    assert page.locator("#haven-login-brand").inner_text().startswith("Haven")
+    assert page.title() == "Log in · Haven"
+    assert page.locator("#otp_input").get_attribute("autocomplete") == "one-time-code"
+    assert "Never try to identify a person." in page.locator("#haven-terms-text").inner_text()
+    assert serious_accessibility_problems(page) == []
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(DOCS_SCREENSHOTS / "login-terms.png"), full_page=True)
+    version = page.locator("#haven-accept-terms").get_attribute("value")
+    # Without the box ticked (a form sent past the browser's own check): refused, no code spent.
+    secret = credentials(login_hub.settings, "bob")
+    page.evaluate("document.getElementById('haven-accept-terms').removeAttribute('required')")
+    page.fill("#username_input", "bob")
+    page.fill("#password_input", secret["password"])
+    page.fill("#otp_input", unused_code(secret["totp_secret"]))
+    page.click("#login_submit")
+    assert "tick the box accepting the terms of use" in page.locator(".login_error").inner_text()
+    assert serious_accessibility_problems(page) == []
+    assert accepted(login_hub, "bob") == []
+    for _ in range(2):  # two logins, one acceptance of this version
+        page.context.clear_cookies()
+        log_in(page, login_hub, "bob")
+    assert accepted(login_hub, "bob") == [version]
+
+
+def accepted(hub, username: str) -> list[str]:
+    log = HubAuditLog.for_data_dir(hub.settings.hub.data_dir)
+    try:
+        return [stored.event.details["version"]
+                for stored in log.events(EventFilter(user=username, type="account.terms-accept"))]
+    finally:
+        log.close()

@@ -76,17 +76,23 @@ def test_unnamed_server_is_refused_and_says_why(haven_hub):
     assert "belong to a project" in response.json()["message"]
 
 
-def test_spawn_page_describes_the_project_and_links_only_the_users_projects(haven_hub):
-    page = haven_hub.login("grace").get(f"{haven_hub.url}/hub/spawn/grace/alpha", timeout=30)
-    assert page.status_code == 200
-    assert 'data-project="alpha"' in page.text
-    assert "0.5 CPU, 768M memory" in page.text
-    assert 'href="/hub/spawn/grace/beta"' in page.text
-    bob_page = haven_hub.login("bob").get(f"{haven_hub.url}/hub/spawn/bob/beta", timeout=30).text
-    assert 'data-project="beta"' in bob_page
-    assert "/spawn/bob/alpha" not in bob_page and "Alpha cohort study" not in bob_page
-    alan_page = haven_hub.login("alan").get(f"{haven_hub.url}/hub/spawn/alan/alpha", timeout=30).text
-    assert 'id="haven-not-member"' in alan_page
+def test_the_spawn_page_is_only_a_refusal_with_links_to_the_users_own_projects(haven_hub):
+    # A non-member gets the reason, links to their own projects only, and no Start button.
+    grace = haven_hub.login("grace")
+    haven_hub.as_admin("POST", "/groups/project-gamma/users", json={"users": ["alan"]})
+    try:
+        alan_page = haven_hub.login("alan").get(f"{haven_hub.url}/hub/spawn/alan/beta", timeout=30).text
+    finally:
+        haven_hub.as_admin("DELETE", "/groups/project-gamma/users", json={"users": ["alan"]})
+    assert 'id="haven-not-member"' in alan_page and 'id="spawn_form"' not in alan_page
+    assert 'href="/hub/spawn/alan/gamma"' in alan_page and "/spawn/alan/alpha" not in alan_page
+    assert "Server Options" not in alan_page
+    # A member's spawn page starts the server at once: nothing to choose (no form).
+    started = grace.get(f"{haven_hub.url}/hub/spawn/grace/alpha", timeout=60, allow_redirects=False)
+    try:
+        assert started.status_code == 302 and "/hub/spawn-pending/grace/alpha" in started.headers["Location"]
+    finally:
+        haven_hub.stop("grace", "alpha")
 
 
 def test_home_page_lists_the_users_projects_and_an_empty_state(haven_hub):

@@ -45,6 +45,11 @@ def configure_builtin(c: Config, settings: Settings) -> None:
     c.HavenAuthenticator.default_approval_days = auth.default_approval_days
     c.HavenAuthenticator.session_idle_seconds = auth.session_idle_minutes * 60
     c.HavenAuthenticator.allow_signup = auth.signup
+    from .terms import load_terms
+
+    terms = load_terms(settings)
+    c.HavenAuthenticator.terms_text = terms.text
+    c.HavenAuthenticator.terms_version = terms.version
 
 
 def configure_oidc(c: Config, settings: Settings, client_secret: str) -> None:

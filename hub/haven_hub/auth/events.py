@@ -20,6 +20,8 @@ class AuditTrail(Protocol):
 
     def account_change(self, actor: str, action: str, username: str, **details: object) -> None: ...
 
+    def accepted_terms(self, username: str, version: str) -> bool: ...
+
 
 class Reports:
     """Where reports go beyond the log: nowhere until the hub's configuration attaches a trail
@@ -74,3 +76,16 @@ def _to_audit_log(username: str, ok: bool, reason: str, remote_ip: str) -> None:
         trail.login(username, ok, reason, remote_ip)
     except Exception:  # the audit log failing must not lock people out; it is logged
         log.exception("could not write the login audit event for %r", username)
+
+
+def on_terms_accepted(username: str, version: str, remote_ip: str = "") -> None:
+    """A login that ticked the terms of use: recorded once per account and version of the terms."""
+    trail = REPORTS.audit
+    if trail is None:
+        log.info("terms %s accepted by %s (no audit log attached)", version, username)
+        return
+    try:
+        if not trail.accepted_terms(username, version):
+            trail.account_change(username, "terms-accept", username, version=version, remote_ip=remote_ip)
+    except Exception:
+        log.exception("could not record that %r accepted the terms of use %s", username, version)

@@ -13,11 +13,14 @@ person is and where else they may go.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 from tornado import web
+
+from .. import roles
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -65,3 +68,11 @@ def nav_links(
     if is_admin:
         links.append(NavLink("Administration", f"{services_prefix}admin/"))
     return [NavLink(l.label, l.href, l.label == current, l.count) for l in links]
+
+
+def hub_nav(scopes: Iterable[str], current: str = "", hub_prefix: str = "/hub/", prefix: str = "/") -> list[NavLink]:
+    """The same links for the hub's own pages, decided by the person's scopes (the hub's
+    ``parsed_scopes``): reviewers and egress admins see the queue, Haven admins the admin pages."""
+    held = set(scopes)
+    return nav_links(current=current, hub_prefix=hub_prefix, services_prefix=f"{prefix}services/",
+                     can_review=bool({roles.REVIEW, roles.ADMIN} & held), is_admin=roles.HAVEN_ADMIN_PAGES in held)

@@ -83,8 +83,8 @@ def test_a_request_from_a_server_that_is_not_running_says_the_hub_has_no_record(
             or "the server is not running" in stored["hub_missing"]), stored["hub_missing"]
 
 
-def test_the_spawn_page_lists_the_packages_of_the_image_a_start_would_run(haven_hub, notebook_image):
-    page = haven_hub.login("grace").get(f"{haven_hub.url}/hub/spawn/grace/alpha", timeout=30)
+def test_the_home_page_lists_the_packages_of_the_image_a_start_would_run(haven_hub, notebook_image):
+    page = haven_hub.login("grace").get(f"{haven_hub.url}/hub/home", timeout=30)
     assert page.status_code == 200
     listed = dict(re.findall(r"<li><code>([^<]+)</code> ([^<]+)</li>", html.unescape(page.text)))
     label = provenance.kernel_packages(notebook_image.labels)
