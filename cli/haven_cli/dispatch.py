@@ -29,10 +29,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "egress": ("haven_egress.cli", "operate the egress store (fsck [--clean])"),
     "packages": ("haven_cli.packages", "the approved package index for project servers: add, list, remove"),
     "audit": ("haven_cli.audit", "verify every audit hash chain; show the events of both (hub and egress)"),
+    "report": ("haven_hub.governance.report_cli", "reports from the audit log: dataset access, requests, outputs; RO-Crate"),
     "settings": ("haven_cli.settings", "which settings file the commands read, and whether it is valid"),
     "selfcheck": ("haven_hub.selfcheck.cli", "spawn a throwaway server and try each boundary from inside it"),
     "backup": ("haven_cli.backup", "back up every database, blob, workspace, home volume and key into DEST"),
     "restore": ("haven_cli.restore", "restore a backup, after checking every file's SHA-256"),
+    "k8s": ("haven_cli.k8s", "Kubernetes: write the Zero to JupyterHub values file (values)"),
+    "swarm": ("haven_cli.swarm", "Docker Swarm: push the notebook image to the swarm's private registry (push)"),
     "upgrade": ("haven_cli.upgrade", "back up, then upgrade every database (JupyterHub's upgrade-db, Alembic)"),
 }
 

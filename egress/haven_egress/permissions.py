@@ -34,6 +34,10 @@ class Caller:
     roles: frozenset[Role] = frozenset()
     projects: frozenset[str] = frozenset()
     server_project: str | None = None
+    # Why the hub says this checker may not review now (a missing or expired accreditation,
+    # haven_hub.governance.accreditation); "" when they may. Notices: expiries coming up.
+    review_refusal: str = ""
+    notices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ def may_check(caller: Caller, request: RequestFacts, rules: Egress) -> bool:
     """Whether the caller may review, decide, release or revoke this request."""
     if Role.CHECKER not in caller.roles or is_author(caller, request):
         return False  # the author never checks their own request, whatever roles they hold
+    if caller.review_refusal:
+        return False
     return rules.checkers_may_review_own_projects or not is_member(caller, request)
 
 
@@ -124,6 +130,8 @@ def may_download(caller: Caller, request: RequestFacts, rules: Egress) -> bool:
     return is_author(caller, request) or (rules.members_may_download and is_member(caller, request))
 
 
-def require(allowed: bool, what: str) -> None:
+def require(allowed: bool, what: str, caller: Caller | None = None) -> None:
+    """Refuses with what was asked; for a checker barred from reviewing, also why (the hub's sentence)."""
     if not allowed:
-        raise Forbidden(f"you may not {what}")
+        why = f": {caller.review_refusal}" if caller is not None and caller.review_refusal else ""
+        raise Forbidden(f"you may not {what}{why}")

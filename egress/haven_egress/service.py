@@ -19,6 +19,7 @@ from haven_disclosure import DisclosureCheckError
 from haven_hub.settings import Egress
 
 from . import audit, check_view, fsck, idempotency, listing, permissions, policies, provenance, release, revisions, views
+from .holds import HoldLookup, no_holds, require_not_held
 from .blobs import BlobStore, CorruptBlob, FsckReport
 from .checking import BackgroundChecks
 from .listing import RequestSummary
@@ -47,6 +48,7 @@ class EgressService:
         signer: Signer | None = None,
         checks: BackgroundChecks | None = None,
         hub_records: provenance.HubLookup = provenance.no_hub,
+        project_holds: HoldLookup = no_holds,
     ):
         self.sessions = sessions
         self.blobs = blobs
@@ -63,6 +65,8 @@ class EgressService:
         self.checks = checks
         # Where each version's provenance comes from: the hub's record of the caller's server.
         self.hub_records = hub_records
+        # Whether a project is frozen by an incident (haven_egress.holds), asked of the hub.
+        self.project_holds = project_holds
 
     # ---- author ----------------------------------------------------------------
 
@@ -79,6 +83,7 @@ class EgressService:
         project = self._server_project(caller, named_project, "submit")
         permissions.require(permissions.may_submit(caller, project),
                             f"submit requests for project {project}")
+        require_not_held(self.project_holds, project, "submit requests")
         if not title.strip():
             raise Invalid("a request needs a title")
         title = revisions.checked_title(title)
@@ -142,6 +147,7 @@ class EgressService:
                 return filed.version_number
             request, state, current = load_request(session, caller, request_id)
             self._require_actor(caller, request, Action.RESUBMIT)
+            require_not_held(self.project_holds, request.project, "revise it")
             if server_project != request.project:
                 raise Forbidden(f"this server belongs to project {server_project}; request "
                                 f"{request.id} belongs to {request.project}: revise it from a "
@@ -240,7 +246,8 @@ class EgressService:
         with self._transaction("review") as session:
             file, (request, state, current) = load_file(session, caller, file_id)
             permissions.require(permissions.may_check(caller, views.facts(request), self.rules),
-                                "review this request")
+                                "review this request", caller)
+            require_not_held(self.project_holds, request.project, "vote")
             policies.require(policies.may_vote(state), "vote", state)
             if file.version.number != current:
                 raise Conflict("that file belongs to an earlier version of the request")
@@ -264,6 +271,7 @@ class EgressService:
             request, state, current = load_request(session, caller, request_id)
             facts = views.facts(request)
             permissions.require(permissions.may_comment(caller, facts, self.rules), "comment here")
+            require_not_held(self.project_holds, request.project, "comment")
             if visibility == "private":
                 permissions.require(permissions.may_see_private(caller, facts, self.rules),
                                     "write comments private to checkers")
@@ -301,6 +309,7 @@ class EgressService:
             file, (request, state, current) = load_file(session, caller, file_id)
             permissions.require(permissions.may_download(caller, views.facts(request), self.rules),
                                 "download this request's files")
+            require_not_held(self.project_holds, request.project, "download")
             policies.require(policies.may_download(state), "download", state)
             if file.version.number != current or file.supporting:
                 raise Forbidden(f"{file.path} was not released")
@@ -317,6 +326,7 @@ class EgressService:
             request, state, _ = load_request(session, caller, request_id)
             permissions.require(permissions.may_download(caller, views.facts(request), self.rules),
                                 "download this request's files")
+            require_not_held(self.project_holds, request.project, "download")
             policies.require(policies.may_download(state), "download", state)
             released_at = request.events[-1].created_at
             data, manifest_sha256 = release.bundle(request, self.blobs, self.signer, released_at,
@@ -331,7 +341,7 @@ class EgressService:
         with self._transaction("view") as session:
             file, (request, _, _) = load_file(session, caller, file_id)
             permissions.require(permissions.may_check(caller, views.facts(request), self.rules),
-                                "open this request's files for review")
+                                "open this request's files for review", caller)
             data = self._verified_bytes(file, "what was submitted")
             self._audit(session, caller, "view", request, file=file.path, sha256=file.sha256,
                         version=file.version.number)
@@ -390,12 +400,14 @@ class EgressService:
         facts = views.facts(request)
         permissions.require(
             any(permissions.may_act_as(caller, actor, facts, self.rules) for actor in actors_for(action)),
-            f"{action.value.replace('_', ' ')} this request")
+            f"{action.value.replace('_', ' ')} this request", caller)
 
     def _decide(self, caller: Caller, request_id: str, action: Action, reason: str = "") -> State:
         with self._transaction(action.value) as session:
             request, state, current = load_request(session, caller, request_id)
             self._require_actor(caller, request, action)
+            if action is not Action.REVOKE:  # revoking a release protects, so an incident allows it
+                require_not_held(self.project_holds, request.project, action.value.replace("_", " "))
             actor = Actor.AUTHOR if permissions.is_author(caller, views.facts(request)) else Actor.CHECKER
             return self._move(session, caller, request, state, current, action, actor, reason)
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from traitlets.config import Config
 
-from . import host_state, limits, logs, metrics, roles, usage
+from . import host_state, landing, limits, logs, metrics, roles, spawn_page, swarm, theme, usage
 from .auth import configure as auth_configure
+from .governance import accreditation
 from .operator_config import load_operator_config
 from .projects import projects_of_user
 from .settings import Settings, SettingsError, load_settings
@@ -63,9 +64,11 @@ def hub_config(settings: Settings) -> Config:
     c.JupyterHub.allow_named_servers = True
     # After login, people land on their projects, not on a spawn form for an unnamed
     # server (which Haven does not have).
-    c.JupyterHub.default_url = "/hub/home"
+    # (a checker alone lands on the review queue, an admin alone on the admin pages: haven_hub.landing).
+    c.JupyterHub.default_url = landing.default_url
     c.JupyterHub.named_server_limit_per_user = 0
-    c.JupyterHub.template_paths = [str(TEMPLATES)]
+    # Haven's hub templates, then the theme's (the one navigation bar every Haven page includes).
+    c.JupyterHub.template_paths = [str(TEMPLATES), str(theme.TEMPLATES)]
     return c
 
 
@@ -77,6 +80,13 @@ def template_vars(settings: Settings) -> dict[str, Any]:
         # The project page shows the admin service's last disk measurements (never measures).
         "haven_disk_usage": lambda user: usage.load(data_dir),
         "haven_disk_warning_percent": settings.admin.disk_warning_percent,
+        # Accreditations about to expire, or missing for starting servers (haven_hub.governance.accreditation).
+        "haven_accreditation_notices": lambda user: accreditation.notices(settings, user.name) if user else [],
+        # JupyterHub calls each callable here with the user; these hand the page a function to call.
+        "haven_nav": lambda user: theme.hub_nav,
+        # The image's main packages, on the home page only (the spawn page is skipped: nothing to choose).
+        "haven_kernel_section": lambda user: lambda: spawn_page.kernel_section(
+            spawn_page.image_kernel_packages(settings.spawner.image)),
     }
 
 
@@ -95,6 +105,11 @@ def auth_config(settings: Settings) -> Config:
     else:
         auth_configure.configure_builtin(c, settings)
     auth_configure.configure_sessions(c, settings)
+    accreditation_check = accreditation.login_check(settings)
+    if accreditation_check is not None and auth.kind == "oidc":
+        c.GenericOAuthenticator.post_auth_hook = accreditation.refusing_post_auth_hook(accreditation_check)
+    elif accreditation_check is not None:
+        c.HavenAuthenticator.accreditation_check = accreditation_check
     c.Authenticator.admin_users = roles.admin_users(_accounts(settings))
     return c
 
@@ -122,6 +137,11 @@ def spawner_config(settings: Settings) -> Config:
     c.HavenSpawner.http_timeout = spawner.start_timeout
     c.HavenSpawner.cmd = ["jupyterhub-singleuser"]
     c.HavenSpawner.default_url = "/lab"
+    if spawner.engine == "swarm":
+        # HavenSwarmSpawner reads the "HavenSpawner" section too; what differs is set for it alone.
+        c.JupyterHub.spawner_class = "haven_hub.swarm_spawner.HavenSwarmSpawner"
+        c.HavenSwarmSpawner.image = swarm.registry_reference(spawner.swarm.registry, spawner.image)
+        c.HavenSwarmSpawner.pull_policy = "skip"  # each node pulls from the registry
     return c
 
 
@@ -222,9 +242,12 @@ def audit_config(settings: Settings) -> Config:
 def browser_meter_config(settings: Settings) -> Config:
     """The hub API the project servers report bytes sent to the browser to (haven_hub.meter.api)."""
     from .meter import api
+    from .governance import accreditation_api  # and people's accreditations
 
     c = Config()
-    c.JupyterHub.extra_handlers = api.handlers(settings.hub.data_dir)
+    # Also haven.css for the hub's own pages (the services serve their own copy).
+    c.JupyterHub.extra_handlers = [*api.handlers(settings.hub.data_dir), theme.static_route("/haven/"),
+                                   *accreditation_api.handlers(settings)]
     return c
 
 

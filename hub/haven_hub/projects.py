@@ -14,6 +14,7 @@ from typing import Annotated, Any, Iterable, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .settings import BYTE_SIZE, PROJECT_ID, DatasetGrant, Limits
+from .settings.accreditation import ACCREDITATION_KIND
 from .settings import Project as ProjectSettings
 
 GROUP_PREFIX = "project-"
@@ -40,6 +41,22 @@ def today_utc() -> date:
     return datetime.now(timezone.utc).date()
 
 
+class RowFilterExemption(BaseModel):
+    """A project's recorded exemption from one row filter of one dataset (e.g. approved to see opted-out rows)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    dataset: str = Field(min_length=1, description="The dataset whose filter does not apply.")
+    filter: str = Field(min_length=1, description="The filter's id, as `haven dataset row-filters` shows it.")
+    by: str = Field(min_length=1, description="Who recorded the exemption.")
+    reason: str = Field(min_length=1, description="Why: the approval it rests on.")
+    granted: datetime = Field(description="When it was recorded (UTC).")
+
+
+# The only project fields the public transparency register may show (an allowlist): each can
+# still be withheld per project with ``confidential_fields``.
+PUBLIC_FIELDS = ("id", "title", "lay_summary", "organisation", "lead", "start_date", "end_date", "status", "datasets")
+
+
 class ProjectRecord(BaseModel):
     """What a project group's properties hold (everything but its id and members)."""
 
@@ -64,6 +81,24 @@ class ProjectRecord(BaseModel):
     status: Literal["active", "suspended", "archived"] = Field(ACTIVE, description="Lifecycle state.")
     status_reason: str = Field("", description="Why the project is suspended or archived.")
     status_changed: datetime | None = Field(None, description="When the status last changed (UTC).")
+    # Accredited people (haven_hub.governance.accreditation; docs/accreditation.md).
+    required_accreditations: tuple[Annotated[str, Field(pattern=ACCREDITATION_KIND)], ...] = Field(
+        (), description="Accreditation kinds every member needs, current, to start this project's servers.")
+    # Row filters this project is exempt from (haven_hub.governance.row_filters; docs/row-filters.md).
+    row_filter_exemptions: tuple[RowFilterExemption, ...] = Field(
+        (), description="Recorded exemptions from a dataset's row filters: who granted each, why and when.")
+    # Incidents and close-out (haven_hub.governance.incidents, .closeout; docs/incidents-and-close-out.md).
+    frozen: bool = Field(False, description="Frozen by an incident: servers stopped, spawns refused, egress held.")
+    frozen_reason: str = Field("", description="Why the project is frozen (empty once thawed; the thaw's reason is in the audit log).")
+    frozen_changed: datetime | None = Field(None, description="When it was last frozen or thawed (UTC).")
+    archived_at: datetime | None = Field(None, description="When it was archived (UTC): the retention clock starts here.")
+    retention_days: int | None = Field(
+        None, ge=0, description="Days its files are kept after archiving; empty: the setting `admin.retention_days`.")
+    closed_out: datetime | None = Field(None, description="When its files were deleted by `haven project close-out` (UTC).")
+    # The public transparency register (haven_hub.governance.register; docs/transparency.md).
+    confidential_fields: tuple[Literal[PUBLIC_FIELDS], ...] = Field(  # type: ignore[valid-type]
+        (), description="Fields the public register leaves out of this project (of the public ones: "
+                        "id, title, lay_summary, organisation, lead, start_date, end_date, status, datasets).")
 
     @field_validator("datasets")
     @classmethod
@@ -72,6 +107,12 @@ class ProjectRecord(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError("a dataset may be granted once per project")
         return grants
+
+    @field_validator("confidential_fields")
+    @classmethod
+    def _in_allowlist_order(cls, fields: tuple[str, ...]) -> tuple[str, ...]:
+        # One spelling of each set, whatever order it was given in: an unchanged form saves no change.
+        return tuple(name for name in PUBLIC_FIELDS if name in fields)
 
     @model_validator(mode="after")
     def _ends_after_it_starts(self) -> ProjectRecord:
@@ -113,6 +154,11 @@ class Project(ProjectRecord):
 
         Written for the analyst who sees it: the state, and what to do about it.
         """
+        # Here too, so the home and spawn pages show a freeze; imported late, as governance builds on this module.
+        from .governance.incidents import spawn_refusal as incident_refusal
+
+        if (frozen := incident_refusal(self)) is not None:
+            return frozen
         status = self.effective_status(today)
         if status == ARCHIVED:
             return (f"Project {self.id!r} is archived: its workspace is kept for administrators only "

@@ -18,7 +18,7 @@ from jupyterhub.services.auth import HubOAuth
 from haven_hub.settings import locate_settings
 
 from .. import notify
-from . import startup
+from . import accreditation, startup
 from .app import make_app
 from .handlers import MULTIPART_SLACK
 
@@ -38,7 +38,8 @@ async def serve() -> None:
     HubOAuth.instance().cache_max_age = settings.egress.auth_cache_seconds
     executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="egress")
     app = make_app(service, executor, prefix, startup.cookie_secret(settings),
-                   ingress=startup.open_ingress(settings, service))
+                   ingress=startup.open_ingress(settings, service),
+                   accreditations=accreditation.from_environment(settings))
     # A little above the request limit: uploads stream (handlers.UploadHandler), which
     # refuses a declared oversize with a sentence; this cuts off any body that lies about
     # its size or sends none, and one just over the limit still reaches the service's refusal.

@@ -16,6 +16,7 @@ from ..package_index import web as package_web
 from ..ingress.service import IngressService
 from ..service import EgressService
 from . import handlers, health, ingress_api, ingress_pages, pages, preflight
+from .accreditation import HubAccreditations
 
 REVIEW_STATIC = str(Path(__file__).with_name("static"))
 
@@ -95,7 +96,8 @@ PAGE_ROUTES: tuple[Route, ...] = (
 
 
 def make_app(service: EgressService, executor: Executor, prefix: str, cookie_secret: bytes,
-             ingress: IngressService | None = None) -> web.Application:
+             ingress: IngressService | None = None,
+             accreditations: HubAccreditations | None = None) -> web.Application:
     # Each handler is told its route's methods: any other method answers 405 with an
     # Allow header before anything else runs (handlers.BaseHandler.prepare).
     rules = [
@@ -111,4 +113,4 @@ def make_app(service: EgressService, executor: Executor, prefix: str, cookie_sec
     # requests. HubOAuth checks XSRF itself whenever the login cookie is used, and a
     # cookie without a valid XSRF token on a POST authenticates no one.
     return web.Application(rules, cookie_secret=cookie_secret, haven_prefix=prefix, haven_ingress=ingress,
-                           haven_service=service)
+                           haven_service=service, haven_accreditations=accreditations)

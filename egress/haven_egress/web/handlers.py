@@ -22,7 +22,7 @@ from tornado.ioloop import IOLoop
 from .. import errors
 from ..blobs import sha256_hex
 from ..service import EgressService
-from . import openapi, payloads
+from . import accreditation, openapi, payloads
 from .identity import caller_from_model
 
 # The one place domain refusals become HTTP statuses.
@@ -85,7 +85,8 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             raise web.HTTPError(401, "log in to the hub, or send a hub token in the Authorization header")
         if model.get("kind", "user") != "user":
             raise web.HTTPError(403, "the egress queue serves people, not services")
-        self.caller = caller_from_model(model)
+        # With the hub's word on reviewing: a checker's accreditation may be missing or expired.
+        self.caller = await accreditation.vouched(caller_from_model(model), self.settings.get("haven_accreditations"))
         if not self.caller.roles:
             raise web.HTTPError(403, "your token carries none of the egress scopes (custom:egress:…)")
 

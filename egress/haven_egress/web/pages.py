@@ -116,7 +116,10 @@ class PageHandler(BaseHandler):
             page_title=title, hub_prefix=self.hub_prefix, static_prefix=f"{self.prefix}static/",
             prefix=self.prefix, user_name=user.name if user else None,
             nav=await self.nav(current) if user else [], logout_url=f"{self.hub_prefix}logout",
-            xsrf=self.xsrf_token.decode(), age=overview.age, **context)
+            xsrf=self.xsrf_token.decode(), age=overview.age,
+            # A checker barred from reviewing, and expiries coming up (web/accreditation.py).
+            review_refusal=user.review_refusal if user else "", accreditation_notices=user.notices if user else (),
+            **context)
         self.finish(html)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:

@@ -61,6 +61,22 @@ class AdminContext:
             return []
         return sorted(PRESETS)
 
+    def account_names(self) -> list[str]:
+        """Every person the hub knows (the members picker offers only these)."""
+        hub = HubClient(self.hub_api_url, self.operator_token)
+        return sorted(user["name"] for user in hub._pages("/users") if user.get("kind", "user") == "user")
+
+    def dataset_names(self) -> list[str]:
+        """The catalogue's datasets (the datasets picker offers only these); none without a catalogue."""
+        catalogue_dir = self.settings.data_path(self.settings.datasets.catalogue_dir)
+        return Catalogue(catalogue_dir).names() if catalogue_dir.is_dir() else []
+
+    def accounts(self) -> Any:
+        """The built-in accounts' API (``haven account`` uses the same), with the operator's token."""
+        from ..accounts.cli import Accounts
+
+        return Accounts(self.hub_api_url.removesuffix("/hub/api"), self.operator_token)
+
     def disk_usage(self, projects: list[Project], force: bool = False) -> dict[str, usage.DiskUsage]:
         """The last measurements, re-measured if older than USAGE_MAX_AGE_SECONDS (or forced)."""
         with self._usage_lock:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..projects import Project
+from ..projects import PUBLIC_FIELDS, Project
 from ..settings import DatasetGrant
 
 # (name, label, hint) in the order the form shows them.
@@ -23,9 +23,11 @@ TEXT_FIELDS = (
     ("lead", "Lead researcher", "A name; need not be a Haven account."),
     ("organisation", "Organisation", ""),
 )
+# Fields filled by pickers (one checkbox per account or dataset), joined into one list.
+PICKED = ("members", "datasets", "confidential_fields", "required_accreditations")
 FIELD_NAMES = ("id", *(name for name, _, _ in TEXT_FIELDS), "start_date", "end_date", "members", "datasets",
                "cpu", "memory", "pids", "browser_bytes_per_day", "disk_quota", "disclosure_preset",
-               "terminals")
+               "terminals", "confidential_fields", "required_accreditations")
 
 
 @dataclass
@@ -34,6 +36,8 @@ class ProjectForm:
     errors: dict[str, str] = field(default_factory=dict)
     # Errors that belong to no one field (e.g. from the hub).
     general: list[str] = field(default_factory=list)
+    # What the "kept out of the public register" picker offers (docs/transparency.md).
+    public_fields = PUBLIC_FIELDS
 
     @property
     def valid(self) -> bool:
@@ -62,6 +66,8 @@ def from_project(project: Project) -> ProjectForm:
         "browser_bytes_per_day": p.limits.browser_bytes_per_day,
         "disk_quota": p.disk_quota or "", "disclosure_preset": p.disclosure_preset,
         "terminals": "on" if p.terminals else "",
+        "confidential_fields": ", ".join(p.confidential_fields),
+        "required_accreditations": ", ".join(p.required_accreditations),
     })
 
 
@@ -103,10 +109,20 @@ def parse(raw: dict[str, str], *, creating: bool) -> tuple[ProjectForm, Parsed |
     # A checkbox: sent as "on" when ticked, absent when not.
     fields["terminals"] = values["terminals"] == "on"
     fields["datasets"] = _grants(form)
-    members = [m for m in re.split(r"[\s,]+", values["members"]) if m]
+    chosen = split_list(values["confidential_fields"])
+    # In the allowlist's order (as ProjectRecord keeps them); anything else stays, to be refused by name.
+    fields["confidential_fields"] = (*(f for f in PUBLIC_FIELDS if f in chosen), *(f for f in chosen if f not in PUBLIC_FIELDS))
+    # The picker offers the settings' kinds only; the record checks each name's form.
+    fields["required_accreditations"] = tuple(split_list(values["required_accreditations"]))
+    members = split_list(values["members"])
     if not form.valid:
         return form, None
     return form, Parsed(fields, sorted(set(members)))
+
+
+def split_list(text: str) -> list[str]:
+    """Names typed or picked: separated by commas or spaces (a picker sends one per box)."""
+    return [item for item in re.split(r"[\s,]+", text) if item]
 
 
 def _date(form: ProjectForm, name: str) -> date | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Callable
 from urllib.parse import urlencode
@@ -20,7 +19,6 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from .. import roles, theme, usage
-from ..audit.log import EventFilter
 from ..meter import budget as browser_budget
 from ..provisioning.hub_api import HubError
 from ..provisioning.rules import ProvisioningError
@@ -28,9 +26,6 @@ from . import actions, forms
 from .context import AdminContext
 
 log = logging.getLogger("haven.admin")
-
-AUDIT_PAGE_SIZE = 200
-
 
 class AdminHandler(HubOAuthenticated, web.RequestHandler):
     def initialize(self, context: AdminContext, form_on: str | None = None) -> None:
@@ -87,14 +82,27 @@ class AdminHandler(HubOAuthenticated, web.RequestHandler):
         return self.context.provisioner(self.admin_name)
 
     def form_values(self) -> dict[str, str]:
-        return {name: self.get_body_argument(name, "") for name in forms.FIELD_NAMES}
+        # A picker sends one value per ticked box; a typed list arrives as one value.
+        return {name: ", ".join(v for v in self.get_body_arguments(name) if v.strip()) if name in forms.PICKED
+                else self.get_body_argument(name, "") for name in forms.FIELD_NAMES}
+
+    async def pickers(self) -> dict[str, Any]:
+        """What the members and datasets pickers offer: existing accounts, the catalogue."""
+        return {"account_names": await self.run(self.context.account_names),
+                "dataset_names": await self.run(self.context.dataset_names),
+                # The accreditations the settings declare (docs/accreditation.md).
+                "accreditation_kinds": [kind.name for kind in self.context.settings.accreditation.kinds]}
 
     def render_page(self, template: str, page_title: str, status: int = 200, **values: Any) -> None:
         prefix = self.context.prefix
         page = self.context.templates.get_template(template).render(
             page_title=page_title, hub_prefix=self.context.hub_prefix, static_prefix=f"{prefix}static/",
             user_name=(self.current_user or {}).get("name"), logout_url=f"{self.context.hub_prefix}logout",
-            nav=theme.nav_links(current="Administration", hub_prefix=self.context.hub_prefix, is_admin=True),
+            # Every Haven admin holds the egress admin scope (roles.HAVEN_ADMIN), so sees the queue
+        # too: the same bar as on the hub's pages (theme.hub_nav).
+        nav=theme.nav_links(current="Administration", hub_prefix=self.context.hub_prefix,
+                            services_prefix=self.context.prefix.rsplit("admin/", 1)[0], can_review=True,
+                            is_admin=True),
             prefix=prefix, xsrf_form_html=self.xsrf_form_html, section=values.pop("section", ""), **values,
         )
         self.set_status(status)
@@ -111,12 +119,25 @@ class AdminHandler(HubOAuthenticated, web.RequestHandler):
         if status_code == 405:
             self.set_header("Allow", ", ".join(self.allowed_methods()))
             if self.form_on is not None:
-                template, extra = "form-address.html", {"page": f"{self.context.prefix}{self.form_on}"}
+                template, extra = "form-address.html", {"page": f"{self.context.prefix}{self.form_on}",
+                                                        "page_name": self.form_on or "projects"}
         try:
             self.render_page(template, titles.get(status_code, "Something went wrong"), status_code,
                              message=message, status_code=status_code, **extra)
         except Exception:  # never fail while reporting a failure
             self.finish(f"<!doctype html><title>Haven admin</title><p>{html.escape(message)}</p>")
+
+    async def project_or_404(self, project_id: str) -> Any:
+        try:
+            return await self.run(self.provisioner().get, project_id)
+        except ProvisioningError as missing:
+            raise web.HTTPError(404, str(missing)) from None
+
+    def confirm_status(self, project: Any, action: str, reason: str = "", error: str = "", status: int = 200) -> None:
+        """Suspend and archive ask first: what will happen, and a reason (required)."""
+        self.render_page("confirm_status.html", f"{action.capitalize()} project {project.id}?", status,
+                         section="projects", project=project, action=action, reason=reason, error=error,
+                         hint=actions.REASON_NEEDED[action])
 
     def back_to(self, path: str, **query: str) -> None:
         self.redirect(f"{self.context.prefix}{path}" + (f"?{urlencode(query)}" if query else ""))
@@ -141,44 +162,46 @@ def _over(project: Any, total: Any) -> bool:
 
 
 class NewProjectHandler(AdminHandler):
-    def get(self) -> None:
-        self._form(forms.blank())
+    async def get(self) -> None:
+        await self._form(forms.blank())
 
     async def post(self) -> None:
         form, project = await self.run(actions.create, self.provisioner(), self.form_values())
         if project is None:
-            self._form(form, status=422)
+            await self._form(form, status=422)
             return
         self.back_to("", done=f"Project {project.id} created.")
 
-    def _form(self, form: forms.ProjectForm, status: int = 200) -> None:
+    async def _form(self, form: forms.ProjectForm, status: int = 200) -> None:
         self.render_page("project_form.html", "New project", status, section="new", form=form, creating=True,
-                         text_fields=forms.TEXT_FIELDS, presets=self.context.presets())
+                         text_fields=forms.TEXT_FIELDS, presets=self.context.presets(), **await self.pickers())
 
 
 class EditProjectHandler(AdminHandler):
     async def get(self, project_id: str) -> None:
         project = await self._project(project_id)
-        self._form(project, forms.from_project(project))
+        await self._form(project, forms.from_project(project))
 
     async def post(self, project_id: str) -> None:
         form, outcome = await self.run(actions.update, self.provisioner(), project_id, self.form_values())
         if outcome is None:
-            self._form(await self._project(project_id), form, status=422)
+            await self._form(await self._project(project_id), form, status=422)
             return
         stopped = f" Stopped the servers of: {', '.join(outcome.stopped)}." if outcome.stopped else ""
         self.back_to("", done=f"Project {project_id} saved.{stopped}")
 
     async def _project(self, project_id: str) -> Any:
-        try:
-            return await self.run(self.provisioner().get, project_id)
-        except ProvisioningError as missing:
-            raise web.HTTPError(404, str(missing)) from None
+        return await self.project_or_404(project_id)
 
-    def _form(self, project: Any, form: forms.ProjectForm, status: int = 200) -> None:
+    async def _form(self, project: Any, form: forms.ProjectForm, status: int = 200) -> None:
         self.render_page("project_form.html", f"Edit project {project.id}", status, section="projects",
                          form=form, creating=False, project=project, text_fields=forms.TEXT_FIELDS,
-                         presets=self.context.presets())
+                         presets=self.context.presets(), **await self.pickers())
+
+
+class ConfirmStatusHandler(AdminHandler):
+    async def get(self, project_id: str, action: str) -> None:
+        self.confirm_status(await self.project_or_404(project_id), action)
 
 
 class StatusHandler(AdminHandler):
@@ -187,29 +210,15 @@ class StatusHandler(AdminHandler):
         try:
             outcome = await self.run(actions.change_status, self.provisioner(), project_id, action, reason)
         except (ProvisioningError, HubError) as refused:
-            self.back_to("", done=f"Refused: {actions.one_line(refused)}")
+            message = actions.one_line(refused)
+            if message.startswith("reason: ") and action in actions.REASON_NEEDED:
+                # Back to the question, with the error beside the reason and nothing changed.
+                self.confirm_status(await self.project_or_404(project_id), action, reason,
+                                    message.removeprefix("reason: "), 422)
+                return
+            self.back_to("", done=f"Refused: {message}")
             return
         stopped = f" Stopped the servers of: {', '.join(outcome.stopped)}." if outcome.stopped else ""
-        self.back_to("", done=f"Project {project_id} is {outcome.project.status}.{stopped}")
-
-
-class AuditHandler(AdminHandler):
-    async def get(self) -> None:
-        values = {name: self.get_argument(name, "").strip() for name in ("user", "project", "type", "since", "until")}
-        errors = {}
-        times: dict[str, datetime | None] = {}
-        for name in ("since", "until"):
-            times[name] = None
-            if values[name]:
-                try:
-                    parsed = datetime.fromisoformat(values[name])
-                    times[name] = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
-                except ValueError:
-                    errors[name] = f"{values[name]!r} is not a time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
-        events = []
-        if not errors:
-            filter_ = EventFilter(values["user"] or None, values["project"] or None, values["type"] or None,
-                                  times["since"], times["until"], AUDIT_PAGE_SIZE)
-            events = list(reversed(await self.run(self.context.audit.events, filter_)))
-        self.render_page("audit.html", "Audit log", 422 if errors else 200, section="audit", values=values,
-                         errors=errors, events=events, page_size=AUDIT_PAGE_SIZE)
+        said = f" Reason: {reason.strip()}" if reason.strip() else ""
+        state = "frozen" if outcome.project.frozen else outcome.project.status
+        self.back_to("", done=f"Project {project_id} is {state}.{stopped}{said}")

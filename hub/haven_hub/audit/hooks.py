@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .log import hub_log
+from .log import EventFilter, hub_log
 
 log = logging.getLogger("haven.audit")
 
@@ -35,8 +35,10 @@ def spawn_hooks(data_dir: Path) -> tuple[Callable[[Any], None], Callable[[Any], 
                                      reason=message)
             raise
         # Raises if the event cannot be written: a server is not started unaudited.
+        # The grants are recorded too: `haven report access` answers which datasets a project used, and when.
         hub_log(data_dir).record(user, "server.start", server_target(user, name), project.id,
-                                 cpu=project.limits.cpu, memory=project.limits.memory)
+                                 cpu=project.limits.cpu, memory=project.limits.memory,
+                                 datasets=[f"{g.name}@{g.version or 'latest'}" for g in project.datasets])
 
     def post_stop(spawner: Any) -> None:
         user, name = spawner.user.name, spawner.name
@@ -60,6 +62,10 @@ class HubAuditTrail:
 
     def account_change(self, actor: str, action: str, username: str, **details: Any) -> None:
         record_account_change(self.data_dir, actor, action, username, **details)
+
+    def accepted_terms(self, username: str, version: str) -> bool:
+        accepted = hub_log(self.data_dir).events(EventFilter(user=username, type="account.terms-accept"))
+        return any(stored.event.details.get("version") == version for stored in accepted)
 
 
 def record_login(data_dir: Path, username: str, ok: bool, reason: str = "", remote_ip: str = "") -> None:

@@ -29,12 +29,16 @@ from tornado.httputil import url_concat
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, Integer, Unicode, default
 
-from .events import on_login
-from .store import BAD_CREDENTIALS, AccountStore, utcnow
+from .events import on_login, on_terms_accepted
+from .store import BAD_CREDENTIALS, AccountStore, LoginOutcome, utcnow
 
 
 PASSWORD_PAGE = "haven-accounts/password"
 SIGNUP_PAGE = "haven-accounts/signup"
+
+
+TERMS_REFUSAL = ("To log in, tick the box accepting the terms of use below (read them again if they "
+                 "changed since you opened this page).")
 
 
 class HavenLoginHandler(LoginHandler):
@@ -52,7 +56,16 @@ class HavenLoginHandler(LoginHandler):
     async def post(self):
         data = {arg: self.get_argument(arg, strip=arg == "username")
                 for arg in self.request.body_arguments if arg != "_xsrf"}
+        terms = getattr(self.authenticator, "terms_version", "")
+        if terms and data.get("accept_terms") != terms:
+            # Refused before the password and code are checked: no code is spent, no failure counted.
+            self.haven_refusal = TERMS_REFUSAL
+            self.set_status(400)
+            self.finish(await self._render(username=data.get("username", "")[:32]))
+            return
         user = await self.login_user(data)
+        if user and terms:
+            on_terms_accepted(user.name, terms, self.request.remote_ip)
         if user:
             self._jupyterhub_user = user
             self.redirect(self.get_next_url(user))
@@ -72,7 +85,12 @@ class HavenAuthenticator(Authenticator):
     default_approval_days = Integer(365, help="Approved-until of a new account, in days.").tag(config=True)
     session_idle_seconds = Float(1800, help="A browser session unseen this long must log in again.").tag(config=True)
     allow_signup = Bool(False, help="Whether people may ask for an account (approved by an admin).").tag(config=True)
+    terms_text = Unicode("", help="Terms of use shown at login; empty: none to accept.").tag(config=True)
+    terms_version = Unicode("", help="The version the login form's box accepts (haven_hub.auth.terms).").tag(config=True)
     clock = AnyTrait(help="Callable returning the current aware datetime; tests inject their own.").tag(config=True)
+    accreditation_check = AnyTrait(None, allow_none=True, help=(
+        "Callable(username) -> why the person may not log in for want of an accreditation, or None "
+        "(haven_hub.governance.accreditation.login_check); None: no accreditation is needed to log in.")).tag(config=True)
 
     # JupyterHub re-checks a user at most once per auth_refresh_age, per user, not per session:
     # a second session of the same user would slip through that window unchecked. Sessions and
@@ -114,6 +132,11 @@ class HavenAuthenticator(Authenticator):
     async def authenticate(self, handler, data):
         username = self.normalize_username(data.get("username", ""))
         outcome = self.store.check_login(username, data.get("password", ""), data.get("otp", ""))
+        if outcome.ok and self.accreditation_check is not None:
+            # Only after the password and code were right, so it may say why (BAD_CREDENTIALS otherwise).
+            missing = self.accreditation_check(username)
+            if missing is not None:
+                outcome = LoginOutcome(False, "accreditation", missing)
         on_login(username, outcome.ok, outcome.reason, getattr(handler.request, "remote_ip", "") if handler else "")
         if not outcome.ok:
             if isinstance(handler, HavenLoginHandler):
@@ -136,6 +159,8 @@ class HavenAuthenticator(Authenticator):
     async def refresh_user(self, user, handler=None):
         if self.store.refusal(user.name) is not None:
             return False
+        if self.accreditation_check is not None and self.accreditation_check(user.name) is not None:
+            return False  # expired during the session: the next login says why
         if handler is None:
             return True
         session_id = self._session_of(handler)

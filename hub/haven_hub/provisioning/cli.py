@@ -19,7 +19,10 @@ from ..audit.log import HubAuditLog
 from ..bootstrap import public_url
 from ..command_line import UsageParser, add_settings_option, settings_path
 from ..datasets.catalogue import Catalogue
-from ..projects import Project, today_utc
+from ..governance import closeout
+from ..governance.incidents import Incidents
+from ..governance.exemptions import Exemptions
+from ..projects import PUBLIC_FIELDS, Project, today_utc
 from ..settings import SettingsError, load_settings
 from .hub_api import HubClient, HubError
 from .lifecycle import Outcome, Provisioner
@@ -59,8 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     fields.add_argument("--browser-bytes-per-day", help="bytes a server may send to its user's browser in a UTC day, "
                         "e.g. 100M; past it the server is stopped for the day")
     fields.add_argument("--disk-quota", help="workspace disk quota, e.g. 50G (recorded, not enforced)")
+    fields.add_argument("--retention-days", type=int, help="days its files are kept once archived "
+                        "(default: the setting admin.retention_days; see haven project close-out)")
     fields.add_argument("--terminals", choices=("on", "off"),
                         help="offer terminals in members' servers (default off; see docs/lab-boundary.md)")
+    fields.add_argument("--require-accreditation", action="append", metavar="KIND",
+                        help="an accreditation every member needs to start its servers (repeatable; replaces the "
+                             "list; 'none' clears it; docs/accreditation.md)")
+    fields.add_argument("--confidential", action="append", metavar="FIELD", choices=(*PUBLIC_FIELDS, "none"),
+                        help="a field the public register leaves out (repeatable; replaces the list; 'none' "
+                             "clears it; docs/transparency.md)")
 
     settings_only = argparse.ArgumentParser(add_help=False)
     add_settings_option(settings_only)
@@ -92,6 +103,27 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(word, parents=[common], help=help_)
         sub.add_argument("id")
         sub.add_argument("--reason", default="", help="shown to members who try to start a server")
+    for word, help_ in (("freeze", "incident: stop its servers (revoking their tokens), refuse spawns, "
+                                   "hold its egress requests"),
+                        ("thaw", "lift a freeze: spawns and egress requests resume (servers stay stopped)")):
+        sub = commands.add_parser(word, parents=[common], help=help_)
+        sub.add_argument("id")
+        sub.add_argument("--reason", required=True, help="why (required; recorded in the audit log)")
+    close_out = commands.add_parser(
+        "close-out", parents=[common],
+        help="delete archived projects' workspaces, home and scratch volumes and unreleased outputs "
+             "once their retention has run out (audited with a manifest)")
+    close_out.add_argument("ids", nargs="*", metavar="ID", help="these projects (default: every archived one due)")
+    close_out.add_argument("--dry-run", action="store_true", help="list what would be deleted; delete nothing")
+    close_out.add_argument("--today", type=_date, help="evaluate as of this date (default: today, UTC)")
+    for word, help_ in (("exempt", "record an exemption from a dataset's row filter (docs/row-filters.md)"),
+                        ("unexempt", "withdraw an exemption from a row filter (stops the project's servers)")):
+        sub = commands.add_parser(word, parents=[common], help=help_)
+        sub.add_argument("id")
+        sub.add_argument("dataset")
+        sub.add_argument("filter")
+        if word == "exempt":
+            sub.add_argument("--reason", required=True, help="the approval the exemption rests on (audited)")
     sweep = commands.add_parser("sweep", parents=[common], help="suspend projects whose end date has passed")
     sweep.add_argument("--today", type=_date, help="evaluate as of this date (default: today, UTC)")
     return parser
@@ -108,11 +140,28 @@ def _field_changes(args: argparse.Namespace, current: Project | None) -> dict[st
             changes[name] = getattr(args, name)
     if args.terminals is not None:
         changes["terminals"] = args.terminals == "on"
+    if args.retention_days is not None:
+        changes["retention_days"] = args.retention_days
+    if args.require_accreditation is not None:
+        changes["required_accreditations"] = _declared_accreditations(args)
+    if args.confidential is not None:
+        changes["confidential_fields"] = [] if args.confidential == ["none"] else list(dict.fromkeys(args.confidential))
     limits = {k: getattr(args, k) for k in ("cpu", "memory", "pids", "browser_bytes_per_day")
               if getattr(args, k) is not None}
     if limits:
         changes["limits"] = {**(current.limits.model_dump() if current else {}), **limits}
     return changes
+
+
+def _declared_accreditations(args: argparse.Namespace) -> list[str]:
+    """The kinds given, each declared in the settings (a misspelt one would refuse every spawn)."""
+    kinds = [] if args.require_accreditation == ["none"] else list(dict.fromkeys(args.require_accreditation))
+    rules = load_settings(settings_path(args)).accreditation
+    unknown = [kind for kind in kinds if rules.kind(kind) is None]
+    if unknown:
+        raise ProvisioningError(f"unknown accreditation kind {unknown[0]!r}: the settings declare "
+                                f"{', '.join(kind.name for kind in rules.kinds) or 'none'}")
+    return kinds
 
 
 def _provisioner(args: argparse.Namespace) -> Provisioner:
@@ -172,6 +221,16 @@ def run(args: argparse.Namespace) -> Any:
             return p.archive(args.id, args.reason)
         case "sweep":
             return p.sweep()
+        case "exempt":
+            return Exemptions(p).exempt(args.id, args.dataset, args.filter, args.reason)
+        case "unexempt":
+            return Exemptions(p).unexempt(args.id, args.dataset, args.filter)
+        case "freeze":
+            return Incidents(p).freeze(args.id, args.reason)
+        case "thaw":
+            return Incidents(p).thaw(args.id, args.reason)
+        case "close-out":
+            return closeout.run_from_cli(p, settings_path(args), args.ids, args.dry_run)
     raise AssertionError(args.command)
 
 
@@ -181,6 +240,8 @@ def as_json(project: Project) -> dict[str, Any]:
 
 
 def _to_json(result: Any) -> Any:
+    if isinstance(result, closeout.Report):
+        return result.as_json()
     if isinstance(result, list):
         return [_to_json(item) for item in result]
     if isinstance(result, Outcome):
@@ -191,7 +252,7 @@ def _to_json(result: Any) -> Any:
 def _table(projects: list[Project]) -> str:
     rows = [("ID", "STATUS", "END", "MEMBERS", "DATASETS", "TITLE")]
     for p in projects:
-        rows.append((p.id, p.effective_status(), str(p.end_date or "-"), ",".join(sorted(p.members)) or "-",
+        rows.append((p.id, p.effective_status() + (" (frozen)" if p.frozen else ""), str(p.end_date or "-"), ",".join(sorted(p.members)) or "-",
                      ",".join(g.name for g in p.datasets) or "-", p.title))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1] for row in rows)
@@ -201,6 +262,8 @@ def _details(p: Project) -> str:
     status = p.effective_status()
     if p.status_reason:
         status += f" ({p.status_reason})"
+    if p.frozen:
+        status += f"; FROZEN since {p.frozen_changed} ({p.frozen_reason})"
     grants = ", ".join(f"{g.name}@{g.version or 'latest'}" for g in p.datasets) or "none"
     lines = [
         ("project", p.id), ("title", p.title), ("status", status), ("lay summary", p.lay_summary),
@@ -212,11 +275,19 @@ def _details(p: Project) -> str:
         ("disk quota", f"{p.disk_quota} (recorded, not enforced)" if p.disk_quota else "none"),
         ("disclosure", p.disclosure_preset or "service default"),
         ("terminals", "on" if p.terminals else "off"),
+        ("retention", (f"{p.retention_days if p.retention_days is not None else 'setting'} days after archiving"
+                       + (f" (archived {p.archived_at})" if p.archived_at else "")
+                       + (f"; closed out {p.closed_out}" if p.closed_out else ""))),
+        ("exemptions", "; ".join(f"{e.dataset}/{e.filter} by {e.by} ({e.reason})" for e in p.row_filter_exemptions)),
+        ("requires", ", ".join(p.required_accreditations)),
+        ("not public", ", ".join(p.confidential_fields)),
     ]
     return "\n".join(f"{label + ':':<14}{value}" for label, value in lines if value)
 
 
 def _human(command: str, result: Any) -> str:
+    if command == "close-out":
+        return closeout.human(result)
     if command == "list":
         return _table(result) if result else "no projects"
     if command == "sweep":

@@ -69,6 +69,18 @@ class Oidc(_Section):
         return url
 
 
+class Terms(_Section):
+    text: str = Field("", description="The terms of use, as plain text (paragraphs separated by blank lines).")
+    file: Path | None = Field(
+        None, description="Or a UTF-8 text file holding them (relative paths are under `hub.data_dir`).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Terms:
+        if self.text.strip() and self.file is not None:
+            raise ValueError("auth.terms takes text or file, not both")
+        return self
+
+
 class Auth(_Section):
     kind: Literal["builtin", "oidc"] = Field(
         "builtin",
@@ -120,6 +132,14 @@ class Auth(_Section):
         description=(
             "Where `scripts/up` writes the demo accounts' initial passwords and TOTP secrets "
             "(one file per account, readable by root only)."
+        ),
+    )
+    terms: Terms = Field(
+        default_factory=Terms,
+        description=(
+            "Terms of use shown on the built-in login page. When set, the box accepting them must be "
+            "ticked to log in, and each account's first login under each version (a hash of the text) "
+            "is recorded in the audit log as `account.terms-accept`."
         ),
     )
     oidc: Oidc = Field(default_factory=Oidc, description="OpenID Connect provider, used when `kind` is `oidc`.")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .common import BYTE_SIZE, _Section
 
@@ -53,6 +53,31 @@ class Hub(_Section):
     )
 
 
+class Swarm(_Section):
+    registry: str = Field(
+        "",
+        description=(
+            "`host:port` of the private registry every swarm node pulls the notebook image from "
+            "(`haven swarm push` puts `spawner.image` there; docs/swarm.md). Required when `engine` is `swarm`."
+        ),
+    )
+    hub_host: str = Field(
+        "haven-hub",
+        description=(
+            "Name project servers reach the hub API and the egress service by, on their project's overlay "
+            "network: the container the hub runs in on the manager, joined to every project network."
+        ),
+    )
+    attach_containers: list[str] = Field(
+        default_factory=lambda: ["haven-hub"],
+        description="Containers on the manager joined to each project's overlay network when it is made (the hub's).",
+    )
+    placement_constraints: list[str] = Field(
+        default_factory=list,
+        description="Swarm placement constraints of every project server, e.g. `node.labels.haven == analysis`.",
+    )
+
+
 class Spawner(_Section):
     image: str = Field("haven/notebook:latest", description="Single-user notebook image.")
     start_timeout: int = Field(120, ge=10, description="Seconds a server may take to start.")
@@ -93,6 +118,21 @@ class Spawner(_Section):
             "its CPU count, at least 2. 0: no limit."
         ),
     )
+    engine: Literal["docker", "swarm"] = Field(
+        "docker",
+        description=(
+            "What runs project servers: `docker`, containers on this host's engine; `swarm`, services on a "
+            "Docker Swarm whose manager `DOCKER_HOST` names, each project on its own internal overlay network "
+            "(docs/swarm.md)."
+        ),
+    )
+    swarm: Swarm = Field(default_factory=Swarm, description="Docker Swarm, used when `engine` is `swarm`.")
+
+    @model_validator(mode="after")
+    def _swarm_has_a_registry(self) -> Spawner:
+        if self.engine == "swarm" and not self.swarm.registry:
+            raise ValueError("spawner.engine is swarm: set spawner.swarm.registry, the registry the nodes pull from")
+        return self
 
 
 class Network(_Section):
@@ -181,6 +221,24 @@ class Admin(_Section):
         description=(
             "A project's workspace using this share of its disk quota is flagged on the admin and "
             "project pages. Quotas are measured, not enforced, on filesystems without quota support."
+        ),
+    )
+    retention_days: int = Field(
+        365,
+        ge=0,
+        description=(
+            "Days an archived project's workspace, home and scratch volumes and unreleased outputs are "
+            "kept before `haven project close-out` may delete them (a project's own `retention_days` "
+            "overrides it). Released outputs and the audit chains are never deleted. See "
+            "docs/incidents-and-close-out.md."
+        ),
+    )
+    public_register: bool = Field(
+        False,
+        description=(
+            "Serve the public transparency register at `/services/admin/register` (HTML, JSON, CSV) to anyone, "
+            "without a login: projects' public fields, the dataset catalogue, outputs released. Off: its "
+            "addresses answer 404 (`docs/transparency.md`)."
         ),
     )
 

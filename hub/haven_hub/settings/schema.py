@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from .accreditation import Accreditation
 from .common import SettingsError, _Section
 from .egress import Egress
 from .people import Auth
@@ -25,6 +26,8 @@ class Settings(_Section):
     egress: Egress = Field(default_factory=Egress, description="The egress review queue (safe outputs).")
     idle_culler: IdleCuller = Field(default_factory=IdleCuller, description="Stopping idle project servers.")
     admin: Admin = Field(default_factory=Admin, description="The admin pages and the end-date sweep.")
+    accreditation: Accreditation = Field(
+        default_factory=Accreditation, description="Accredited people: what a missing or expired accreditation stops.")
     operations: Operations = Field(
         default_factory=Operations, description="Running Haven in production: logs, operator config, metrics."
     )
