@@ -26,6 +26,7 @@ from haven_hub.settings import Egress
 from .. import audit
 from ..blobs import BlobStore, CorruptBlob
 from ..errors import Conflict, EgressError, Forbidden, Invalid, NotFound
+from ..holds import HoldLookup, no_holds, require_not_held
 from ..models import audit_events
 from ..permissions import Caller
 from ..storage import lock_blobs, writing
@@ -79,11 +80,14 @@ def _audited_refusals(method):
 
 class IngressService:
     def __init__(self, sessions: sessionmaker[Session], blobs: BlobStore, rules: Egress,
-                 destinations: Destinations):
+                 destinations: Destinations, project_holds: HoldLookup = no_holds):
         self.sessions = sessions
         self.blobs = blobs
         self.rules = rules
         self.destinations = destinations
+        # A frozen project brings nothing in either (haven_egress.holds): no filing, no decision,
+        # no delivery into its workspace; withdrawing stays open, as it only takes something back.
+        self.project_holds = project_holds
 
     # ---- analyst ---------------------------------------------------------------------
 
@@ -197,6 +201,7 @@ class IngressService:
             raise Invalid("choose the project the thing is for")
         self._require(permissions.may_file(caller, project),
                       f"ask to bring things into project {project} (only its members may)")
+        require_not_held(self.project_holds, project, "bring things in")
 
     def _file(self, session: Session, caller: Caller, request: IngressRequest, **details: Any) -> str:
         session.add(request)
@@ -210,6 +215,8 @@ class IngressService:
             request = self._load(session, caller, request_id, for_update=True)
             self._require(permissions.may_act_as(caller, actor, facts(request), self.rules),
                           f"{action.value} this ingress request")
+            if action is not Action.WITHDRAW:
+                require_not_held(self.project_holds, request.project, f"{action.value} ingress requests")
             return self._move(session, caller, request, action, actor, reason)
 
     def _deliver(self, caller: Caller, request_id: str) -> State:
@@ -218,6 +225,7 @@ class IngressService:
             state = State(request.events[-1].state)
             if state is not State.APPROVED:
                 raise Conflict(f"only an approved ingress request is delivered (it is {state.value})")
+            require_not_held(self.project_holds, request.project, "receive deliveries")
             approval = next(e for e in reversed(request.events) if e.action == Action.APPROVE)
             kind, project = request.kind, request.project
             file = (request.file_name, request.sha256) if kind == "file" else None

@@ -142,4 +142,4 @@ def open_ingress(settings: Settings, service: EgressService) -> IngressService:
         package_index.approve(service, requirement, actor, reason, projects)
 
     destinations = Destinations(settings.hub.data_dir, settings.spawner.container_uid, approve_package)
-    return IngressService(service.sessions, service.blobs, settings.egress, destinations)
+    return IngressService(service.sessions, service.blobs, settings.egress, destinations, service.project_holds)
