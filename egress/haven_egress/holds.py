@@ -8,19 +8,14 @@ holds the action too: a request is never released because the freeze could not b
 
 from __future__ import annotations
 
-import json
 import urllib.error
-import urllib.request
 from collections.abc import Callable
-from urllib.parse import quote
-
-from haven_hub.projects import group_name
 
 from .errors import Conflict, Forbidden
+from .hub_projects import HubProjects
 
 # project -> why its requests are held, or None when they are not.
 HoldLookup = Callable[[str], "str | None"]
-TIMEOUT_SECONDS = 10
 
 
 def no_holds(_project: str) -> None:
@@ -28,18 +23,10 @@ def no_holds(_project: str) -> None:
     return None
 
 
-class HubProjectHolds:
-    def __init__(self, api_url: str, token: str) -> None:
-        self.api_url = api_url.rstrip("/")
-        self.token = token
-
+class HubProjectHolds(HubProjects):
     def __call__(self, project: str) -> str | None:
-        request = urllib.request.Request(
-            f"{self.api_url}/groups/{quote(group_name(project), safe='')}",
-            headers={"Authorization": f"token {self.token}", "Accept": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310 - the hub's own URL
-                properties = json.load(answer).get("properties") or {}
+            properties = self.properties(project)
         except urllib.error.HTTPError as error:
             if error.code == 404:
                 return None  # no such project on the hub: nothing to hold

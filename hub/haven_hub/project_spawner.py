@@ -169,6 +169,22 @@ class HavenProjectSpawner(LoggingConfigurable):
         return server_description.describe(self.user.name, project, self.settings, resolved,
                                            browser_bytes_per_day=browser_budget.budget_bytes(project))
 
+    # The record travels in the server's state, whatever the engine: the analyst may rewrite
+    # user_options, nothing can write state (the egress service reads it from there).
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        if self.provenance_record:
+            state[provenance.STATE_KEY] = self.provenance_record
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        self.provenance_record = state.get(provenance.STATE_KEY) or None
+
+    def clear_state(self) -> None:
+        super().clear_state()
+        self.provenance_record = None
+
     def get_env(self) -> dict[str, str]:
         env = super().get_env()
         # The image has its own PATH; nothing of the hub's environment goes in.

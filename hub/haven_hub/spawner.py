@@ -226,20 +226,6 @@ class HavenSpawner(HavenProjectSpawner, DockerSpawner):
         attrs = self._docker_client.api.inspect_image(image_id)
         return provenance.server_record(self.image, attrs, self._dataset_records)
 
-    def get_state(self) -> dict[str, Any]:
-        state = super().get_state()
-        if self.provenance_record:
-            state[provenance.STATE_KEY] = self.provenance_record
-        return state
-
-    def load_state(self, state: dict[str, Any]) -> None:
-        super().load_state(state)
-        self.provenance_record = state.get(provenance.STATE_KEY) or None
-
-    def clear_state(self) -> None:
-        super().clear_state()
-        self.provenance_record = None
-
     async def _wait_for_port(self, ip: str, port: int, interval: float = 0.05, check_every: float = 0.5) -> None:
         """Returns once the server accepts connections (or when it is clearly not coming).
 

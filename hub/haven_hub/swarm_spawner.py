@@ -120,18 +120,3 @@ class HavenSwarmSpawner(HavenProjectSpawner, SwarmSpawner):
             attrs = {"RepoDigests": [pinned]}
         return provenance.server_record(self.image, attrs, self._dataset_records)
 
-    # The record travels in the server's state, as the Docker spawner's does (the egress
-    # service reads it from there).
-    def get_state(self) -> dict[str, Any]:
-        state = super().get_state()
-        if self.provenance_record:
-            state[provenance.STATE_KEY] = self.provenance_record
-        return state
-
-    def load_state(self, state: dict[str, Any]) -> None:
-        super().load_state(state)
-        self.provenance_record = state.get(provenance.STATE_KEY) or None
-
-    def clear_state(self) -> None:
-        super().clear_state()
-        self.provenance_record = None
