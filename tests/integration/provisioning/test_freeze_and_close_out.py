@@ -188,7 +188,11 @@ def test_close_out_deletes_what_it_should_and_keeps_what_it_should(haven, haven_
     assert f"egress-blob:{hashlib.sha256(kept_bytes).hexdigest()}" not in paths
     assert workspace.exists() and (workspace / "analysis.txt").exists()
 
-    done = haven.ok("close-out", "--today", str(end), "--json").json()["projects"]
+    # Without ids every due project is chosen: shown by a dry run (the session's hub holds other
+    # tests' archived projects, whose files a real run would delete under them).
+    due = haven.ok("close-out", "--dry-run", "--today", str(end), "--json").json()["projects"]
+    assert project in [r["project"] for r in due] and f"{project}-2" not in [r["project"] for r in due]
+    done = haven.ok("close-out", project, "--today", str(end), "--json").json()["projects"]
     assert [r["project"] for r in done] == [project]
     assert not workspace.exists()
     assert (outside / "precious.txt").read_bytes() == b"not the project's\n"
