@@ -32,6 +32,10 @@ REGISTRY_PORT = 5000
 REGISTRY_CACHE = f"{TEST_PREFIX}cache-swarm-registry"
 ENGINE_PORT = 2375
 DATASET_DIR = "/srv/haven-test-dataset"
+# The shared filesystem a swarm needs (docs/swarm.md: the hub's data folder, which holds the
+# workspaces, at the same path on the hub and every node): one volume of this host in both nodes.
+SHARED_DIR = "/srv/haven-shared"
+SHARED_VOLUME = f"{TEST_PREFIX}-swarm-shared"
 OUTSIDE_SERVER = Path(__file__).parents[2] / "security" / "outside_server.py"
 # Every capability but CAP_SYS_RESOURCE, which this host's bounding set lacks (so runc refuses
 # --privileged, which asks for all): what dockerd needs to run containers, bridges and iptables.
@@ -103,7 +107,8 @@ def _start_node(client: docker.DockerClient, name: str, resolver: str) -> Node:
         # The node's upstream resolver is the stand-in's, which logs every name it is asked.
         dns=[resolver],
         security_opt=["apparmor=unconfined", "seccomp=unconfined"],
-        binds={f"{name}-engine": {"bind": "/var/lib/docker", "mode": "rw"}},
+        binds={f"{name}-engine": {"bind": "/var/lib/docker", "mode": "rw"},
+               SHARED_VOLUME: {"bind": SHARED_DIR, "mode": "rw"}},
     )
     # docker's --security-opt systempaths=unconfined: the engine inside writes /proc/sys.
     host_config.update(MaskedPaths=[], ReadonlyPaths=[])
@@ -226,9 +231,9 @@ def stop(client: docker.DockerClient) -> None:
             client.containers.get(name).remove(force=True, v=True)
         except NotFound:
             pass
-    for name in NODE_NAMES:
+    for name in (*(f"{node}-engine" for node in NODE_NAMES), SHARED_VOLUME):
         try:
-            client.volumes.get(f"{name}-engine").remove(force=True)
+            client.volumes.get(name).remove(force=True)
         except NotFound:
             pass
     try:
