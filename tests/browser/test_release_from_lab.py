@@ -89,13 +89,18 @@ def checker_approves(browser, hub, username: str, request_id: str, *, start: boo
 
 def test_analyst_requests_release_and_downloads_what_checkers_approved(page, browser, haven_hub):
     lab = start_lab(page, haven_hub, "ada", "alpha")
+    # Which project this tab works in: in the tab's title (kept through Lab's own rewrites
+    # of it) and in the status bar.
+    page.wait_for_function("document.title.startsWith('alpha · ')", timeout=30_000)
+    assert page.locator(".haven-project-status").inner_text() == "Project: alpha"
     shot(page, "1-lab")
 
-    # File › Download and Export are gone; Request release… is there instead.
+    # File › Download, Export and Print are gone; Request release… is there instead.
     page.locator(".lm-MenuBar-itemLabel", has_text="File").click()
     labels = menu_labels(page)
     assert "Request release…" in labels
-    assert not any(label.startswith(("Download", "Save and Export", "Export Notebook")) for label in labels), labels
+    assert not any(label.startswith(("Download", "Save and Export", "Export Notebook", "Print")) for label in labels), \
+        labels
     shot(page, "2-file-menu")
     page.keyboard.press("Escape")
 
@@ -190,6 +195,32 @@ def test_analyst_requests_release_and_downloads_what_checkers_approved(page, bro
     assert link.get_attribute("href").startswith(f"{haven_hub.url}{EGRESS}") or \
         link.get_attribute("href").startswith(EGRESS)
     shot(page, "9-released-in-panel")
+
+    # While the review service restarts the hub's proxy answers for it with its 503 page
+    # ("Your server appears to be down"). Played here in the browser only, so the shared
+    # service keeps running: Lab names the review service and starts no download.
+    def proxy_error_page(route):
+        route.fulfill(status=503, content_type="text/html",
+                      body="<p>Your server appears to be down. Try restarting it from the hub</p>")
+
+    service_page = re.compile(r".*/services/egress/mine$")
+    page.route(service_page, proxy_error_page)
+    downloads = []
+
+    def record(download) -> None:
+        downloads.append(download)
+
+    page.on("download", record)
+    link.click()
+    toast = page.locator(".Toastify__toast", has_text="review service")
+    toast.wait_for(timeout=15_000)
+    assert "egress service" in toast.inner_text() and "appears to be down" not in toast.inner_text()
+    shot(page, "9b-review-service-down")
+    toast.get_by_title("Hide notification").click()
+    toast.wait_for(state="detached")
+    page.unroute(service_page, proxy_error_page)
+    page.remove_listener("download", record)
+    assert downloads == []
     with page.expect_download(timeout=60_000) as download_info:
         link.click()
     downloaded = open(download_info.value.path(), "rb").read()
@@ -198,6 +229,9 @@ def test_analyst_requests_release_and_downloads_what_checkers_approved(page, bro
 
     # A notebook output goes out the same way: saved as CSV by the server, then the dialog.
     page.locator(".jp-Notebook .jp-Cell").first.locator(".jp-OutputArea-child").first.click(button="right")
+    labels = menu_labels(page)
+    # Copying an output to the clipboard is closed like printing it (docs/lab-boundary.md).
+    assert "Request release of this output" in labels and "Copy Output to Clipboard" not in labels, labels
     page.locator(".lm-Menu:visible .lm-Menu-item", has_text="Request release of this output").click()
     dialog = page.get_by_role("dialog", name="Request release")
     dialog.wait_for()
@@ -206,8 +240,24 @@ def test_analyst_requests_release_and_downloads_what_checkers_approved(page, bro
     exit_code, output_csv = container.exec_run(["cat", f"/home/analyst/{saved}"])
     assert exit_code == 0 and output_csv.startswith(b"admission_id,"), output_csv[:80]
     shot(page, "10-output-request")
-    dialog.get_by_role("button", name="Cancel").click()
+    # Escape on a half-filled form asks first; keeping on editing keeps what was typed.
+    dialog.get_by_label("Title").fill("Admissions, first rows")
+    page.keyboard.press("Escape")
+    question = dialog.get_by_role("alertdialog")
+    question.wait_for()
+    assert "Discard this release request?" in question.inner_text()
+    question.get_by_role("button", name="Keep editing").click()
+    assert question.is_hidden() and dialog.get_by_label("Title").input_value() == "Admissions, first rows"
+    page.keyboard.press("Escape")
+    question.get_by_role("button", name="Discard").click()
     dialog.wait_for(state="detached")
+    # Cancelled: the CSV saved only for this request is gone from the workspace.
+    for _ in range(50):
+        exit_code, _ = container.exec_run(["test", "-e", f"/home/analyst/{saved}"])
+        if exit_code != 0:
+            break
+        page.wait_for_timeout(200)
+    assert exit_code != 0, f"{saved} was left behind"
 
     # The whole notebook, from the File menu: rendered to HTML, with code if she says so.
     page.locator(".jp-Notebook").first.click()

@@ -69,6 +69,9 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
         max_file_size=haven.max_release_file_size,
     )
     web_app = server_app.web_app
+    # Lab's page (jupyterlab_server) merges this into page_config, which the front end reads
+    # with PageConfig.getOption: the project's name reaches Lab without a route of its own.
+    web_app.settings.setdefault("page_config_data", {})["havenProject"] = haven.project
     web_app.add_handlers(".*$", route_table(web_app.settings["base_url"], haven, workspace))
     if haven.route_allowlist:
         gate.install(web_app, web_app.settings["base_url"], server_app.terminals_enabled, server_app.log)

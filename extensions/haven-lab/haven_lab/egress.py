@@ -33,6 +33,10 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Answers after which the same keyed call is sent again: the service or the proxy before it
 # did not finish, so whether the first attempt was filed is unknown; the key makes it safe.
 RETRIED_STATUSES = frozenset({502, 503, 504})
+# Said when the service is down or restarting. Named as the review service, so the analyst
+# does not read it as their own server being down (the notebook server is what answers).
+REVIEW_SERVICE_DOWN = ("the review service (Haven's egress service) is not answering, perhaps because it "
+                       "is restarting; your notebook server and your files are fine: try again in a minute")
 # About 5 s in all: the hub brings a crashed egress service back within seconds.
 RETRY_DELAYS = (0.5, 1.5, 3.0)
 
@@ -124,10 +128,10 @@ class EgressClient:
             response = await AsyncHTTPClient().fetch(request)
         except HTTPClientError as error:
             if error.response is None:
-                raise Refused(502, f"the egress service did not answer ({error})") from None
+                raise Refused(502, f"{REVIEW_SERVICE_DOWN} ({error})") from None
             raise Refused(*_refusal(error.code, error.response.body)) from None
         except OSError as error:
-            raise Refused(502, f"the egress service cannot be reached: {error}") from None
+            raise Refused(502, f"{REVIEW_SERVICE_DOWN} ({error})") from None
         return json.loads(response.body) if response.body else {}
 
 
@@ -150,7 +154,9 @@ def _refusal(code: int, body: bytes) -> tuple[int, str]:
         message = json.loads(body).get("message") or ""
     except (ValueError, AttributeError):
         message = ""
-    message = message or f"the egress service refused the request (HTTP {code})"
+    if not message:
+        # A 5xx without the service's own words is a proxy or a restart, not a refusal.
+        message = REVIEW_SERVICE_DOWN if code >= 500 else f"the egress service refused the request (HTTP {code})"
     # The service's 4xx is about what was sent: pass it on. A 401 is about this server's
     # token, not the analyst's login (and would read as "logged out" in the browser), so it
     # is, like the service's own failures, a 502.

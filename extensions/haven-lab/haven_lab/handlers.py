@@ -213,13 +213,14 @@ class OutputsHandler(HavenHandler):
             name = notebook_path.rsplit("/", 1)[-1]
             saved = await self.in_thread(extract_output, content, name, body.get("cell"), body.get("output"))
             stem = SAFE_STEM.sub("_", name[: -len(".ipynb")]) or "notebook"
-            target = await self.in_thread(
+            target, created = await self.in_thread(
                 self._write, f"{stem}-cell{body['cell']}-output{body['output']}{saved.suffix}", saved.content)
         except Refused as refusal:
             return self.refuse(refusal)
-        self.answer({"path": self.workspace.api_path(target)}, 201)
+        # created: the front end removes the file if the request is cancelled, and only then.
+        self.answer({"path": self.workspace.api_path(target), "created": created}, 201)
 
-    def _write(self, filename: str, content: bytes) -> Path:
+    def _write(self, filename: str, content: bytes) -> tuple[Path, bool]:
         folder = self.workspace.workspace / self.haven.outputs_dir
         folder.mkdir(parents=True, exist_ok=True)
         if not is_within(Path(os.path.realpath(folder)), self.workspace.workspace):
@@ -231,8 +232,9 @@ class OutputsHandler(HavenHandler):
             handle.write(content)
         os.chmod(temporary, 0o660)
         target = folder / filename
+        created = not os.path.lexists(target)
         os.replace(temporary, target)
-        return target
+        return target, created
 
 
 class ClosedRouteHandler(JupyterHandler):

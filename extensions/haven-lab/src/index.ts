@@ -12,6 +12,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { postJSON } from './api';
 import { DatasetsPanel } from './datasetsPanel';
 import { ingressPlugin } from './ingress';
+import { projectPlugin } from './project';
 import { ReleaseRequestDialog } from './requestDialog';
 import { RequestsPanel } from './requestsPanel';
 
@@ -132,12 +133,21 @@ const exportsPlugin: JupyterFrontEndPlugin<void> = {
           if (panel.context.model.dirty) {
             await panel.context.save();
           }
-          const saved = await postJSON<{ path: string }>('outputs', {
+          const saved = await postJSON<{ path: string; created: boolean }>('outputs', {
             notebook: panel.context.path,
             cell,
             output
           });
-          new ReleaseRequestDialog([saved.path], afterSubmit).open();
+          // Saved only to be sent: a cancelled request leaves no copy of the output behind
+          // (one written by an earlier request stays, it may be what that request sent).
+          const forget = async () => {
+            if (saved.created) {
+              await app.serviceManager.contents.delete(saved.path).catch(error =>
+                Notification.warning(`${saved.path} could not be removed: ${(error as Error).message}`)
+              );
+            }
+          };
+          new ReleaseRequestDialog([saved.path], afterSubmit, () => void forget()).open();
         } catch (error) {
           Notification.error(`This output could not be saved for release: ${(error as Error).message}`);
         }
@@ -161,4 +171,4 @@ const exportsPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [panels, exportsPlugin, ingressPlugin];
+export default [panels, exportsPlugin, ingressPlugin, projectPlugin];

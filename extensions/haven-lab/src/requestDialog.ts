@@ -29,7 +29,8 @@ interface IFileFields {
 export class ReleaseRequestDialog extends Widget {
   constructor(
     readonly paths: string[],
-    private readonly onSubmitted: (request: IReleaseRequest) => void = () => {}
+    private readonly onSubmitted: (request: IReleaseRequest) => void = () => {},
+    private readonly onCancelled: () => void = () => {}
   ) {
     super();
     this.addClass('haven-modal-backdrop');
@@ -94,9 +95,11 @@ export class ReleaseRequestDialog extends Widget {
     });
     const cancel = el('button', { type: 'button', class: 'jp-Dialog-button jp-mod-styled jp-mod-reject', text: 'Cancel' });
     box.append(el('div', { class: 'haven-dialog-buttons' }, cancel, this.checkButton, this.submitButton));
+    this.discardQuestion = this.discardConfirmation();
+    box.append(this.discardQuestion);
     this.node.append(box);
 
-    cancel.addEventListener('click', () => this.dispose());
+    cancel.addEventListener('click', () => this.cancel());
     this.checkButton.addEventListener('click', () => void this.check());
     this.submitButton.addEventListener('click', () => void this.submit());
     // Another Submit after an error is the same action (the first may have been filed);
@@ -107,7 +110,7 @@ export class ReleaseRequestDialog extends Widget {
     this.node.addEventListener('keydown', event => {
       if (event.key === 'Escape') {
         event.stopPropagation();
-        this.dispose();
+        this.escape();
       } else if (event.key === 'Tab') {
         this.keepFocusInside(event);
       }
@@ -128,6 +131,50 @@ export class ReleaseRequestDialog extends Widget {
     const previous = this.returnFocusTo;
     super.dispose();
     previous?.focus?.();
+  }
+
+  /** Closed without submitting: whatever was saved only for this request can go. */
+  private cancel(): void {
+    this.dispose();
+    this.onCancelled();
+  }
+
+  /** Escape is easy to press by accident: a form with anything typed in asks first. */
+  private escape(): void {
+    if (!this.discardQuestion.hidden) {
+      this.keepEditing();
+    } else if (this.halfFilled()) {
+      this.discardQuestion.hidden = false;
+      this.discardQuestion.querySelector<HTMLButtonElement>('button')?.focus();
+    } else {
+      this.cancel();
+    }
+  }
+
+  private halfFilled(): boolean {
+    const typed = [this.titleInput, this.purposeInput, ...this.files.flatMap(f => [f.description, f.controls])];
+    return typed.some(field => field.value.trim() !== '');
+  }
+
+  private keepEditing(): void {
+    this.discardQuestion.hidden = true;
+    this.titleInput.focus();
+  }
+
+  private discardConfirmation(): HTMLElement {
+    const questionId = uniqueId('discard-question');
+    const keep = el('button', { type: 'button', class: 'jp-Dialog-button jp-mod-styled jp-mod-accept', text: 'Keep editing' });
+    const discard = el('button', { type: 'button', class: 'jp-Dialog-button jp-mod-styled jp-mod-warn', text: 'Discard' });
+    keep.addEventListener('click', () => this.keepEditing());
+    discard.addEventListener('click', () => this.cancel());
+    const question = el(
+      'div',
+      { class: 'haven-discard', role: 'alertdialog', 'aria-labelledby': questionId },
+      el('p', { id: questionId, text: 'Discard this release request? What you typed will be lost.' }),
+      el('div', { class: 'haven-dialog-buttons' }, keep, discard)
+    );
+    question.hidden = true;
+    return question;
   }
 
   /** A modal dialog keeps keyboard focus: Tab from the last control wraps to the first. */
@@ -309,6 +356,7 @@ export class ReleaseRequestDialog extends Widget {
   private readonly error: HTMLElement;
   private readonly checkButton: HTMLButtonElement;
   private readonly submitButton: HTMLButtonElement;
+  private readonly discardQuestion: HTMLElement;
   private checked = false;
   private actionKey = newActionKey();
   private returnFocusTo: HTMLElement | null = null;

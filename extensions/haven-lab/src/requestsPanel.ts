@@ -1,4 +1,4 @@
-import { showDialog, Dialog } from '@jupyterlab/apputils';
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { IComment, IReleaseRequest, IRequestFile, fileName, newActionKey, postJSON, requestAPI } from './api';
@@ -205,7 +205,8 @@ function baseName(path: string): string {
  * hub's OAuth (no prompt: the hub trusts its own service), then the download proceeds.
  */
 async function downloadThroughEgress(event: MouseEvent, link: HTMLAnchorElement): Promise<void> {
-  if (link.dataset.signedIn === 'true') {
+  if (link.dataset.probed === 'true') {
+    delete link.dataset.probed; // the click below: let the browser download
     return;
   }
   const href = link.href;
@@ -215,11 +216,24 @@ async function downloadThroughEgress(event: MouseEvent, link: HTMLAnchorElement)
   }
   event.preventDefault();
   const base = href.slice(0, at);
+  let answer: Response | null = null;
   try {
-    await fetch(`${base}mine`, { credentials: 'same-origin', redirect: 'follow' });
+    answer = await fetch(`${base}mine`, { credentials: 'same-origin', redirect: 'follow' });
   } catch {
-    // The download below then shows the service's own answer.
+    // No answer at all (the sign-in's redirects, the hub away): the download below then
+    // shows what there is to show.
+    answer = null;
   }
-  link.dataset.signedIn = 'true';
+  // Down or restarting, the service is answered for by the hub's proxy, whose page says
+  // "Your server appears to be down": the analyst would look at the wrong server.
+  if (answer !== null && answer.status >= 500) {
+    Notification.error(REVIEW_SERVICE_DOWN, { autoClose: false });
+    return;
+  }
+  link.dataset.probed = 'true';
   link.click();
 }
+
+export const REVIEW_SERVICE_DOWN =
+  'The review service (Haven\'s egress service) is not answering, perhaps because it is restarting. ' +
+  'Your notebook server and your files are fine: try the download again in a minute.';

@@ -34,4 +34,11 @@ def test_every_disabled_plugin_is_a_real_plugin_of_the_shipped_jupyterlab():
         if not name:
             assert package in core.get("dependencies", {}) or (schemas / package).is_dir(), plugin
             continue
-        assert (schemas / package / f"{name}.json").is_file(), plugin
+        # A plugin without settings (copy-output) has no schema: its id is then in Lab's bundle.
+        assert (schemas / package / f"{name}.json").is_file() or plugin_in_the_bundle(plugin), plugin
+
+
+def plugin_in_the_bundle(plugin: str) -> bool:
+    static = Path(sys.prefix) / "share" / "jupyter" / "lab" / "static"
+    needle = f'id:"{plugin}"'
+    return any(needle in bundle.read_text(errors="replace") for bundle in static.glob("*.js"))

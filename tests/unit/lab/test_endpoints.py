@@ -170,8 +170,12 @@ async def test_an_output_is_saved_into_the_workspace_as_a_file(jp_fetch, workspa
     code, answer = await status_of(jp_fetch, "haven", "outputs", method="POST",
                                    body=json.dumps({"notebook": notebook, "cell": cell, "output": output}))
     assert code == 201, answer
-    assert answer == {"path": f"workspace/outputs/{name}"}
+    assert answer == {"path": f"workspace/outputs/{name}", "created": True}
     assert (workspace / "outputs" / name).read_bytes() == content
+    # Saved again: the file was there before, so a cancelled request must not delete it.
+    code, answer = await status_of(jp_fetch, "haven", "outputs", method="POST",
+                                   body=json.dumps({"notebook": notebook, "cell": cell, "output": output}))
+    assert (code, answer["created"]) == (201, False)
 
 
 @pytest.mark.parametrize(("cell", "output", "status", "words"), [

@@ -21,6 +21,7 @@ import duckdb
 
 from ._catalogue import Column, Dataset, HavenError, UnknownDataset, read_datasets, unknown
 from ._connection import open_locked
+from ._display import DatasetList
 from ._environment import Environment, discover
 from ._summarise import summarise
 
@@ -67,11 +68,12 @@ def connect() -> duckdb.DuckDBPyConnection:
     return _connection()[0]
 
 
-def datasets() -> list[Dataset]:
-    """The datasets this project holds, with versions, descriptions and columns.
+def datasets() -> DatasetList:
+    """The datasets this project holds, with versions, descriptions and columns (a list,
+    shown as a table in a notebook).
 
     Read afresh each time, so it reflects the mounts even before a connection exists."""
-    return list(read_datasets(discover().data_dir).values())
+    return DatasetList(read_datasets(discover().data_dir).values())
 
 
 def sql(query: str) -> duckdb.DuckDBPyRelation | None:

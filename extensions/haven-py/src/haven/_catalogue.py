@@ -13,6 +13,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import _display
+
 # The hub refuses any other name; checking again here keeps a hand-made directory from
 # becoming an SQL identifier or a path outside the mount.
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
@@ -46,6 +48,12 @@ class Dataset:
     rows: int
     columns: tuple[Column, ...]
     files: tuple[Path, ...]
+
+    def __repr__(self) -> str:
+        return _display.summary(self)
+
+    def _repr_html_(self) -> str:
+        return _display.dataset_html(self)
 
     def __str__(self) -> str:
         lines = [f"{self.name} (version {self.version}, {self.rows:,} rows): {self.title}"]
