@@ -105,9 +105,14 @@ def test_analyst_brings_a_code_list_in_through_a_reviewed_request(page, browser,
     try:
         package_comes_in_and_the_workbench_draws(page, ingress, checker, haven_hub, lab)
     finally:
-        # The install lives in Ada's home volume for alpha, which outlives this server.
+        # Lab leaves first, so it saves no layout after this. The install and Lab's saved layout
+        # live in Ada's home volume for alpha, which outlives this server: a layout naming the
+        # unsaved notebook greets her next Lab with a "Select Kernel" dialog over everything.
+        page.goto("about:blank")
         subprocess.run([DOCKER_CLI, "exec", haven_hub.container_name("ada", "alpha"), "bash", "-c",
-                        UNINSTALL.format(name=PACKAGE)], capture_output=True, timeout=120)
+                        UNINSTALL.format(name=PACKAGE) + ' ; rm -f "$HAVEN_WORKSPACE_DIR"/Untitled*.ipynb'
+                        " && rm -rf /home/analyst/.local/state/jupyterlab/workspaces"],
+                       capture_output=True, timeout=120)
         subprocess.run([HAVEN, "--settings", str(haven_hub.settings_path),
                         "packages", "remove", f"{PACKAGE}=={VERSION}", "--reason", "test finished"],
                        capture_output=True, timeout=120)

@@ -179,9 +179,11 @@ export class ReleaseRequestDialog extends Widget {
 
   /** A modal dialog keeps keyboard focus: Tab from the last control wraps to the first. */
   private keepFocusInside(event: KeyboardEvent): void {
+    // Controls inside a hidden part (the discard question while it is not asked) take no
+    // focus: counting them would let Tab leave the dialog past the last visible control.
     const focusable = Array.from(
       this.node.querySelectorAll<HTMLElement>('input, textarea, select, button:not([disabled])')
-    );
+    ).filter(control => control.closest('[hidden]') === null);
     if (focusable.length === 0) {
       return;
     }
