@@ -39,10 +39,8 @@ def _roles(body: dict[str, Any]) -> list[str]:
     return roles
 
 
-class _AccountsHandler(APIHandler):
-    @property
-    def store(self):
-        return self.authenticator.store
+class JsonObjectHandler(APIHandler):
+    """A Haven hub API handler that takes a JSON object and answers JSON (accounts, accreditations)."""
 
     def _body(self) -> dict[str, Any]:
         body = self.get_json_body() or {}
@@ -52,7 +50,14 @@ class _AccountsHandler(APIHandler):
 
     def _answer(self, payload: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.write(json.dumps(payload))
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(payload))
+
+
+class _AccountsHandler(JsonObjectHandler):
+    @property
+    def store(self):
+        return self.authenticator.store
 
     def _audit(self, action: str, account: str, **details: Any) -> None:
         actor = getattr(self.current_user, "name", "unknown")

@@ -11,16 +11,15 @@ live in :mod:`.accreditation` and :mod:`.accreditation_store`.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
-from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.scopes import needs_scope
 from tornado import web
 
 from .. import roles
 from ..audit.log import hub_log
+from ..auth.api import JsonObjectHandler
 from .accreditation import standing
 from .accreditation_store import AccreditationError, AccreditationStore, store_of
 
@@ -42,7 +41,7 @@ def _date(body: dict[str, Any], key: str, required: bool = False) -> date | None
         raise AccreditationError(f"{key} must be a date written YYYY-MM-DD, not {value!r}") from None
 
 
-class _AccreditationHandler(APIHandler):
+class _AccreditationHandler(JsonObjectHandler):
     def initialize(self, settings: Any, store: AccreditationStore | None = None) -> None:
         self.haven_settings = settings
         self.store = store or store_of(settings)
@@ -61,17 +60,6 @@ class _AccreditationHandler(APIHandler):
         if self.find_user(username) is None and username not in known:
             raise web.HTTPError(404, f"no user named {username!r}")
         return username
-
-    def _body(self) -> dict[str, Any]:
-        body = self.get_json_body() or {}
-        if not isinstance(body, dict):
-            raise web.HTTPError(400, "the request body must be a JSON object")
-        return body
-
-    def _answer(self, payload: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(payload))
 
     def actor(self) -> str:
         """Who recorded the change: for the operator token, the host login ``haven account`` names
