@@ -239,8 +239,12 @@ class HavenSpawner(HavenProjectSpawner, DockerSpawner):
         next_check = loop.time() + check_every
         while loop.time() < deadline:
             try:
-                _, writer = await asyncio.wait_for(asyncio.open_connection(ip, port), timeout=1)
-            except (OSError, asyncio.TimeoutError):
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+                # that lands as the connection attempt ends, and a stop while the server starts
+                # then found the start still running (the stop answered 500, the server came up).
+                async with asyncio.timeout(1):
+                    _, writer = await asyncio.open_connection(ip, port)
+            except (OSError, TimeoutError):
                 if loop.time() >= next_check:
                     if await self.poll() is not None:
                         return  # exited: let the hub report the failure as usual

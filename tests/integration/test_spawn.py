@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 import requests
@@ -93,6 +94,30 @@ def test_the_spawn_page_is_only_a_refusal_with_links_to_the_users_own_projects(h
         assert started.status_code == 302 and "/hub/spawn-pending/grace/alpha" in started.headers["Location"]
     finally:
         haven_hub.stop("grace", "alpha")
+
+
+def test_a_server_stopped_while_it_starts_stops_cleanly_and_starts_again(haven_hub, docker_client):
+    # Stopping a server whose start is still under way (a page closed, an admin's stop, the
+    # spawn page's redirect before the server answered) must stop it, not answer 500 and leave
+    # the hub believing it still runs.
+    token = haven_hub.user_token("grace")
+    starting = threading.Thread(target=haven_hub.api, args=("POST", "/users/grace/servers/alpha"),
+                                kwargs={"token": token})
+    starting.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        server = haven_hub.api("GET", "/users/grace").json()["servers"].get("alpha")
+        if server and server["pending"] == "spawn" and docker_client.containers.list(
+                filters={"name": haven_hub.container_name("grace", "alpha"), "status": "running"}):
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("grace/alpha never reached the container step of its start")
+    haven_hub.stop("grace", "alpha")
+    starting.join(timeout=60)
+    assert not docker_client.containers.list(all=True, filters={"name": haven_hub.container_name("grace", "alpha")})
+    haven_hub.spawn("grace", "alpha")
+    haven_hub.stop("grace", "alpha")
 
 
 def test_home_page_lists_the_users_projects_and_an_empty_state(haven_hub):

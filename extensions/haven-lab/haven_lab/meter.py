@@ -148,9 +148,12 @@ class BrowserMeter(LoggingConfigurable):
                 self.log.warning("haven_lab: could not report browser bytes to the hub: %s", failed)
                 self._wake.set()
             # At most one report a period while bytes flow, unless the budget is crossed.
+            # asyncio.timeout, not wait_for, which on Python 3.11 can swallow the cancellation
+            # that stops this loop when it lands as the wait ends.
             try:
-                await asyncio.wait_for(self._urgent.wait(), self.report_every)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self.report_every):
+                    await self._urgent.wait()
+            except TimeoutError:
                 pass
             self._urgent.clear()
 
