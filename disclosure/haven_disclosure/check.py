@@ -6,23 +6,26 @@ call ``check_file``; nothing here prints or exits.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import rules_dominance, rules_frequency, rules_other, rules_suppression
+from . import rules_dominance, rules_frequency, rules_other, rules_suppression, rules_survival
 from .errors import InvalidSetting, UnreadableTable
 from .evidence import read_evidence_csv
 from .content import Limits
 from .html_tables import extract_tables
 from .inspect import IMAGE_KINDS, content_findings
+from .labels import declared_label_columns, declared_rounding_base
 from .reading import RawTable, decode_text, read_bytes, read_table
 from .results import FileResult, Finding, TableInfo, Verdict
 from .settings import DEFAULT_PRESET, Settings, resolve_settings
 from .tables import build_table, guess_kind
 
-KINDS = ("frequency", "magnitude", "model", "figure", "code", "text", "notebook", "other")
+KINDS = ("frequency", "magnitude", "model", "survival", "figure", "code", "text", "notebook",
+         "other")
 TABLE_KINDS = ("frequency", "magnitude")
 
 _BY_SUFFIX = {
@@ -32,6 +35,7 @@ _BY_SUFFIX = {
     **dict.fromkeys((".html", ".htm", ".ipynb"), "notebook"),
     **dict.fromkeys((".csv", ".tsv"), "table"),
 }
+_PIE = re.compile(r"(?<![a-z])pie(?![a-z])", re.IGNORECASE)  # "pie.png", "sex_pie_0.png"
 _MAGIC = {".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
           ".gif": (b"GIF8",), ".pdf": (b"%PDF",)}
 
@@ -40,12 +44,18 @@ def check_file(path: Path | str, *, kind: str | None = None, preset: str = DEFAU
                overrides: Mapping[str, Any] | None = None,
                evidence: Path | str | None = None,
                label_columns: Sequence[str] | None = None,
-               limits: Limits | None = None) -> FileResult:
+               limits: Limits | None = None, controls: Sequence[str] = ()) -> FileResult:
     """Check one file. Raises UnreadableTable for unreadable input, InvalidSetting for a bad
     kind, preset or override. ``label_columns`` overrides the guess of which columns are row
     labels (all other columns are then values); it applies to CSV/TSV tables. ``limits``
-    (the egress service's, by default its defaults) hold the content whatever its name."""
+    (the egress service's, by default its defaults) hold the content whatever its name.
+    ``controls`` are the author's declared disclosure controls: ``label columns: a, b``
+    (when ``label_columns`` is not given) and ``rounded to base N`` (verified, then recorded
+    as a mitigation)."""
     path = Path(path)
+    if label_columns is None:
+        label_columns = declared_label_columns(controls)
+    rounding_declared = declared_rounding_base(controls)
     if kind is not None and kind not in KINDS:
         raise InvalidSetting(f"unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
     settings = resolve_settings(preset, overrides)
@@ -74,10 +84,10 @@ def check_file(path: Path | str, *, kind: str | None = None, preset: str = DEFAU
             if isinstance(named, list) and set(named) <= set(raw.header):
                 label_columns, declared_by = named, "named by the evidence (haven.summarise)"
         file_kind = _check_raw_table(raw, declared, settings, evidence_raw, tables, findings,
-                                     label_columns, declared_by)
+                                     label_columns, declared_by, rounding_declared)
     elif file_kind == "model":
         text = _text_of(path)
-        findings += rules_other.residual_dof(text, path.name, settings)
+        findings += _model_findings(text, path.name, settings)
     elif file_kind in ("notebook", *TABLE_KINDS):
         html, images = _notebook_html(path)
         raws, more_images = extract_tables(html, path.name)
@@ -92,9 +102,10 @@ def check_file(path: Path | str, *, kind: str | None = None, preset: str = DEFAU
                                        f"{images + more_images} image(s) to look at"))
     elif file_kind == "text" and declared is None:
         text = _text_of(path)
-        if rules_other.stated_residual_dof(text):  # a model summary saved as text
+        if (rules_other.stated_residual_dof(text) or rules_survival.stated_events(text)
+                or rules_survival.is_survival_model(text)):  # a model summary saved as text
             file_kind = "model"
-            findings += rules_other.residual_dof(text, path.name, settings)
+            findings += _model_findings(text, path.name, settings)
         findings.append(rules_other.human_review("text", path.name))
     else:
         findings.append(rules_other.human_review(file_kind, path.name, _figure_note(path)
@@ -125,10 +136,15 @@ def _read_evidence(path: Path) -> Path | tuple[str, Any]:
 def _check_raw_table(raw: RawTable, declared: str | None, settings: Settings,
                      evidence_raw: Path | tuple[str, Any] | None, tables: list[TableInfo],
                      findings: list[Finding], label_columns: Sequence[str] | None = None,
-                     declared_by: str = "declared by the author") -> str:
+                     declared_by: str = "declared by the author",
+                     rounding_declared: int | None = None) -> str:
     """Check one table, appending its TableInfo and findings; returns the kind it was checked as."""
     table = build_table(raw, settings, label_columns, declared_by)
-    if declared in (*TABLE_KINDS, "model"):
+    if declared in (None, "model", "survival") and rules_survival.is_survival_table(raw.header):
+        kind, guessed = "survival", declared is None
+        reason = ("declared by the author" if declared == "survival" else
+                  "its columns name a survival table's numbers at risk or survival")
+    elif declared in (*TABLE_KINDS, "model"):
         kind, reason, guessed = declared, "declared by the author", False
     else:
         kind, reason = guess_kind(table)
@@ -138,7 +154,7 @@ def _check_raw_table(raw: RawTable, declared: str | None, settings: Settings,
                             table.value_columns, table.layout, len(raw.rows),
                             table.label_reason))
     found: list[Finding] = []
-    if table.ambiguous and kind != "model":
+    if table.ambiguous and kind not in ("model", "survival"):
         found.append(Finding("layout", Verdict.REVIEW,
                              f"{raw.name}: which columns are labels is a guess: "
                              f"{table.label_reason}", {"label_columns": list(table.label_columns)}))
@@ -147,11 +163,14 @@ def _check_raw_table(raw: RawTable, declared: str | None, settings: Settings,
         found.append(Finding("values", Verdict.REVIEW, f"{raw.name} has {what}", {}))
     elif kind == "frequency":
         for rule in (rules_frequency.count_values, rules_frequency.minimum_frequency,
-                     rules_frequency.zeros, rules_frequency.rounding,
-                     rules_suppression.suppression_markers):
+                     rules_frequency.zeros):
             found += rule(table, settings)
+        found += rules_frequency.rounding(table, settings, rounding_declared)
+        found += rules_suppression.suppression_markers(table, settings)
         found += rules_suppression.secondary_disclosure(table, settings, kind)
         found += rules_other.histogram_edges(table)
+    elif kind == "survival":
+        found += rules_survival.steps(table, settings)
     elif kind == "magnitude":
         if evidence_raw is None:
             evidence = None
@@ -165,9 +184,18 @@ def _check_raw_table(raw: RawTable, declared: str | None, settings: Settings,
         found += rules_suppression.secondary_disclosure(table, settings, kind)
     else:  # a model's coefficients: only the degrees of freedom can be judged
         text = "\n".join(",".join(row) for row in (raw.header, *raw.rows))
-        found += rules_other.residual_dof(text, raw.name, settings)
+        found += _model_findings(text, raw.name, settings)
     findings += [replace(f, table=index) for f in found]
     return kind
+
+
+def _model_findings(text: str, name: str, settings: Settings) -> list[Finding]:
+    """A model's residual degrees of freedom; a survival (Cox) model's events, which it
+    rests on instead (its summary states no residual degrees of freedom)."""
+    events = rules_survival.model_events(text, name, settings)
+    if events and not rules_other.stated_residual_dof(text):
+        return events
+    return rules_other.residual_dof(text, name, settings) + events
 
 
 def _text_of(path: Path) -> str:
@@ -197,6 +225,10 @@ def _figure_note(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix == ".svg":
         return "" if b"<svg" in data[:4096].lower() else "content does not look like SVG"
+    if _PIE.search(path.stem):
+        return ("a pie chart: each slice is a count; release it with its table of slice "
+                "counts (category,count), which is checked against the threshold slice by "
+                "slice, as ACRO's pie check does")
     magic = _MAGIC.get(suffix)
     if magic and not data.startswith(magic):
         return f"content does not look like {suffix[1:].upper()}"

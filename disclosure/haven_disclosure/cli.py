@@ -55,6 +55,11 @@ def build_parser(prog: str = "haven check") -> argparse.ArgumentParser:
                         help="long CSV of the contributions behind a magnitude table")
     parser.add_argument("--labels", metavar="COL,COL",
                         help="the row-label columns of a CSV/TSV table (guessed when omitted)")
+    parser.add_argument("--control", action="append", default=[], metavar="TEXT",
+                        dest="controls",
+                        help="a disclosure control as declared on a release request, e.g. "
+                             "'rounded to base 5' (verified, then recorded as a mitigation) "
+                             "or 'label columns: a, b'; repeatable")
     parser.add_argument("--max-rows", type=int, default=Limits.max_rows, metavar="N",
                         help="rows any file to be released may carry, however it is read as a "
                              f"table (the egress service's max_table_rows; default {Limits.max_rows})")
@@ -75,7 +80,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
         result = check_file(args.file, kind=args.kind, preset=args.preset,
                             overrides=_parse_overrides(args.overrides), evidence=args.evidence,
                             label_columns=_split_labels(args.labels),
-                            limits=Limits(max_rows=args.max_rows))
+                            limits=Limits(max_rows=args.max_rows), controls=args.controls)
     except InvalidSetting as error:
         print(f"haven check: {error}", file=err)
         return EXIT_USAGE

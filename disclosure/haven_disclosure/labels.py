@@ -27,6 +27,10 @@ LABEL_NAME = re.compile(
     re.IGNORECASE)
 # How an author declares label columns among a file's disclosure controls.
 _DECLARED = re.compile(r"^\s*label[ _-]?columns?\s*[:=]\s*(.*)$", re.IGNORECASE)
+# How an author declares rounding as a mitigation to be verified: "rounded to base 5",
+# "rounding base: 10", "Rounded (base 5)". The word "base" is required: a free-text note such
+# as "rounded to 5" stays a note for the checker, as it always was.
+_ROUNDED = re.compile(r"^\s*round(?:ed|ing)?\b[^0-9]*?\bbase\b\W*(\d+)\W*$", re.IGNORECASE)
 _MAX_CODE = 20  # a run of whole numbers 0/1..N up to this is read as codes (quintile 1-5 …)
 
 
@@ -44,6 +48,15 @@ def declared_label_columns(controls: Sequence[str]) -> list[str] | None:
         found = _DECLARED.match(control)
         if found:
             return [name.strip() for name in found.group(1).split(",") if name.strip()]
+    return None
+
+
+def declared_rounding_base(controls: Sequence[str]) -> int | None:
+    """The base of a control ``rounded to base N`` (None: no rounding declared)."""
+    for control in controls:
+        found = _ROUNDED.match(control)
+        if found and int(found.group(1)) >= 2:  # "rounded to 1" rounds nothing
+            return int(found.group(1))
     return None
 
 

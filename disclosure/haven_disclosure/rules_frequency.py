@@ -51,19 +51,34 @@ def zeros(table: Table, settings: Settings) -> list[Finding]:
                     "by design)", params, tuple(c.ref for c in zero_cells))]
 
 
-def rounding(table: Table, settings: Settings) -> list[Finding]:
+def rounding(table: Table, settings: Settings, declared: int | None = None) -> list[Finding]:
+    """Counts must be multiples of the preset's base; an author's declared rounding
+    (``labels.declared_rounding_base``) is verified the same way and, when every count
+    bears it out, recorded as a mitigation (``parameters["mitigation"]``), as ACRO records
+    its ``round`` mitigation. A declared base that is not a multiple of the preset's does
+    not replace it."""
     base = settings.rounding_base
+    if declared is not None and (base is None or declared % base == 0):
+        base = declared
     if base is None:
-        return []  # the preset does not ask for rounding
-    params = {"rounding_base": base}
+        return []  # neither the preset nor the author asks for rounding
+    params: dict = {"rounding_base": base}
+    said = ""
+    if declared is not None:
+        params.update(mitigation="rounding", declared_base=declared)
+        said = (f" (rounding to base {declared} declared by the author)" if declared == base
+                else f" (the author declared base {declared}, which is not a multiple of the "
+                     f"preset's {base}; checked against the preset's)")
     unrounded = [c for c in _counts(table) if c.number % base != 0]
     name = table.raw.name
     if unrounded:
         return [Finding("rounding", Verdict.FAIL,
-                        f"{_plural(len(unrounded), 'cell')} not a multiple of {base} in {name}",
-                        params, tuple(c.ref for c in unrounded))]
-    return [Finding("rounding", Verdict.PASS, f"all counts are multiples of {base} in {name}",
-                    params)]
+                        f"{_plural(len(unrounded), 'cell')} not a multiple of {base} in "
+                        f"{name}{said}", params, tuple(c.ref for c in unrounded))]
+    if declared == base:
+        said += ": recorded as a mitigation"
+    return [Finding("rounding", Verdict.PASS,
+                    f"all counts are multiples of {base} in {name}{said}", params)]
 
 
 def count_values(table: Table, settings: Settings) -> list[Finding]:

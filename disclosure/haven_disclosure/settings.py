@@ -39,6 +39,9 @@ class Settings:
     p_ratio: float = _option(
         0.1, "p-ratio rule: a cell fails when (total - largest - second) / largest < p")
     min_residual_dof: int = _option(10, "minimum residual degrees of freedom of a model")
+    survival_threshold: int = _option(
+        10, "fewest people a survival table's step may remove from the risk set, and fewest "
+            "events a survival (Cox) model may rest on (ACRO's survival_safe_threshold)")
     suppression_markers: tuple[str, ...] = _option(
         DEFAULT_MARKERS, "cell texts that mean 'already suppressed' (case-insensitive); "
                          "any '<N' or '<=N' is recognised as well")
@@ -142,6 +145,8 @@ def _validate(s: Settings) -> None:
         problems.append("nk_k must be in (0, 1]")
     if s.p_ratio < 0:
         problems.append("p_ratio must not be negative")
+    if s.survival_threshold < 1:
+        problems.append("survival_threshold must be at least 1")
     if s.min_residual_dof < 0:
         problems.append("min_residual_dof must not be negative")
     if problems:

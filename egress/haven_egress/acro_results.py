@@ -119,7 +119,7 @@ def export(files: list[dict[str, Any]], generated_at: datetime) -> dict[str, Any
         results[f"output_{index}"] = {
             "uid": f"output_{index}", "status": checks.get("verdict") or "review",
             "type": _acro_type(file.get("kind", ""), (checks.get("result") or {}).get("kind")),
-            "properties": {"method": "haven check"},
+            "properties": {"method": "haven check", **_mitigation(findings)},
             "files": [{"name": file["path"], "sdc": _sdc(findings)}],
             "outcome": {}, "command": f"haven check {file['path']}",
             "summary": checks.get("summary") or "", "timestamp": generated_at.isoformat(),
@@ -153,6 +153,20 @@ def _sdc(findings: list[dict[str, Any]]) -> dict[str, Any]:
     if "MinimumDoFCheck" in cells:
         cells["MinimumDoFCheck"] = []  # ACRO keeps a model's verdict in the summary alone
     return {"summary": summary, "cells": cells}
+
+
+def _mitigation(findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """ACRO's record of a mitigation (``properties.mitigation``, and ``round_base`` for
+    rounding): an author's declared rounding the checks bore out, else cells the author
+    already suppressed."""
+    for finding in findings:
+        parameters = finding.get("parameters", {})
+        if (finding["rule"] == "rounding" and finding["verdict"] == "pass"
+                and parameters.get("mitigation") == "rounding"):
+            return {"mitigation": "round", "round_base": parameters["rounding_base"]}
+    if any(f["rule"] == "suppression_markers" for f in findings):
+        return {"mitigation": "suppress"}
+    return {}
 
 
 def _acro_type(declared: str, checked_as: str | None) -> str:

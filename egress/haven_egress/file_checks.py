@@ -117,7 +117,7 @@ def check_one(target: CheckInput, siblings: Mapping[str, CheckInput], preset: st
             result = check_file(path, kind=DECLARED_KINDS.get(target.kind), preset=preset,
                                 overrides=overrides, evidence=evidence_path,
                                 label_columns=declared_label_columns(target.controls),
-                                limits=policy.limits)
+                                limits=policy.limits, controls=target.controls)
         except DisclosureCheckError as error:
             return Outcome("error", error=str(error))
     return Outcome("done", result=result.to_dict())

@@ -10,10 +10,13 @@ lockdown value is written anywhere else, so a change here reaches every engine
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal, Mapping
+
+from haven_disclosure import resolve_settings
 
 from .settings import Limits, Settings, byte_count
 
@@ -131,6 +134,18 @@ def resources_for(limits: Limits) -> Resources:
     return Resources(cpu=limits.cpu, memory=limits.memory, pids=limits.pids)
 
 
+# The project's disclosure rules as the checks will apply them (its preset with the operator's
+# overrides), so ``haven.safe`` in the server makes outputs that pass them (haven/_safe_rules.py).
+DISCLOSURE_RULES_ENV = "HAVEN_DISCLOSURE_RULES"
+_SAFE_HELPER_RULES = ("threshold", "rounding_base", "zeros_are_structural", "nk_n", "nk_k", "p_ratio")
+
+
+def disclosure_rules(project, settings: Settings) -> str:
+    preset = project.disclosure_preset or settings.egress.disclosure_preset
+    resolved = resolve_settings(preset, settings.egress.disclosure_overrides.get(preset)).as_dict()
+    return json.dumps({"preset": preset, **{name: resolved[name] for name in _SAFE_HELPER_RULES}})
+
+
 def describe(user: str, project, settings: Settings, datasets: tuple[tuple[str, Path], ...] = (),
              *, terminals: bool | None = None, browser_bytes_per_day: int | None = None) -> ServerDescription:
     """The server of ``user`` for ``project`` (a haven_hub.projects.Project).
@@ -158,6 +173,7 @@ def describe(user: str, project, settings: Settings, datasets: tuple[tuple[str, 
         # The image's server config turns terminals on only for "1" (off when absent).
         "HAVEN_TERMINALS": "1" if terminals else "0",
     }
+    environment[DISCLOSURE_RULES_ENV] = disclosure_rules(project, settings)
     if browser_bytes_per_day is not None:
         # The server refuses on its own past this even while the hub cannot be reached.
         environment["HAVEN_BROWSER_BYTES_PER_DAY"] = str(browser_bytes_per_day)

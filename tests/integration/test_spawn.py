@@ -186,6 +186,8 @@ def test_environment_holds_only_what_the_server_needs(haven_hub, ada_alpha):
                  # The spawner: whether this project allows terminals, and its daily budget of
                  # bytes sent to the browser, which the server enforces even without the hub.
                  "HAVEN_TERMINALS", "HAVEN_BROWSER_BYTES_PER_DAY",
+                 # The project's disclosure rules, as the checks resolve them, for haven.safe.
+                 "HAVEN_DISCLOSURE_RULES",
                  # How large a text file the browser may upload into the project (0: none; #14).
                  "HAVEN_LAB_UPLOAD_MAX_SIZE",
                  # pip: the approved package index, as this server, and installs into the home

@@ -30,6 +30,8 @@ RULE_TITLES = {
     "human_review": "For a person to look at",
     "layout": "Which columns are labels",
     "histogram": "Histogram bin edges",
+    "survival": "Survival table steps",
+    "min_events": "Events a survival model rests on",
 }
 FALLBACK_TITLE = "Other finding"
 # Worst first: the order a summary lists its lines in.

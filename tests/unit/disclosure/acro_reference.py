@@ -28,7 +28,8 @@ def acro_answers(cases: dict) -> dict:
     with tempfile.TemporaryDirectory(prefix="haven-acro-boundaries-") as folder:
         (Path(folder) / "cases.json").write_text(text)
         run = subprocess.run([str(python), str(SCRIPT), f"{folder}/cases.json", f"{folder}/out"],
-                             capture_output=True, text=True, timeout=600)
+                             capture_output=True, text=True, timeout=600,
+                             cwd=folder)  # ACRO writes a figure's file under acro_artifacts/
     assert run.returncode == 0, run.stderr[-3000:]
     answers = json.loads(run.stdout)
     cached.parent.mkdir(parents=True, exist_ok=True)

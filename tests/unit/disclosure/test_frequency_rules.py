@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from .sdc_helpers import finding, flagged
@@ -158,3 +160,31 @@ def test_magnitude_tables_accept_negatives_but_not_missing_values(check):
     odd = finding(result, "values")
     assert [c.value for c in odd.cells] == ["NaN"]
     assert odd.parameters == {"problem": "missing (empty or NaN)"}
+
+
+def test_declared_rounding_is_verified_and_recorded_as_a_mitigation(check):
+    from haven_disclosure.labels import declared_rounding_base
+
+    assert [declared_rounding_base([text]) for text in
+            ("rounded to base 5", "Rounding base: 10", "rounded (base 5)", "rounded to 5",
+             "rounded to base 1", "suppressed < 10")] == [5, 10, 5, None, None, None]
+    rounded = check("region,n\nNorth,15\nSouth,20\n", controls=["rounded to base 5"])
+    assert finding(rounded, "rounding").parameters == {"rounding_base": 5, "mitigation": "rounding",
+                                                        "declared_base": 5}
+    assert finding(rounded, "rounding").verdict.value == "pass"
+    assert flagged(check("region,n\nNorth,15\nSouth,22\n", controls=["rounded to base 5"]),
+                   "rounding") == {("South", "n")}
+    # A declared base that is not a multiple of the preset's does not replace it.
+    kept = check("region,n\nNorth,15\nSouth,21\n", preset="opensafely",
+                 controls=["rounded to base 3"])
+    assert finding(kept, "rounding").parameters["rounding_base"] == 5
+    assert flagged(kept, "rounding") == {("South", "n")}
+    assert not [f for f in check("region,n\nNorth,15\n").findings if f.rule == "rounding"]
+
+
+def test_the_cli_reads_declared_controls(write):
+    from haven_disclosure.cli import main
+
+    path = write("t.csv", "region,n\nNorth,15\nSouth,22\n")
+    assert main([str(path), "--json"], out=io.StringIO()) == 0
+    assert main([str(path), "--control", "rounded to base 5", "--json"], out=io.StringIO()) == 1

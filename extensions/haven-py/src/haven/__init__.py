@@ -6,6 +6,9 @@
     haven.table("admissions").pl()                     # polars; .arrow() for Arrow
     haven.summarise(haven.table("admissions"), by=["region"], value="cost", stat="mean",
                     path="outputs/cost.csv")   # the table + its evidence for the checks
+    haven.safe.crosstab(haven.table("admissions"), rows=["region"], cols="sex",
+                        path="outputs/sex_by_region.csv")   # small cells withheld, as the
+                                                            # project's preset says
 
 Every dataset granted to the project is a read-only view named after it. The connection
 reads nothing but those files and writes nothing but the workspace and the scratch
@@ -24,10 +27,11 @@ from ._connection import open_locked
 from ._display import DatasetList
 from ._environment import Environment, discover
 from ._summarise import summarise
+from . import safe  # haven.safe.counts / crosstab / mean: tables made safe as they are made
 
 __all__ = [
     "Column", "Dataset", "HavenError", "UnknownDataset",
-    "connect", "datasets", "open_connection", "sql", "summarise", "table",
+    "connect", "datasets", "open_connection", "safe", "sql", "summarise", "table",
 ]
 
 _shared: tuple[duckdb.DuckDBPyConnection, dict[str, Dataset]] | None = None
