@@ -312,11 +312,13 @@ def main(argv: list[str] | None = None) -> int:
 
     client = docker.from_env(version="auto")
     clean_up(client)
+    # Other work on the machine slows a burst most: the table says how busy it was when it began.
+    load_before = round(psutil.getloadavg()[0], 1)
     with tempfile.TemporaryDirectory(prefix="haven-capacity-") as tmp:
         result = measure(args, Path(tmp) / "hub", client)
         result["audit"] = time_verify(Path(tmp) / "audit", args.events)
     result["host"] = {"cpus": psutil.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-                      "load_1min": round(psutil.getloadavg()[0], 1)}
+                      "load_before_1min": load_before, "load_1min": round(psutil.getloadavg()[0], 1)}
     result["date"] = datetime.now(UTC).strftime("%Y-%m-%d")
     result["sizes"] = {"burst": args.burst, "running": args.running, "stopped": args.stopped, "events": args.events}
     sizing.write_table(args.table, result)

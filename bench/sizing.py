@@ -52,7 +52,11 @@ def markdown(result: dict) -> str:
         BEGIN,
         "",
         f"Measured on {result['date']} on a {host['cpus']}-core, {host['memory_gib']} GiB machine"
-        + (f" (load average {host['load_1min']} at the end of the run)" if "load_1min" in host else "")
+        + (f" (load average {host['load_before_1min']} when it began, {host['load_1min']} at the end)"
+           if "load_before_1min" in host else
+           f" (load average {host['load_1min']} at the end of the run)" if "load_1min" in host else "")
+        + (": **other work shared the machine** (a load above its cores), so the burst and hub API "
+           "figures are upper bounds" if host.get("load_before_1min", 0) > host["cpus"] else "")
         + (" **at a small size** (burst {burst}, running {running}, stopped {stopped}, {events:,} audit events), "
            "on a machine shared with other work: indicative only; the full size is "
            "`python bench/capacity.py` on a quiet host".format(**sizes) if small else ", full size")
