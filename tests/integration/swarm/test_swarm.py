@@ -21,6 +21,7 @@ import pytest
 from docker.types import EndpointSpec, Placement
 
 from haven_hub import swarm
+from haven_hub.selfcheck import cgroups
 from haven_hub.server_description import PROJECT_LABEL, Mount, Reach, ServerDescription, hardening_for, resources_for
 from haven_hub.settings import Limits
 from haven_hub.spawner import ANALYST_UID_LABEL
@@ -72,7 +73,7 @@ PROBE = textwrap.dedent("""
         'root_writable': writable('/usr/probe'), 'tmp_writable': writable('/tmp/probe'),
         'data_writable': writable('/data/grant/probe'),
         'tmp_options': next((l.split()[3] for l in open('/proc/mounts') if l.split()[1] == '/tmp'), ''),
-        'memory_limit': cgroup('memory/memory.limit_in_bytes'), 'pids_max': cgroup('pids/pids.max'),
+        'cgroup_files': {path: cgroup(path) for path in targets['cgroup_files']},
         'ipv6_disabled': open('/proc/sys/net/ipv6/conf/all/disable_ipv6').read().strip(),
     }))
 """)
@@ -126,7 +127,8 @@ def probe(node: cluster.Node, service: str, connect: list[tuple[str, int]], reso
 
 
 def probe_in(container, connect: list[tuple[str, int]], resolve: list[str]) -> dict:
-    targets = json.dumps({"connect": connect, "resolve": resolve})
+    # The cgroup files of both hierarchies, read on the host by the selfcheck's one reader.
+    targets = json.dumps({"connect": connect, "resolve": resolve, "cgroup_files": cgroups.FILES})
     result = container.exec_run(["python3", "-c", PROBE, targets])
     assert result.exit_code == 0, result.output.decode()
     return json.loads(result.output)
@@ -232,7 +234,8 @@ def test_the_lockdown_holds_inside_a_service_on_the_worker(deployed, notebook_im
     assert (seen["cap_eff"], seen["cap_bnd"]) == ("0000000000000000", "0000000000000000")
     assert not seen["root_writable"] and seen["tmp_writable"] and not seen["data_writable"]
     assert {"nosuid", "nodev"} <= set(seen["tmp_options"].split(","))
-    assert seen["memory_limit"] == str(512 * 2**20) and seen["pids_max"] == "200"
+    limits = cgroups.limits_seen(seen)
+    assert (limits.memory_bytes, limits.pids) == (512 * 2**20, 200)
     assert seen["ipv6_disabled"] == "1"
     # What a service cannot ask for on this engine (haven_hub.swarm.NOT_EXPRESSIBLE): the
     # image carries nothing set-uid instead (tests/integration/test_image_privileges.py).
@@ -294,6 +297,6 @@ def test_the_swarm_spawner_itself_starts_a_locked_down_service(deployed, tmp_pat
         seen = probe(made.worker, name, [(HUB, HUB_PORT), (made.outside_address, 80)], [])
         assert seen["connects"] == {f"{HUB}:{HUB_PORT}": True, f"{made.outside_address}:80": False}
         assert seen["uid"] == uid and seen["cap_bnd"] == "0000000000000000" and not seen["root_writable"]
-        assert seen["pids_max"] == str(LIMITS.pids)
+        assert cgroups.limits_seen(seen).pids == LIMITS.pids
     finally:
         asyncio.run(spawner.remove_object())
