@@ -1,4 +1,4 @@
-"""Domain errors. Handlers translate them to HTTP (404, 403, 409, 422) and do nothing else."""
+"""Domain errors. Handlers translate them to HTTP (404, 403, 409, 422, 429) and do nothing else."""
 
 
 class EgressError(Exception):
@@ -19,3 +19,12 @@ class Conflict(EgressError):
 
 class Invalid(EgressError):
     """The input itself is wrong: a checksum mismatch, a path outside the workspace …"""
+
+
+class TooMany(EgressError):
+    """A limit on how often something may be done is reached for now (a project's daily
+    number of new requests); ``retry_after`` is the seconds until it resets."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

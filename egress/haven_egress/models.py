@@ -126,6 +126,9 @@ class Review(Base):
     decision: Mapped[str] = mapped_column(String(32))  # approve | request_changes | reject
     comment: Mapped[str] = mapped_column(Text, default="")
     visibility: Mapped[str] = mapped_column(String(16))  # shared | private
+    # The version the vote was cast on, when a resubmission carried it to an unchanged file
+    # (same bytes, description and controls); None for a vote cast on this file's version.
+    carried_from: Mapped[int | None] = mapped_column(nullable=True, default=None)
     created_at: Mapped[datetime] = _now()
 
     file: Mapped[File] = relationship(back_populates="reviews")
@@ -139,7 +142,9 @@ class Comment(Base):
     version_number: Mapped[int]
     author: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
-    visibility: Mapped[str] = mapped_column(String(16))
+    visibility: Mapped[str] = mapped_column(String(16))  # shared (the author too) | private (checkers)
+    # A comment on one file of the version (its discussion thread); None: on the whole request.
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"), index=True, nullable=True, default=None)
     created_at: Mapped[datetime] = _now()
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from . import permissions
+from . import permissions, review_rules
 from .models import CheckResult, File, Request, RequestVersion, Review, StateEvent
 from .permissions import Caller, RequestFacts
 from .service import EgressService
@@ -43,6 +43,8 @@ class QueueItem:
     verdict: str = "pending"
     votes: int = 0  # votes cast on the current version's files (who voted how stays secret)
     votes_needed: int = 0  # files to vote on times the approvals each needs
+    # Files whose votes disagree (review_rules.conflicted): shown to checkers only.
+    conflicted: int = 0
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ def queue(service: EgressService, caller: Caller) -> Queue:
         rows = list(session.execute(query))
         unvoted = _unvoted_current_files(session, caller, [r.id for r in rows if r.state == State.UNDER_REVIEW])
         current = _current_version_facts(session, [r.id for r in rows])
+        conflicts = _conflicted_files(session, [r.id for r in rows if r.state == State.UNDER_REVIEW])
     items = []
     for row in rows:
         state = State(row.state)
@@ -88,7 +91,8 @@ def queue(service: EgressService, caller: Caller) -> Queue:
         verdict, votes, files = current.get(row.id, ("pending", 0, 0))
         items.append(QueueItem(row.id, row.project, row.author, row.title, state, row.version_number,
                                _aware(row.created_at), _aware(row.changed), needs, verdict, votes,
-                               files * service.rules.required_approvals))
+                               files * service.rules.required_approvals,
+                               conflicts.get(row.id, 0) if may_check else 0))
     return Queue(items, dict(Counter(i.state.value for i in items)), dict(Counter(i.project for i in items)))
 
 
@@ -107,6 +111,25 @@ def _unvoted_current_files(session, caller: Caller, request_ids: list[str]) -> d
              .where(~File.supporting, File.id.not_in(mine))
              .group_by(RequestVersion.request_id))
     return {request_id: count for request_id, count in session.execute(query)}
+
+
+def _conflicted_files(session, request_ids: list[str]) -> dict[str, int]:
+    """For each request under review: files of its current version whose votes disagree."""
+    if not request_ids:
+        return {}
+    current = (select(RequestVersion.request_id, func.max(RequestVersion.number).label("number"))
+               .where(RequestVersion.request_id.in_(request_ids))
+               .group_by(RequestVersion.request_id).subquery())
+    query = (select(RequestVersion.request_id, Review.file_id, Review.decision)
+             .join(current, (current.c.request_id == RequestVersion.request_id)
+                   & (current.c.number == RequestVersion.number))
+             .join(File, File.version_id == RequestVersion.id)
+             .join(Review, Review.file_id == File.id))
+    decisions: dict[tuple[str, int], list[str]] = {}
+    for request_id, file_id, decision in session.execute(query):
+        decisions.setdefault((request_id, file_id), []).append(decision)
+    return dict(Counter(request_id for (request_id, _), votes in decisions.items()
+                        if review_rules.conflicted(votes)))
 
 
 # Worst first: the verdict a request shows is its worst file's.

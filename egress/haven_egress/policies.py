@@ -9,7 +9,8 @@ from __future__ import annotations
 from .errors import Conflict
 from .workflow import TERMINAL, State
 
-# Votes are secret until review closes, so each checker judges independently.
+# Until review closes each checker judges independently: others' votes and comments on a
+# file reach a checker only once they have voted on it (review_rules.may_see).
 _REVIEW_OPEN = frozenset({State.SUBMITTED, State.UNDER_REVIEW})
 
 
@@ -22,7 +23,8 @@ def may_comment(state: State) -> bool:
 
 
 def votes_visible(state: State) -> bool:
-    """Whether anyone but a vote's own reviewer may see it (the current version's votes)."""
+    """Whether checkers may see the current version's votes whether or not they voted (review
+    closed); before that, only after their own vote on the file (review_rules.may_see)."""
     return state not in _REVIEW_OPEN
 
 

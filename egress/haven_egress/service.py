@@ -18,15 +18,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from haven_disclosure import DisclosureCheckError
 from haven_hub.settings import Egress
 
-from . import audit, check_view, fsck, idempotency, listing, permissions, policies, provenance, release, revisions, views
+from . import audit, check_view, daily_limit, fsck, idempotency, listing, permissions, policies, provenance, release
+from . import review_rules, revisions, views
 from .holds import HoldLookup, no_holds, require_not_held
 from .blobs import BlobStore, CorruptBlob, FsckReport
 from .checking import BackgroundChecks
 from .listing import RequestSummary
 from .lookup import load_file, load_request
+from .reviewing import FileReviews
 from .file_checks import CheckInput, check_one
 from .errors import Conflict, Forbidden, Invalid
-from .models import Comment, File, Request, RequestVersion, Review, StateEvent, audit_events
+from .models import File, Request, RequestVersion, StateEvent, audit_events
 from .permissions import Caller
 from .refusals import audited_refusals
 from .signing import Signer
@@ -34,11 +36,7 @@ from .storage import lock_blobs, writing
 from .uploads import FileUpload, check_uploads
 from .workflow import SUBMIT, Action, Actor, State, TransitionRefused, actors_for, next_state
 
-DECISIONS = frozenset({"approve", "request_changes", "reject"})
-VISIBILITIES = frozenset({"shared", "private"})
-
-
-class EgressService:
+class EgressService(FileReviews):
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -104,6 +102,7 @@ class EgressService:
             lock_blobs(session)
             if key is not None and (filed := idempotency.claim(session, caller, key, asked)) is not None:
                 return filed.request_id
+            daily_limit.require_room(session, self.rules, project, audit.utcnow())
             # Again under the lock: fsck may have deleted a reused blob since (see blobs).
             for upload in uploads:
                 self.blobs.put(upload.content)
@@ -171,10 +170,12 @@ class EgressService:
                                      files=[revisions.copy_row(f) for f in kept] + [revisions.file_row(u) for u in uploads],
                                      provenance=environment)
             request.versions.append(version)
+            # Unchanged files keep their votes (marked with the version cast on); the rest wait.
+            carried = review_rules.carry_votes(request.versions[-2].files, current, version.files)
             revised = revisions.revise(request, title, purpose)
             session.flush()
             self._audit(session, caller, "resubmit", request, version=version.number,
-                        kept=list(keep), added=[u.path for u in uploads], **revised)
+                        kept=list(keep), added=[u.path for u in uploads], carried=carried, **revised)
             if key is not None:
                 idempotency.record(session, caller, key, asked, idempotency.Filed(request.id, version.number))
             file_ids, number = [f.id for f in version.files], version.number
@@ -226,59 +227,15 @@ class EgressService:
         return self._decide(caller, request_id, Action.REJECT, _required(reason, "rejecting"))
 
     @audited_refusals
-    def release(self, caller: Caller, request_id: str) -> State:
-        return self._decide(caller, request_id, Action.RELEASE)
+    def release(self, caller: Caller, request_id: str, reason: str = "") -> State:
+        # The pages ask for a confirmation and a reason (docs/egress-pages.md); kept when given.
+        return self._decide(caller, request_id, Action.RELEASE, reason.strip())
 
     @audited_refusals
     def revoke(self, caller: Caller, request_id: str, reason: str) -> State:
         return self._decide(caller, request_id, Action.REVOKE, _required(reason, "revoking"))
 
-    @audited_refusals
-    def review_file(self, caller: Caller, file_id: int, decision: str, comment: str = "",
-                    visibility: str = "shared") -> State:
-        """Vote on one file; when every file has its votes the request moves on by itself."""
-        if decision not in DECISIONS:
-            raise Invalid(f"decision must be one of {', '.join(sorted(DECISIONS))}")
-        if visibility not in VISIBILITIES:
-            raise Invalid("visibility must be shared or private")
-        if decision != "approve" and not comment.strip():
-            raise Invalid("say why: a comment is required to request changes or reject")
-        with self._transaction("review") as session:
-            file, (request, state, current) = load_file(session, caller, file_id)
-            permissions.require(permissions.may_check(caller, views.facts(request), self.rules),
-                                "review this request", caller)
-            require_not_held(self.project_holds, request.project, "vote")
-            policies.require(policies.may_vote(state), "vote", state)
-            if file.version.number != current:
-                raise Conflict("that file belongs to an earlier version of the request")
-            if file.supporting:
-                raise Invalid(f"{file.path} is a supporting file: it is shown, never released, so not voted on")
-            if any(r.reviewer == caller.name for r in file.reviews):
-                raise Conflict(f"you have already reviewed {file.path}")
-            file.reviews.append(Review(reviewer=caller.name, decision=decision,
-                                       comment=comment, visibility=visibility))
-            session.flush()
-            self._audit(session, caller, "review", request, file=file.path, decision=decision)
-            return self._settle(session, caller, request, state, current)
-
     # ---- anyone who may see the request ------------------------------------------
-
-    @audited_refusals
-    def comment(self, caller: Caller, request_id: str, body: str, visibility: str = "shared") -> None:
-        if visibility not in VISIBILITIES:
-            raise Invalid("visibility must be shared or private")
-        with self._transaction("comment") as session:
-            request, state, current = load_request(session, caller, request_id)
-            facts = views.facts(request)
-            permissions.require(permissions.may_comment(caller, facts, self.rules), "comment here")
-            require_not_held(self.project_holds, request.project, "comment")
-            if visibility == "private":
-                permissions.require(permissions.may_see_private(caller, facts, self.rules),
-                                    "write comments private to checkers")
-            policies.require(policies.may_comment(state), "comment", state)
-            session.add(Comment(request_id=request.id, version_number=current, author=caller.name,
-                                body=_required(body, "a comment"), visibility=visibility))
-            self._audit(session, caller, "comment", request, visibility=visibility)
 
     @audited_refusals
     def get_request(self, caller: Caller, request_id: str) -> views.RequestView:
@@ -424,22 +381,6 @@ class EgressService:
         self._audit(session, caller, action.value, request, by=actor.value, to=new.value,
                     **({"reason": reason} if reason else {}))
         return new
-
-    def _settle(self, session: Session, caller: Caller, request: Request, state: State,
-                version: int) -> State:
-        """After a vote: close review when every file has enough votes, then decide."""
-        released = [f for f in request.versions[-1].files if not f.supporting]
-        needed = self.rules.required_approvals
-        if any(len({r.reviewer for r in f.reviews}) < needed for f in released):
-            return state
-        state = self._move(session, caller, request, state, version, Action.COMPLETE_REVIEW, Actor.SYSTEM)
-        decisions = {r.decision for f in released for r in f.reviews}
-        if decisions == {"approve"}:
-            return self._move(session, caller, request, state, version, Action.APPROVE, Actor.SYSTEM)
-        if "reject" not in decisions:
-            return self._move(session, caller, request, state, version, Action.RETURN, Actor.SYSTEM,
-                              "a checker asked for changes")
-        return state  # a rejection vote: a checker decides to reject or return
 
     def _audit(self, session: Session, caller: Caller, action: str, request: Request, **details) -> None:
         audit.record(session, audit_events, audit.AuditEvent(

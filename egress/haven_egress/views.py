@@ -1,8 +1,9 @@
 """What a caller may see of a request: the read side of the service.
 
-Votes on the version under review are secret until review closes (each checker judges
-alone); earlier versions' reviews are always visible; private comments are for the
-checkers who may judge the request, never for the author.
+Votes and comments on a file follow ``review_rules.may_see``: a checker sees others' only
+after voting on that file (each judges alone), the author only the shared ones and only
+once the request is decided; private comments are for the checkers who may judge the
+request, never for the author. Enforced here, so no page or API answer can show more.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from . import acro_results, check_view, permissions, policies
+from . import acro_results, check_view, permissions, review_rules
 from .models import Comment, File, Request, Review, StateEvent
 from .permissions import Caller, RequestFacts
 from haven_hub.settings import Egress
@@ -25,6 +26,8 @@ class ReviewView:
     comment: str
     visibility: str
     time: datetime
+    # The version the vote was cast on, when carried to this unchanged file; None: cast on it.
+    carried_from: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,10 @@ class FileView:
     # What ACRO itself said about this file, when the request carries an ACRO results.json
     # naming it (shape: ``acro_results.file_view``); None otherwise.
     acro: dict[str, Any] | None = None
+    # The file's discussion thread as this caller may see it (CommentView, oldest first).
+    comments: list[CommentView] = field(default_factory=list)
+    # Its votes disagree with no majority; only ever True for a checker who may judge it.
+    conflicted: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,12 +100,23 @@ def facts(request: Request) -> RequestFacts:
 
 def build(caller: Caller, request: Request, state: State, current: int, rules: Egress) -> RequestView:
     insider = permissions.may_see_private(caller, facts(request), rules)
+    by_file: dict[int, list[Comment]] = {}
+    for c in request.comments:
+        if c.file_id is not None:
+            by_file.setdefault(c.file_id, []).append(c)
 
-    def visible(review: Review, version: int) -> bool:
-        closed = version != current or policies.votes_visible(state)
-        if review.reviewer == caller.name:
-            return True
-        return closed and (insider or review.visibility == "shared")
+    def viewer(file: File) -> review_rules.Viewer:
+        return review_rules.Viewer(caller.name, insider, any(r.reviewer == caller.name for r in file.reviews))
+
+    def reviews(file: File, version: int) -> list[ReviewView]:
+        who = viewer(file)
+        return [_review(r) for r in file.reviews
+                if review_rules.may_see(who, r.reviewer, r.visibility, state, version == current)]
+
+    def comments(file: File, version: int) -> list[CommentView]:
+        who = viewer(file)
+        return [_comment(c) for c in by_file.get(file.id, [])
+                if review_rules.may_see(who, c.author, c.visibility, state, version == current)]
 
     acro = {version.number: _acro_by_path(version.files) for version in request.versions}
     versions = [
@@ -109,9 +127,11 @@ def build(caller: Caller, request: Request, state: State, current: int, rules: E
                     id=f.id, path=f.path, sha256=f.sha256, size=f.size, media_type=f.media_type,
                     description=f.description, controls=list(f.controls), kind=f.kind,
                     supporting=f.supporting,
-                    reviews=[_review(r) for r in f.reviews if visible(r, version.number)],
+                    reviews=reviews(f, version.number),
                     checks=checks_of(f),
                     acro=acro[version.number].get(f.path),
+                    comments=comments(f, version.number),
+                    conflicted=insider and version.number == current and review_rules.conflicted([r.decision for r in f.reviews]),
                 )
                 for f in version.files
             ],
@@ -123,7 +143,8 @@ def build(caller: Caller, request: Request, state: State, current: int, rules: E
         id=request.id, project=request.project, author=request.author, title=request.title,
         purpose=request.purpose, state=state, version=current, versions=versions,
         history=[_event(e) for e in request.events],
-        comments=[_comment(c) for c in request.comments if insider or c.visibility == "shared"],
+        comments=[_comment(c) for c in request.comments
+                  if c.file_id is None and (insider or c.visibility == "shared")],
     )
 
 
@@ -150,7 +171,8 @@ def _acro_by_path(files: list[File]) -> dict[str, dict[str, Any]]:
 
 
 def _review(review: Review) -> ReviewView:
-    return ReviewView(review.reviewer, review.decision, review.comment, review.visibility, review.created_at)
+    return ReviewView(review.reviewer, review.decision, review.comment, review.visibility, review.created_at,
+                      review.carried_from)
 
 
 def _event(event: StateEvent) -> EventView:

@@ -15,7 +15,7 @@ from haven_hub import theme
 from ..package_index import web as package_web
 from ..ingress.service import IngressService
 from ..service import EgressService
-from . import handlers, health, ingress_api, ingress_pages, pages, preflight
+from . import handlers, health, ingress_api, ingress_pages, metrics_page, pages, preflight
 from .accreditation import HubAccreditations
 
 REVIEW_STATIC = str(Path(__file__).with_name("static"))
@@ -74,8 +74,12 @@ ROUTES: tuple[Route, ...] = (
 # The pages people use in a browser (HTML, forms with XSRF); not part of the API description.
 PAGE_ROUTES: tuple[Route, ...] = (
     Route("mine", pages.MinePage, ("GET",)),
+    # Checker metrics: turnaround, waiting, outcomes, returns (docs/egress-pages.md).
+    Route("metrics", metrics_page.MetricsPage, ("GET",)),
     Route("requests/{request_id}", pages.RequestPage, ("GET",)),
     Route("requests/{request_id}/comment", pages.CommentForm, ("POST",), form_on="requests/{request_id}"),
+    # Release and reject ask first, with a required reason (the form posts to the decision's address).
+    Route("requests/{request_id}/{final}/confirm", pages.ConfirmDecisionPage, ("GET",)),
     Route("requests/{request_id}/{decision}", pages.DecisionForm, ("POST",), form_on="requests/{request_id}"),
     Route("requests/{request_id}/files/{file_id}/vote", pages.VoteForm, ("POST",),
           form_on="requests/{request_id}"),

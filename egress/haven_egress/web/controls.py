@@ -26,10 +26,12 @@ class Control:
     needs_reason: bool = False
 
 
+# The final decisions: asked for on a confirmation page, with a reason (web.confirm_page).
+CONFIRMED = frozenset({"release", "reject"})
 # URL word, label, action, whether a reason is required (as the service requires one).
 _REQUEST_ACTIONS = (
     ("start-review", "Start review", Action.START_REVIEW, False),
-    ("release", "Release", Action.RELEASE, False),
+    ("release", "Release", Action.RELEASE, True),
     ("return", "Return to the author", Action.RETURN, True),
     ("reject", "Reject", Action.REJECT, True),
     ("revoke", "Revoke the release", Action.REVOKE, True),
@@ -75,9 +77,12 @@ def vote_control(caller: Caller, request: RequestView, file: FileView, rules: Eg
                   else f"votes are closed: the request is {_words(request.state)}")
     if not reason and file.supporting:
         reason = "a supporting file is shown to checkers, never released, so it is not voted on"
-    if not reason and any(r.reviewer == caller.name for r in file.reviews):
+    mine = next((r for r in file.reviews if r.reviewer == caller.name), None)
+    # A vote stands, except on a conflicted file (after discussing it) or when it was carried
+    # from an earlier version; the service allows any change while review is open.
+    if not reason and mine is not None and not (file.conflicted or mine.carried_from):
         reason = "you have voted on this file"
-    return Control("vote", "Vote", not reason, reason)
+    return Control("vote", "Change your vote" if mine and not reason else "Vote", not reason, reason)
 
 
 def comment_control(caller: Caller, request: RequestView, rules: Egress) -> Control:

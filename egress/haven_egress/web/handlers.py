@@ -26,7 +26,8 @@ from . import accreditation, openapi, payloads
 from .identity import caller_from_model
 
 # The one place domain refusals become HTTP statuses.
-STATUS = {errors.NotFound: 404, errors.Forbidden: 403, errors.Conflict: 409, errors.Invalid: 422}
+STATUS = {errors.NotFound: 404, errors.Forbidden: 403, errors.Conflict: 409, errors.Invalid: 422,
+          errors.TooMany: 429}
 
 
 class BaseHandler(HubOAuthenticated, web.RequestHandler):
@@ -96,7 +97,9 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             return await IOLoop.current().run_in_executor(self.executor, partial(method, self.caller, *args))
         except errors.EgressError as refused:
             status = next(code for kind, code in STATUS.items() if isinstance(refused, kind))
-            raise web.HTTPError(status, str(refused)) from None
+            http_error = web.HTTPError(status, str(refused))
+            http_error.retry_after = getattr(refused, "retry_after", None)  # type: ignore[attr-defined]
+            raise http_error from None
 
     def send(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -122,6 +125,8 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             message = "the egress service failed; the error is in its log"
         if status_code == 405:
             self.set_header("Allow", ", ".join(self.methods))
+        if getattr(exception, "retry_after", None) is not None:  # a limit reached (errors.TooMany)
+            self.set_header("Retry-After", str(exception.retry_after))
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps({"status": status_code, "message": message}))
 
@@ -235,7 +240,8 @@ class CommentsHandler(BaseHandler):
     async def post(self, request_id: str) -> None:
         body = self.parsed(payloads.only, self.body(), payloads.COMMENT_FIELDS, "comment")
         await self.call(self.service.comment, request_id, self.parsed(payloads.text, body, "body", ""),
-                        self.parsed(payloads.text, body, "visibility", "shared"))
+                        self.parsed(payloads.text, body, "visibility", "shared"),
+                        self.parsed(payloads.optional_file_id, body))
         self.send(await self.call(self.service.get_request, request_id), status=201)
 
 
@@ -245,7 +251,7 @@ DECISIONS = {
     "return": ("return_request", True),
     "reject": ("reject", True),
     "withdraw": ("withdraw", True),  # optional: the service keeps one when given
-    "release": ("release", False),
+    "release": ("release", True),  # optional in the API; the pages' confirmation requires one
     "revoke": ("revoke", True),
 }
 

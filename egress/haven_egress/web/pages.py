@@ -24,7 +24,7 @@ from .. import overview
 from ..permissions import Role
 from ..views import RequestView
 from ..workflow import State
-from . import payloads, request_page
+from . import controls, payloads, request_page
 from .pagination import SIZES, PageError, paginate
 from .handlers import DECISIONS, BaseHandler
 
@@ -46,11 +46,12 @@ PREVIEW_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; san
 REVIEW_CSP = PAGE_CSP.replace("script-src 'none'", "script-src 'self'")
 # What a redirect after a successful form says; fixed sentences, never reflected input.
 DONE = {"vote": "Your vote is recorded.", "comment": "Your comment is posted.",
+        "file-comment": "Your comment on this file is posted.",
         "start-review": "Review started: votes are open.", "release": "The request is released.",
         "return": "The request is returned to its author.", "reject": "The request is rejected.",
         "revoke": "The release is revoked.", "withdraw": "The request is withdrawn."}
 # Where on the request page each form's outcome is shown, so the person stays where they were.
-DONE_PLACE = {"vote": "file", "start-review": "file", "comment": "comments"}
+DONE_PLACE = {"vote": "file", "start-review": "file", "comment": "comments", "file-comment": "file"}
 # The element a place scrolls to (the file's own is "file-<id>").
 PLACES = {"comments": "comments-heading", "decision": "decision", "top": "haven-main"}
 
@@ -265,10 +266,39 @@ class RequestPage(RequestShown):
                         place=DONE_PLACE.get(word, "decision") if done else "")
 
 
-class DecisionForm(RequestShown):
+class Confirming(RequestShown):
+    """Release and reject are final: each is asked for on a page of its own that says what it
+    does and requires a reason (as the admin pages do for suspend and archive)."""
+
+    async def confirm(self, request_id: str, final: str, reason: str = "", error: str = "",
+                      status: int = 200) -> None:
+        if final not in controls.CONFIRMED:
+            raise web.HTTPError(404, "only a release or a rejection is confirmed")
+        view: RequestView = await self.call(self.service.get_request, request_id)
+        control = next((c for c in controls.request_controls(self.caller, view, self.service.rules)
+                        if c.name == final), None)
+        if control is None or not control.allowed:
+            refusal = control.reason if control else "only the checkers of this request decide it"
+            await self.show(request_id, error=refusal, status=409 if control else 403, place="decision")
+            return
+        await self.render_page("confirm-decision.html", f"{control.label} “{view.title}”?", "Review queue",
+                               status=status, **request_page.confirmation(view, final, reason, error))
+
+
+class ConfirmDecisionPage(Confirming):
+    async def get(self, request_id: str, final: str) -> None:
+        await self.confirm(request_id, final)
+
+
+class DecisionForm(Confirming):
     async def post(self, request_id: str, decision: str) -> None:
         method_name, takes_reason = DECISIONS[decision]
-        args = [self.get_body_argument("reason", "")] if takes_reason else []
+        reason = self.get_body_argument("reason", "")
+        if decision in controls.CONFIRMED and not reason.strip():
+            # Back to the question, the error beside the reason, nothing changed.
+            await self.confirm(request_id, decision, reason, "say why: a reason is required", 422)
+            return
+        args = [reason] if takes_reason else []
         await self.refused_or_redirect(
             request_id, partial(self.call, getattr(self.service, method_name), request_id, *args), decision,
             DONE_PLACE.get(decision, "decision"))
@@ -290,9 +320,12 @@ class VoteForm(RequestShown):
 
 class CommentForm(RequestShown):
     async def post(self, request_id: str) -> None:
+        # A comment on the file in view (its thread), or on the whole request.
+        on_file = self.get_body_argument("on_file", "")
         await self.refused_or_redirect(request_id, partial(
             self.call, self.service.comment, request_id, self.get_body_argument("body", ""),
-            self.get_body_argument("visibility", "shared")), "comment", "comments")
+            self.get_body_argument("visibility", "shared"), payloads.file_id(on_file) if on_file else None),
+            "file-comment" if on_file else "comment", "file" if on_file else "comments")
 
 
 class FilePreview(PageHandler):

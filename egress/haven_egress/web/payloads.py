@@ -29,7 +29,7 @@ FILE_FIELDS = {"path": str, "sha256": str, "media_type": str, "description": str
 
 
 # The JSON bodies' fields, as openapi.yaml names them; any other is refused, not ignored.
-COMMENT_FIELDS = frozenset({"body", "visibility"})
+COMMENT_FIELDS = frozenset({"body", "visibility", "file_id"})
 DECISION_FIELDS = frozenset({"reason"})
 REVIEW_FIELDS = frozenset({"decision", "comment", "visibility"})
 
@@ -120,6 +120,14 @@ def _upload(entry: dict[str, Any], part: Sequence[HTTPFile], index: int) -> File
     if len(part) != 1:
         raise Invalid(f"send exactly one part named {PART.format(index)}")
     return FileUpload(content=part[0].body, **{**entry, "controls": tuple(entry.get("controls", ()))})
+
+
+def optional_file_id(fields: Mapping[str, Any]) -> int | None:
+    """A JSON body's ``file_id`` (a comment on one file): a whole number or absent."""
+    value = fields.get("file_id")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise Invalid("'file_id' must be a whole number")
+    return value
 
 
 def file_id(text_: str) -> int | str:

@@ -114,7 +114,10 @@ def context(service: EgressService, caller: Caller, view: RequestView, checker: 
         if previous is not None:
             item.previous_version = previous.number
             item.new = old is None
-            item.changed = old is not None and old.sha256 != file.sha256
+            # Changed for a checker: other bytes, or another description or controls (its votes
+            # were not carried, review_rules.unchanged).
+            item.changed = old is not None and (old.sha256, old.description, old.controls) != (
+                file.sha256, file.description, file.controls)
         shown.append(item)
     choice = choose(shown, wanted, prefer_unvoted=checker and policies.may_vote(view.state))
     if checker and choice.shown is not None and choice.shown.kind == "table":
@@ -161,6 +164,24 @@ def _draw_table(service: EgressService, caller: Caller, item: ShownFile, old: Fi
         except (EgressError, UnreadableTable):
             previous_raw = None  # the diff is a help, not a must; the table still shows
     item.table = rendering.table(raw, item.file.id, item.file.checks.get("findings", []), previous_raw)
+
+
+# What each final decision does, and what its reason is asked for (the confirmation page).
+FINAL_WORDS = {
+    "release": ("Release", "Releasing is final: the author can download these files, outside Haven, from now on. "
+                "A release can later be revoked, but copies already downloaded stay out.",
+                "why these outputs are safe to release, for the record (the author sees it)"),
+    "reject": ("Reject", "Rejecting is final: the request is closed and cannot be revised or resubmitted; "
+               "the author must start a new request.",
+               "why these outputs cannot be released, for the author"),
+}
+
+
+def confirmation(view: RequestView, final: str, reason: str = "", error: str = "") -> dict[str, Any]:
+    """The confirmation page of a final decision: what it does, the files it concerns, a reason."""
+    label, consequence, hint = FINAL_WORDS[final]
+    return dict(request=view, final=final, label=label, consequence=consequence, hint=hint, reason=reason,
+                error=error, files=[f for f in view.versions[-1].files if not f.supporting])
 
 
 def timeline(view: RequestView) -> list[Moment]:

@@ -113,7 +113,8 @@ def open_service(settings: Settings) -> EgressService:
     audit.anchor_table(engine, audit_events, audit.anchor_for(settings, data_dir(settings)))
     sessions = session_factory(engine)
     blobs = BlobStore(data_dir(settings) / "blobs")
-    checks = BackgroundChecks(sessions, blobs, check_policy(settings), project_presets())
+    checks = BackgroundChecks(sessions, blobs, check_policy(settings), project_presets(),
+                              workers=settings.egress.check_workers)
     service = EgressService(sessions, blobs, settings.egress, before_commit=fault_hook(),
                             signer=Signer.load_or_create(data_dir(settings) / "signing"),
                             checks=checks, hub_records=hub_records(), project_holds=project_holds())

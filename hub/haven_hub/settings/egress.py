@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -94,6 +94,23 @@ class Egress(_Section):
         "64M", validate_default=True, description="Largest total size of one request's files."
     )
     max_files: int = Field(50, ge=1, le=1000, description="Most files one request may hold.")
+    daily_request_limit: int = Field(
+        0,
+        ge=0,
+        le=10_000,
+        description=(
+            "Most new release requests one project may file per day (UTC), so checkers' time is "
+            "shared fairly; one more is refused (429) with the time the count resets. "
+            "Resubmissions of returned requests are never counted. 0: no limit."
+        ),
+    )
+    daily_request_limit_by_project: dict[str, Annotated[int, Field(ge=0, le=10_000)]] = Field(
+        default_factory=dict,
+        description=(
+            "Per project id, a daily limit that replaces `daily_request_limit` for that project "
+            "(0: no limit for it), e.g. `{\"alpha\": 40}`."
+        ),
+    )
     max_table_rows: int = Field(
         5000,
         ge=1,
@@ -152,6 +169,17 @@ class Egress(_Section):
     ingress: Ingress = Field(
         default_factory=Ingress,
         description="Requests to bring files and packages into a project, and JupyterLab's upload route.",
+    )
+    check_workers: int = Field(
+        3,
+        ge=1,
+        le=16,
+        description=(
+            "Requests whose automated disclosure checks run at once. Each request's files are checked "
+            "by one worker, so a slow request never holds up another while a worker is free. The checks "
+            "are mostly Python and share one core between workers; more than the cores the service "
+            "may use mostly adds waiting."
+        ),
     )
     disclosure_preset: str = Field(
         "acro",

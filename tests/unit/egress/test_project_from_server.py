@@ -76,7 +76,7 @@ def test_the_browser_still_reads_comments_and_withdraws(service):
 def returned(service) -> str:
     request_id = service.submit(IN_ALPHA, "", "t", "p", FILES)
     service.start_review(CHECKER, request_id)
-    vote_all(service, request_id, CHECKER, "approve")
+    vote_all(service, request_id, CHECKER, "request_changes")
     vote_all(service, request_id, CHECKER_2, "request_changes")
     return request_id
 
