@@ -16,7 +16,7 @@ from typing import Any
 
 from traitlets.config import Config
 
-from . import host_state, landing, limits, logs, metrics, roles, spawn_page, swarm, theme, usage
+from . import host_state, landing, limits, logs, metrics, proxy_errors, roles, spawn_page, swarm, theme, usage
 from .auth import configure as auth_configure
 from .governance import accreditation
 from .operator_config import load_operator_config
@@ -247,7 +247,9 @@ def browser_meter_config(settings: Settings) -> Config:
     c = Config()
     # Also haven.css for the hub's own pages (the services serve their own copy).
     c.JupyterHub.extra_handlers = [*api.handlers(settings.hub.data_dir), theme.static_route("/haven/"),
-                                   *accreditation_api.handlers(settings)]
+                                   *accreditation_api.handlers(settings),
+                                   # and the page for a service that is restarting (haven_hub.proxy_errors).
+                                   *proxy_errors.handlers()]
     return c
 
 
@@ -285,7 +287,10 @@ def operations_config(settings: Settings) -> Config:
     log_dir = host_state.make_private_dir(logs.log_dir(settings))
     c.JupyterHub.logging_config = logs.hub_logging_config(log_dir / logs.LOG_FILES["hub"])
     c.ConfigurableHTTPProxy.command = [sys.executable, "-m", "haven_hub.logs", "proxy",
-                                       str(log_dir / logs.LOG_FILES["proxy"]), "--", *settings.hub.proxy_command]
+                                       str(log_dir / logs.LOG_FILES["proxy"]), "--",
+                                       # Haven's page when a service is restarting (haven_hub.proxy_errors).
+                                       sys.executable, "-m", "haven_hub.proxy_errors.launch", "--",
+                                       *settings.hub.proxy_command]
     c.JupyterHub.authenticate_prometheus = True
     return c
 

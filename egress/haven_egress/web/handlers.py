@@ -73,10 +73,23 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             self._known_but_not_allowed = True
             return None
 
+    def _script_already_signed_in(self) -> bool:
+        """A script's request (``fetch``: ``Sec-Fetch-Mode`` other than ``navigate``) that
+        carries this service's login cookie. HubOAuth takes that cookie on a GET only from a
+        page the browser navigates to (or with the XSRF token), so sending the script to the
+        hub's sign-in again would bring it back here refused: a loop of redirects until the
+        browser gives up, each round a new OAuth token (Lab's download probe did this). The
+        first round, without the cookie, still signs the browser in."""
+        mode = self.request.headers.get("Sec-Fetch-Mode", "navigate")
+        return mode != "navigate" and bool(self.get_secure_cookie(self.hub_auth.cookie_name))
+
     async def prepare(self) -> None:
         self.check_method()
         model = await self._identify()
         if model is None and not self._known_but_not_allowed and self.redirects_to_login:
+            if self._script_already_signed_in():
+                raise web.HTTPError(401, "signed in to the egress service: open this page in the browser, "
+                                         "or send a hub token in the Authorization header")
             self.redirect(self.get_login_url())
             return
         self.current_user = model

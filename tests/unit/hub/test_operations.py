@@ -154,7 +154,9 @@ def test_each_service_logs_to_its_own_file(settings):
     assert handler["filename"] == str(log_dir / "hub.log")
     assert handler["class"] == "logging.handlers.WatchedFileHandler"  # follows logrotate's moves
     assert c.ConfigurableHTTPProxy.command == [sys.executable, "-m", "haven_hub.logs", "proxy",
-                                               str(log_dir / "proxy.log"), "--", "configurable-http-proxy"]
+                                               str(log_dir / "proxy.log"), "--",
+                                               sys.executable, "-m", "haven_hub.proxy_errors.launch", "--",
+                                               "configurable-http-proxy"]
     by_name = {service["name"]: service for service in c.JupyterHub.services}
     for name in ("egress", "admin"):
         assert by_name[name]["environment"]["HAVEN_LOG_FILE"] == str(log_dir / f"{name}.log")
