@@ -80,6 +80,9 @@ def checker_approves(browser, hub, username: str, request_id: str, *, start: boo
         shot(page, f"7-checker-{username}")
         if release:
             page.locator("#action-release button").click()
+            # A release is final: it asks first, with a reason (docs/egress-pages.md).
+            page.fill("#f-reason", "counts rounded; no cell below 10")
+            page.locator("#haven-confirm").click()
             page.wait_for_load_state()
             assert page.locator("#request-state").inner_text() == "released"
             shot(page, "8-released-by-checker")
@@ -122,6 +125,8 @@ def test_analyst_requests_release_and_downloads_what_checkers_approved(page, bro
     first_cell = page.locator(".jp-Notebook .jp-Cell").first
     assert 'from admissions limit 10' in first_cell.locator(".cm-content").inner_text()
     shot(page, "3-datasets-panel")
+    # A run sent before the kernel is connected is lost (the cell stays "[ ]"): wait until it is idle.
+    page.wait_for_selector('.jp-StatusBar-TextItem:has-text("Idle")', timeout=90_000)
     first_cell.locator(".cm-content").click()
     run_active_cell(page)
     page.wait_for_selector(".jp-Notebook .jp-Cell >> nth=0 >> .jp-OutputArea-output table", timeout=90_000)
@@ -339,10 +344,12 @@ def test_several_files_a_return_a_resubmission_and_a_withdrawal(axe_page, haven_
     assert serious_accessibility_problems(page, "#haven-requests-panel") == []
 
     request.get_by_role("button", name="Resubmit…").click()
-    resubmit = page.locator(".jp-Dialog")
+    resubmit = page.get_by_role("dialog", name="Resubmit request")  # the release dialog, as an edit
     assert resubmit.get_by_label("Title").input_value() == title
     resubmit.get_by_label("Title").fill(f"{title}, rounded")
     resubmit.get_by_label("What changed").fill("Rounded to 5")
+    resubmit.get_by_role("button", name="Check files").click()
+    resubmit.locator(".haven-verdict").nth(1).wait_for(timeout=60_000)
     resubmit.get_by_role("button", name="Resubmit").click()
     page.locator(f".haven-request[data-request-id='{request_id}'][data-state='submitted']").wait_for(timeout=30_000)
     assert egress.detail("ada", request_id)["version"] == 2

@@ -26,6 +26,7 @@ from . import requests as req
 from .egress import IDEMPOTENCY_HEADER, EgressClient, action_key, multipart
 from .notebooks import extract_output
 from .policy import RELEASE_HINT
+from .preview import preview
 from .settings import HavenLab
 from .workspace import Refused, Workspace, is_within
 
@@ -197,6 +198,18 @@ class ResubmitHandler(HavenHandler):
                 if isinstance(entry.get("path"), str) else entry for entry in files]
 
 
+class PreviewHandler(HavenHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        try:
+            path = self.get_query_argument("path", None)
+            shown = await self.in_thread(preview, self.workspace, path, self.get_query_argument("size", "full"))
+        except Refused as refusal:
+            return self.refuse(refusal)
+        self.set_header("Cache-Control", "no-store")  # the file may change; ask again
+        self.answer(shown.as_json(str(path)))
+
+
 SAFE_STEM = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -269,5 +282,6 @@ def route_table(base_url: str, haven: HavenLab, workspace: Workspace) -> list[tu
         (f"haven/requests/{REQUEST_ID}/withdraw", WithdrawHandler),
         (f"haven/requests/{REQUEST_ID}/resubmit", ResubmitHandler),
         ("haven/outputs", OutputsHandler),
+        ("haven/preview", PreviewHandler),
     ]
     return [(url_path_join(base_url, path), handler, context) for path, handler in api]

@@ -109,19 +109,45 @@ def submission(title: str, purpose: str, prepared: list[Prepared],
     return metadata
 
 
+def _shared_file_comments(file: dict[str, Any]) -> list[dict[str, Any]]:
+    """A file's shared comments: each vote's (with its decision), then its discussion thread."""
+    return [
+        {"author": review.get("reviewer"), "body": review.get("comment"), "time": review.get("time"),
+         "decision": review.get("decision")}
+        for review in file.get("reviews", [])
+        if review.get("visibility") == "shared" and review.get("comment")
+    ] + [
+        {"author": comment.get("author"), "body": comment.get("body"), "time": comment.get("time")}
+        for comment in file.get("comments", [])
+        if comment.get("visibility") == "shared" and comment.get("body")
+    ]
+
+
+def _earlier_versions_comments(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What checkers said of the files of earlier versions, so a resubmission does not hide it."""
+    return [
+        {**comment, "body": f"version {number}, {file.get('path')}: {comment['body']}"}
+        for number, version in enumerate(versions, start=1)
+        for file in version.get("files", [])
+        for comment in _shared_file_comments(file)
+    ]
+
+
 def for_the_panel(request: dict[str, Any], hub_base_url: str) -> dict[str, Any]:
     """A request as the Release requests panel shows it: latest files, shared comments only."""
     versions = request.get("versions") or [{"files": []}]
     released = request.get("state") == "released"
+    # The workspace file each sent file was made from (a notebook sent as its .html), so a
+    # revision in the release dialog reads and checks the notebook again, not its rendering.
+    sources = environment.declared_sources(request)
     files = []
     for file in versions[-1].get("files", []):
         shown = {key: file.get(key) for key in ("id", "path", "sha256", "size", "media_type",
                                                  "description", "kind", "controls")}
-        shown["comments"] = [
-            {"author": review.get("reviewer"), "body": review.get("comment"), "time": review.get("time")}
-            for review in file.get("reviews", [])
-            if review.get("visibility") == "shared" and review.get("comment")
-        ]
+        shown["source"] = sources.get(str(file.get("path")), file.get("path"))
+        # Shared ones only, as the service shows them to the author once the request is decided;
+        # a vote's decision lets the panel name the files a checker asked to change.
+        shown["comments"] = _shared_file_comments(file)
         if released and file.get("id") is not None:
             # The hub's origin, outside the container: the browser downloads from the egress
             # service itself, which re-checks the SHA-256 and audits the download.
@@ -130,7 +156,8 @@ def for_the_panel(request: dict[str, Any], hub_base_url: str) -> dict[str, Any]:
     return {
         **{key: request.get(key) for key in ("id", "project", "author", "title", "purpose", "state", "version")},
         "files": files,
-        "comments": [c for c in request.get("comments", []) if c.get("visibility") == "shared"],
+        "comments": [c for c in request.get("comments", []) if c.get("visibility") == "shared"]
+        + _earlier_versions_comments(versions[:-1]),
         "history": [{key: h.get(key) for key in ("version", "state", "action", "actor", "reason", "time")}
                     for h in request.get("history", [])],
     }

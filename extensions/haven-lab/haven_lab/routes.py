@@ -77,6 +77,9 @@ ALLOWED_ROUTES: tuple[Route, ...] = (
     Route(_HAVEN + "WithdrawHandler", f"/haven/requests/{HAVEN_REQUEST_ID}/withdraw", "withdraw a request", "-"),
     Route(_HAVEN + "ResubmitHandler", f"/haven/requests/{HAVEN_REQUEST_ID}/resubmit", "resubmit a request", "-"),
     Route(_HAVEN + "OutputsHandler", "/haven/outputs", "save a notebook output for release", "writes only"),
+    Route(_HAVEN + "PreviewHandler", "/haven/preview", "preview a workspace image or table",
+          "re-rendered on the server: images <= 800 px and 200 KB, tables <= 50 rows x 20 columns; "
+          "never the file's bytes"),
     # -- JupyterLab's page and its APIs -------------------------------------------------------
     Route(_LAB + "handlers.LabHandler",
           r"/(?P<mode>lab|doc)(?P<workspace>/workspaces/[a-zA-Z0-9\-\_]+)?(?P<tree>/tree/.*)?",

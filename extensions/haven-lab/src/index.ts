@@ -12,6 +12,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { postJSON } from './api';
 import { DatasetsPanel } from './datasetsPanel';
 import { ingressPlugin } from './ingress';
+import { previewPlugin } from './preview';
 import { projectPlugin } from './project';
 import { ReleaseRequestDialog } from './requestDialog';
 import { RequestsPanel } from './requestsPanel';
@@ -44,7 +45,8 @@ const panels: JupyterFrontEndPlugin<RequestsPanel> = {
   autoStart: true,
   requires: [ILabShell, INotebookTracker],
   activate: (app: JupyterFrontEnd, shell: ILabShell, notebooks: INotebookTracker) => {
-    const requests = new RequestsPanel();
+    // A notification's "Show request" opens the panel in the side bar.
+    const requests: RequestsPanel = new RequestsPanel({ reveal: () => shell.activateById(requests.id) });
     requests.title.icon = releaseIcon;
     shell.add(requests, 'right', { rank: 900 });
     const datasets = new DatasetsPanel(notebooks);
@@ -171,4 +173,4 @@ const exportsPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [panels, exportsPlugin, ingressPlugin, projectPlugin];
+export default [panels, exportsPlugin, ingressPlugin, projectPlugin, previewPlugin];

@@ -4,16 +4,19 @@ import {
   FILE_KINDS,
   IPreflightResult,
   IReleaseRequest,
-  describeFinding,
   guessKind,
   newActionKey,
   postJSON,
   splitControls
 } from './api';
+import { discardQuestion, renderFindings } from './dialogParts';
 import { el, labelled, uniqueId } from './dom';
+import { smallPreview } from './preview';
+import { IRevision, IRevisedFile, addFileRow, folderOf, saidList } from './resubmitParts';
 
 interface IFileFields {
   path: string;
+  fieldset: HTMLElement;
   description: HTMLTextAreaElement;
   kind: HTMLSelectElement;
   controls: HTMLInputElement;
@@ -25,12 +28,17 @@ interface IFileFields {
  *
  * Submitting is possible only after "Check files" has run the same disclosure checks
  * the egress service runs, so the analyst sees the findings while they can still fix them.
+ *
+ * Given a returned request (``revising``), the same form revises it: everything the request
+ * said is filled in and editable, files can be removed or added, the checkers' comments are
+ * shown, and submitting sends the whole request again as its next version.
  */
 export class ReleaseRequestDialog extends Widget {
   constructor(
     readonly paths: string[],
     private readonly onSubmitted: (request: IReleaseRequest) => void = () => {},
-    private readonly onCancelled: () => void = () => {}
+    private readonly onCancelled: () => void = () => {},
+    private readonly revising: IRevision | null = null
   ) {
     super();
     this.addClass('haven-modal-backdrop');
@@ -43,15 +51,21 @@ export class ReleaseRequestDialog extends Widget {
       'aria-labelledby': headingId,
       'aria-describedby': introId
     });
-    box.append(el('h2', { id: headingId, text: 'Request release' }));
+    box.append(el('h2', { id: headingId, text: revising ? 'Resubmit request' : 'Request release' }));
     box.append(
       el('p', {
         id: introId,
-        text:
-          'Files leave Haven only after independent output checkers approve them. ' +
-          'Say what each file is and which disclosure controls you applied.'
+        text: revising
+          ? `Version ${revising.version + 1} of "${revising.title}". Each file is read again from your ` +
+            'workspace as it is now. Change what the checkers asked for, check the files again, and say what changed.'
+          : 'Files leave Haven only after independent output checkers approve them. ' +
+            'Say what each file is and which disclosure controls you applied.'
       })
     );
+    if (revising && revising.said.length > 0) {
+      box.append(el('h3', { class: 'haven-said-heading', text: 'What the checkers said' }),
+        saidList(revising.said, 'What the checkers said'));
+    }
     this.titleInput = labelled('Title', el('input', { type: 'text', name: 'title', required: 'true' })).control;
     this.purposeInput = labelled(
       'Purpose',
@@ -59,26 +73,31 @@ export class ReleaseRequestDialog extends Widget {
       'Why these outputs are needed outside Haven (for example, the paper or report they are for).'
     ).control;
     box.append(this.titleInput.parentElement!, this.purposeInput.parentElement!);
-
-    for (const path of paths) {
-      box.append(this.fileFieldset(path));
+    if (revising) {
+      this.titleInput.value = revising.title;
+      this.purposeInput.value = revising.purpose;
     }
-    if (paths.some(p => p.toLowerCase().endsWith('.ipynb'))) {
-      this.includeCode = el('input', { type: 'checkbox', name: 'include_code' });
-      const id = uniqueId('include-code');
-      this.includeCode.id = id;
-      box.append(
-        el(
-          'div',
-          { class: 'haven-field haven-checkbox' },
-          this.includeCode,
-          el('label', {
-            for: id,
-            text: 'Include code in the rendered notebook (checkers see the outputs either way)'
-          })
-        )
-      );
-      this.includeCode.addEventListener('change', () => this.invalidateChecks());
+
+    box.append(this.fileList);
+    if (revising) {
+      for (const file of revising.files) {
+        this.fileList.append(this.fileFieldset(file.path, file));
+      }
+      box.append(addFileRow(folderOf(revising), path => this.addFile(path)));
+    } else {
+      for (const path of paths) {
+        this.fileList.append(this.fileFieldset(path));
+      }
+    }
+    box.append(this.includeCodeSlot);
+    this.offerIncludeCode();
+    if (revising) {
+      this.noteInput = labelled(
+        'What changed',
+        el('textarea', { name: 'note', rows: '3' }),
+        'Tell the checkers what you changed since the last version; it is kept with the request.'
+      ).control;
+      box.append(this.noteInput.parentElement!);
     }
 
     this.status = el('div', { class: 'haven-status', role: 'status', 'aria-live': 'polite' });
@@ -89,13 +108,13 @@ export class ReleaseRequestDialog extends Widget {
     this.submitButton = el('button', {
       type: 'button',
       class: 'jp-Dialog-button jp-mod-styled jp-mod-accept',
-      text: 'Submit request',
+      text: revising ? 'Resubmit' : 'Submit request',
       disabled: 'true',
       title: 'Check the files first'
     });
     const cancel = el('button', { type: 'button', class: 'jp-Dialog-button jp-mod-styled jp-mod-reject', text: 'Cancel' });
     box.append(el('div', { class: 'haven-dialog-buttons' }, cancel, this.checkButton, this.submitButton));
-    this.discardQuestion = this.discardConfirmation();
+    this.discardQuestion = discardQuestion(() => this.keepEditing(), () => this.cancel());
     box.append(this.discardQuestion);
     this.node.append(box);
 
@@ -161,22 +180,6 @@ export class ReleaseRequestDialog extends Widget {
     this.titleInput.focus();
   }
 
-  private discardConfirmation(): HTMLElement {
-    const questionId = uniqueId('discard-question');
-    const keep = el('button', { type: 'button', class: 'jp-Dialog-button jp-mod-styled jp-mod-accept', text: 'Keep editing' });
-    const discard = el('button', { type: 'button', class: 'jp-Dialog-button jp-mod-styled jp-mod-warn', text: 'Discard' });
-    keep.addEventListener('click', () => this.keepEditing());
-    discard.addEventListener('click', () => this.cancel());
-    const question = el(
-      'div',
-      { class: 'haven-discard', role: 'alertdialog', 'aria-labelledby': questionId },
-      el('p', { id: questionId, text: 'Discard this release request? What you typed will be lost.' }),
-      el('div', { class: 'haven-dialog-buttons' }, keep, discard)
-    );
-    question.hidden = true;
-    return question;
-  }
-
   /** A modal dialog keeps keyboard focus: Tab from the last control wraps to the first. */
   private keepFocusInside(event: KeyboardEvent): void {
     // Controls inside a hidden part (the discard question while it is not asked) take no
@@ -198,16 +201,66 @@ export class ReleaseRequestDialog extends Widget {
     }
   }
 
-  private fileFieldset(path: string): HTMLElement {
+  /** The checkbox for notebooks' code, once any file in the request is a notebook. */
+  private offerIncludeCode(): void {
+    if (this.includeCode || !this.files.some(f => f.path.toLowerCase().endsWith('.ipynb'))) {
+      return;
+    }
+    this.includeCode = el('input', { type: 'checkbox', name: 'include_code' });
+    const id = uniqueId('include-code');
+    this.includeCode.id = id;
+    this.includeCodeSlot.append(
+      el(
+        'div',
+        { class: 'haven-field haven-checkbox' },
+        this.includeCode,
+        el('label', {
+          for: id,
+          text: 'Include code in the rendered notebook (checkers see the outputs either way)'
+        })
+      )
+    );
+    this.includeCode.addEventListener('change', () => this.invalidateChecks());
+  }
+
+  /** A workspace file added while revising; the answer is an error to show, or null. */
+  private addFile(path: string): string | null {
+    if (this.files.some(f => f.path === path)) {
+      return `${path} is already in the request.`;
+    }
+    const fieldset = this.fileFieldset(path);
+    this.fileList.append(fieldset);
+    this.offerIncludeCode();
+    this.invalidateChecks();
+    fieldset.querySelector<HTMLTextAreaElement>('textarea')?.focus();
+    return null;
+  }
+
+  private removeFile(file: IFileFields): void {
+    if (this.files.length === 1) {
+      this.showError('A request needs at least one file: add another before removing this one.');
+      return;
+    }
+    this.files.splice(this.files.indexOf(file), 1);
+    file.fieldset.remove();
+    this.invalidateChecks();
+    this.status.textContent = `${file.path} removed from the request.`;
+    this.titleInput.focus();
+  }
+
+  private fileFieldset(path: string, previous?: IRevisedFile): HTMLElement {
     const fieldset = el('fieldset', { class: 'haven-file' });
     fieldset.append(el('legend', { text: path }));
+    if (previous && previous.said.length > 0) {
+      fieldset.append(saidList(previous.said, `What the checkers said about ${path}`));
+    }
     const description = labelled(
       'Description',
       el('textarea', { rows: '2', name: 'description' }),
       'What the file shows, in words a checker outside the project understands.'
     );
     const kind = el('select', { name: 'kind' });
-    const guessed = guessKind(path);
+    const guessed = previous?.kind ?? guessKind(path);
     for (const [value, label] of FILE_KINDS) {
       const option = el('option', { value, text: label });
       option.selected = value === guessed;
@@ -220,15 +273,35 @@ export class ReleaseRequestDialog extends Widget {
       'Separate several with semicolons, for example: counts below 10 suppressed; rounded to the nearest 5.'
     );
     const findings = el('div', { class: 'haven-findings', 'aria-live': 'polite' });
+    if (previous) {
+      description.control.value = previous.description;
+      controls.control.value = previous.controls.join('; ');
+    }
+    const preview = smallPreview(path); // the file as it looks, made small on the server
+    if (preview) {
+      fieldset.append(preview);
+    }
     fieldset.append(description.row, kindField.row, controls.row, findings);
     kind.addEventListener('change', () => this.invalidateChecks());
-    this.files.push({
+    const fields: IFileFields = {
       path,
+      fieldset,
       description: description.control,
       kind,
       controls: controls.control,
       findings
-    });
+    };
+    this.files.push(fields);
+    if (this.revising) {
+      const remove = el('button', {
+        type: 'button',
+        class: 'jp-mod-styled jp-mod-warn haven-remove-file',
+        text: 'Remove from request',
+        'aria-label': `Remove ${path} from the request`
+      });
+      remove.addEventListener('click', () => this.removeFile(fields));
+      fieldset.append(remove);
+    }
     return fieldset;
   }
 
@@ -265,7 +338,7 @@ export class ReleaseRequestDialog extends Widget {
       });
       for (const file of this.files) {
         const found = result.files.find(r => r.path === file.path);
-        this.renderFindings(file.findings, found);
+        renderFindings(file.findings, found);
       }
       const flagged = result.files.filter(r => r.verdict !== 'pass').length;
       this.checked = true;
@@ -278,38 +351,6 @@ export class ReleaseRequestDialog extends Widget {
           : `${flagged} of ${result.files.length} file(s) have findings the checkers will see. Fix them, or explain in the description, then submit.`;
     } catch (error) {
       this.showError(`The files could not be checked: ${(error as Error).message}`);
-    }
-  }
-
-  private renderFindings(node: HTMLElement, result?: IPreflightResult): void {
-    node.replaceChildren();
-    if (!result) {
-      node.append(el('p', { text: 'No check result for this file.' }));
-      return;
-    }
-    const verdict = result.verdict ?? 'error';
-    node.dataset.verdict = verdict;
-    const labels: Record<string, string> = {
-      pass: 'Passed',
-      fail: 'Fails the checks',
-      review: 'Needs a checker\u2019s review',
-      error: 'Could not be checked'
-    };
-    const summary = result.summary || result.error || '';
-    node.append(
-      el('p', { class: `haven-verdict haven-verdict-${verdict}` },
-        el('strong', { text: labels[verdict] ?? verdict }), summary ? ` \u2014 ${summary}` : '')
-    );
-    const findings = (result.findings ?? []).filter(f => f.verdict !== 'pass');
-    if (findings.length > 0) {
-      const list = el('ul', { class: 'haven-finding-list', 'aria-label': `Findings for ${result.path}` });
-      for (const finding of findings.slice(0, 20)) {
-        list.append(el('li', { 'data-rule': finding.rule, text: describeFinding(finding) }));
-      }
-      if (findings.length > 20) {
-        list.append(el('li', { text: `\u2026 and ${findings.length - 20} more` }));
-      }
-      node.append(list);
     }
   }
 
@@ -331,18 +372,25 @@ export class ReleaseRequestDialog extends Widget {
       return this.showError('Check the files before submitting.', this.checkButton);
     }
     this.setBusy('Submitting…');
+    const body: Record<string, unknown> = {
+      title: this.titleInput.value.trim(),
+      purpose: this.purposeInput.value.trim(),
+      files: this.files.map(f => ({
+        path: f.path,
+        description: f.description.value.trim(),
+        kind: f.kind.value,
+        controls: splitControls(f.controls.value)
+      })),
+      include_code: this.includeCode?.checked ?? false
+    };
+    // A revision sends every file again, read now from the workspace, with what the
+    // form says of it: nothing is carried over unseen from the returned version.
+    const endPoint = this.revising ? `requests/${encodeURIComponent(this.revising.id)}/resubmit` : 'requests';
+    if (this.noteInput) {
+      body.note = this.noteInput.value.trim();
+    }
     try {
-      const request = await postJSON<IReleaseRequest>('requests', {
-        title: this.titleInput.value.trim(),
-        purpose: this.purposeInput.value.trim(),
-        files: this.files.map(f => ({
-          path: f.path,
-          description: f.description.value.trim(),
-          kind: f.kind.value,
-          controls: splitControls(f.controls.value)
-        })),
-        include_code: this.includeCode?.checked ?? false
-      }, this.actionKey);
+      const request = await postJSON<IReleaseRequest>(endPoint, body, this.actionKey);
       this.dispose();
       this.onSubmitted(request);
     } catch (error) {
@@ -351,6 +399,9 @@ export class ReleaseRequestDialog extends Widget {
   }
 
   private readonly files: IFileFields[] = [];
+  private readonly fileList = el('div', { class: 'haven-file-list' });
+  private readonly includeCodeSlot = el('div');
+  private noteInput: HTMLTextAreaElement | null = null;
   private readonly titleInput: HTMLInputElement;
   private readonly purposeInput: HTMLTextAreaElement;
   private includeCode: HTMLInputElement | null = null;

@@ -1,20 +1,34 @@
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { IComment, IReleaseRequest, IRequestFile, fileName, newActionKey, postJSON, requestAPI } from './api';
+import { IComment, IReleaseRequest, IRequestFile, fileName, postJSON } from './api';
 import { el, formatDate, labelled } from './dom';
+import { Poller, nextDelay } from './liveRequests';
+import {
+  changesSince, decisionEntry, filesNeedingChanges, newsOf, seenKeys, stateWords, unannounced, whoDecided
+} from './requestNews';
+import { fetchRequests } from './requestsList';
+import { ReleaseRequestDialog } from './requestDialog';
+import { revisionOf } from './resubmitParts';
 
 /** States in which the analyst can still change their mind or revise. */
 const WITHDRAWABLE = new Set(['submitted', 'under_review', 'reviewed', 'approved', 'returned']);
 const RESUBMITTABLE = new Set(['returned']);
+/** A look at the list every 25 s while the tab is visible; up to 5 minutes apart while it fails. */
+export const LOOK_EVERY_MS = 25_000;
+const LONGEST_WAIT_MS = 300_000;
+const NO_REQUESTS = 'No release requests yet. Right-click a file and choose "Request release\u2026".';
 
 /**
  * The analyst's release requests: state, the checkers' comments, and for released
  * files a link to the egress service on the hub's origin (outside the container).
+ * It keeps itself current (liveRequests.Poller) and announces decisions (requestNews).
  */
 export class RequestsPanel extends Widget {
-  constructor() {
+  /** `reveal` opens the panel in Lab's side bar (a notification's "Show request"). */
+  constructor(options: { reveal?: () => void } = {}) {
     super();
+    this.reveal = options.reveal ?? (() => undefined);
     this.id = 'haven-requests-panel';
     this.addClass('haven-panel');
     this.title.caption = 'Release requests';
@@ -25,30 +39,103 @@ export class RequestsPanel extends Widget {
     this.message = el('div', { class: 'haven-status', role: 'status', 'aria-live': 'polite' });
     this.list = el('ul', { class: 'haven-request-list', 'aria-label': 'Release requests' });
     this.node.append(el('div', { class: 'haven-panel-header' }, heading, refresh), this.message, this.list);
+    this.poller = new Poller(() => this.look(), {
+      interval: LOOK_EVERY_MS,
+      longest: LONGEST_WAIT_MS,
+      hidden: () => document.visibilityState === 'hidden'
+    });
+  }
+
+  protected onAfterAttach(): void {
+    document.addEventListener('visibilitychange', this.onVisibilityChange);
+    this.poller.start();
+  }
+
+  protected onBeforeDetach(): void {
+    document.removeEventListener('visibilitychange', this.onVisibilityChange);
+    this.poller.stop();
   }
 
   protected onAfterShow(): void {
-    void this.refresh();
+    void this.poller.now();
   }
 
-  /** One call: the server extension fetches the whole list from the egress service at once. */
+  /**
+   * The list now (Refresh, after an action, the command that opens the panel): one call, the
+   * server extension fetches the whole list from the egress service at once; a look already
+   * under way serves instead of a second call.
+   */
   async refresh(): Promise<void> {
-    this.message.textContent = 'Loading…';
+    if (this.shown === null) {
+      this.message.textContent = 'Loading\u2026';
+    }
+    await this.poller.now();
+  }
+
+  /** Opens the panel on one request (a notification's "Show request"). */
+  showRequest(requestId: string): void {
+    this.reveal();
+    const item = this.list.querySelector<HTMLElement>(`[data-request-id="${CSS.escape(requestId)}"]`);
+    if (item) {
+      item.scrollIntoView({ block: 'nearest' });
+      item.focus();
+    }
+  }
+
+  /** One look at the list: true when it answered. Never throws (the Poller backs off on false). */
+  private async look(): Promise<boolean> {
     try {
-      const { requests } = await requestAPI<{ requests: IReleaseRequest[] }>('requests');
-      this.render(requests);
-      this.message.textContent = requests.length === 0 ? 'No release requests yet. Right-click a file and choose "Request release…".' : '';
+      const answer = await fetchRequests(this.etag);
+      if (answer !== null) {
+        this.etag = answer.etag;
+        this.showList(answer.requests);
+      }
+      this.message.textContent = this.shown !== null && this.shown.length === 0 ? NO_REQUESTS : '';
+      return true;
     } catch (error) {
-      this.message.textContent = `Could not load your requests: ${(error as Error).message}`;
+      const wait = Math.round(nextDelay(LOOK_EVERY_MS, this.poller.failing + 1, LONGEST_WAIT_MS) / 1000);
+      const why = (error as Error).message.replace(/[.\s]+$/, '');
+      this.message.textContent = `Could not load your requests: ${why}. Trying again in ${wait} s.`;
+      return false;
+    }
+  }
+
+  /** Redrawn only when something changed, so focus and scroll survive the looks in between. */
+  private showList(requests: IReleaseRequest[]): void {
+    const fingerprint = JSON.stringify(requests);
+    if (fingerprint !== this.fingerprint) {
+      this.fingerprint = fingerprint;
+      this.render(requests);
+    }
+    const changes = changesSince(this.seen, requests);
+    this.seen = seenKeys(requests);
+    this.shown = requests;
+    for (const news of unannounced(changes.map(newsOf), window.sessionStorage)) {
+      Notification.emit(news.message, news.type, {
+        // A return or a rejection waits for the analyst; good news goes by itself.
+        autoClose: news.type === 'success' ? 15_000 : false,
+        actions: [{
+          label: 'Show request',
+          caption: 'Open the Releases panel on this request',
+          callback: () => this.showRequest(news.requestId)
+        }]
+      });
     }
   }
 
   private render(requests: IReleaseRequest[]): void {
+    const focused = document.activeElement;
+    const focusedIn = focused instanceof HTMLElement && this.list.contains(focused)
+      ? focused.closest<HTMLElement>('[data-request-id]')?.dataset.requestId : undefined;
     this.list.replaceChildren(...requests.map(r => this.renderRequest(r)));
+    if (focusedIn !== undefined) {
+      this.list.querySelector<HTMLElement>(`[data-request-id="${CSS.escape(focusedIn)}"]`)?.focus();
+    }
   }
 
   private renderRequest(request: IReleaseRequest): HTMLElement {
-    const item = el('li', { class: 'haven-request', 'data-request-id': request.id, 'data-state': request.state });
+    // tabindex -1: "Show request" moves focus here, Tab does not stop on it.
+    const item = el('li', { class: 'haven-request', 'data-request-id': request.id, 'data-state': request.state, tabindex: '-1' });
     item.append(
       el('h3', { text: request.title }),
       el('p', { class: 'haven-request-meta' },
@@ -59,12 +146,20 @@ export class RequestsPanel extends Widget {
     if (request.purpose) {
       item.append(el('p', { class: 'haven-request-purpose', text: request.purpose }));
     }
-    const decision = [...(request.history ?? [])].reverse().find(h => h.reason);
-    if (decision && decision.state === request.state) {
+    const decision = decisionEntry(request);
+    if (decision) {
       item.append(
         el('p', { class: 'haven-decision-reason' },
-          el('strong', { text: `${humanState(request.state)} by ${decision.actor ?? 'a checker'}: ` }),
+          el('strong', { text: `${whoDecided(request, decision)}: ` }),
           decision.reason ?? '')
+      );
+    }
+    const needing = filesNeedingChanges(request);
+    if (needing.names.length > 0) {
+      item.append(
+        el('p', { class: 'haven-needs-changes' },
+          el('strong', { text: needing.decided ? 'Needs changes: ' : 'Checkers commented on: ' }),
+          needing.names.join(', '))
       );
     }
     const files = el('ul', { class: 'haven-request-files', 'aria-label': 'Files' });
@@ -126,37 +221,12 @@ export class RequestsPanel extends Widget {
   }
 
   private async resubmit(request: IReleaseRequest): Promise<void> {
-    const body = new Widget();
-    const title = labelled('Title', el('input', { type: 'text', name: 'title', maxlength: '200' }));
-    title.control.value = request.title;
-    const purpose = labelled('Purpose', el('textarea', { rows: '2', name: 'purpose' }));
-    purpose.control.value = request.purpose ?? '';
-    const note = labelled('What changed', el('textarea', { rows: '3', name: 'note' }),
-      'The files are sent again as they are now in your workspace; tell the checkers what you changed.');
-    body.node.append(title.row, purpose.row, note.row);
-    const answer = await showDialog({
-      title: `Resubmit "${request.title}"`,
-      body,
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Resubmit' })]
-    });
-    if (!answer.button.accept) {
-      return;
-    }
-    const actionKey = newActionKey();
-    await this.act(
-      () => postJSON(`requests/${encodeURIComponent(request.id)}/resubmit`, {
-        title: title.control.value.trim(),
-        purpose: purpose.control.value.trim(),
-        files: request.files.map(f => ({
-          path: f.path ?? fileName(f),
-          kind: f.kind ?? 'other',
-          description: f.description ?? '',
-          controls: f.controls ?? []
-        })),
-        note: note.control.value.trim()
-      }, actionKey),
-      'Request resubmitted.'
-    );
+    // The release dialog, as a full edit of the request (requestDialog.ts, resubmitParts.ts).
+    const done = async (): Promise<void> => {
+      await this.refresh();
+      this.message.textContent = 'Request resubmitted.';
+    };
+    new ReleaseRequestDialog([], () => void done(), () => {}, revisionOf(request)).open();
   }
 
   private async act(action: () => Promise<unknown>, done: string): Promise<void> {
@@ -169,8 +239,16 @@ export class RequestsPanel extends Widget {
     }
   }
 
+  private readonly onVisibilityChange = (): void => this.poller.visibilityChanged();
+  private readonly reveal: () => void;
+  private readonly poller: Poller;
   private readonly message: HTMLElement;
   private readonly list: HTMLElement;
+  private etag: string | null = null;
+  private fingerprint = '';
+  /** The last list shown (null before the first answer) and its states, to tell news. */
+  private shown: IReleaseRequest[] | null = null;
+  private seen: Set<string> | null = null;
 }
 
 function renderFile(file: IRequestFile): HTMLElement {
@@ -191,8 +269,7 @@ function renderFile(file: IRequestFile): HTMLElement {
 }
 
 export function humanState(state: string): string {
-  const words = state.replace(/_/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  return stateWords(state);
 }
 
 function baseName(path: string): string {

@@ -1,2 +1,4 @@
 import './base.css';
+import './releases.css';
 import './ingress.css';
+import './preview.css';

@@ -47,7 +47,7 @@ async def status_of(fetch, *parts, **kwargs) -> tuple[int, dict]:
 
 def test_the_route_table_lists_every_endpoint():
     assert sorted(extension_urls()) == [
-        ("GET", "haven/datasets"), ("GET", "haven/requests"), ("POST", "haven/outputs"),
+        ("GET", "haven/datasets"), ("GET", "haven/preview"), ("GET", "haven/requests"), ("POST", "haven/outputs"),
         ("POST", "haven/preflight"), ("POST", "haven/requests"),
         ("POST", "haven/requests/r-1/resubmit"), ("POST", "haven/requests/r-1/withdraw"),
     ]
