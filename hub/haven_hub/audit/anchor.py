@@ -101,7 +101,11 @@ def write_head(path: Path, key: bytes, head: Head, pending: tuple[Segment, ...] 
         body["pending"] = _pending_json(pending)
     body["hmac"] = _mac(key, head, pending)
     temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
+    # 0600 whatever the writer's umask: the services refuse to start beside a looser head file
+    # (haven_hub.host_state), and a writer in a process of its own umask replaced it with 0644.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(body, handle)
         handle.flush()
         os.fsync(handle.fileno())
@@ -184,7 +188,8 @@ def advance_head(path: Path, key: bytes, segment: Segment) -> bool:
 @contextmanager
 def head_lock(path: Path) -> Iterator[None]:
     """Exclusive use of the head file (between processes; not re-entrant within one)."""
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
+    with os.fdopen(os.open(path.with_name(path.name + ".lock"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+                   "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -112,7 +113,8 @@ class HubAuditLog:
 
     @contextmanager
     def _append_lock(self) -> Iterator[None]:
-        with open(self._lock_path, "a") as lock:
+        # 0600 whatever the umask (the audit folder must stay private: haven_hub.host_state).
+        with os.fdopen(os.open(self._lock_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield

@@ -167,7 +167,10 @@ def test_close_out_deletes_what_it_should_and_keeps_what_it_should(haven, haven_
     # What a server leaves behind (made here: a spawn and stop would cost a minute on a busy host),
     # named as haven_hub.spawner names them.
     workspace = settings.hub.data_dir / "projects" / project / "workspace"
-    workspace.mkdir(parents=True, mode=0o700)
+    # Private as the spawner makes them (mkdir's parents would take this process's umask, and
+    # the session hub's services refuse to start beside a looser folder).
+    workspace.parent.mkdir(mode=0o700)
+    workspace.mkdir(mode=0o700)
     (workspace / "analysis.txt").write_bytes(b"notes\n")
     prefix = settings.spawner.container_prefix
     volumes = {f"{prefix}-home-{project}-ada", f"{prefix}-scratch-{project}-ada"}

@@ -248,3 +248,24 @@ def test_an_operator_accepts_the_chain_after_reading_what_verify_named(log, sett
     log.record("ada", "login.success", "user/ada")
     code, out = haven("verify", settings=settings_path)
     assert code == 0 and f"hub: {planted + 2} events, chain intact" in out
+
+
+def test_the_head_and_lock_files_are_private_whatever_the_writers_umask(settings_path):
+    # The services refuse to start beside a looser file in their state (haven_hub.host_state);
+    # a writer in a process with the common umask 022 replaced the head file with 0644 and the
+    # egress service then could not restart (seen in CI).
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        log = HubAuditLog.for_data_dir(settings_path.parent / "data")
+        log.record("ada", "login.success", "user/ada")
+        log.close()
+    finally:
+        os.umask(previous)
+    # The store itself is made by the hub, which runs with a private umask; these are what any
+    # writer of the chain creates or replaces.
+    written = [settings_path.parent / "data" / "audit" / name for name in ("hub.head", "hub.head.lock", "hub.lock")]
+    assert {path.name: oct(stat.S_IMODE(path.stat().st_mode)) for path in written} == dict.fromkeys(
+        ("hub.head", "hub.head.lock", "hub.lock"), "0o600")

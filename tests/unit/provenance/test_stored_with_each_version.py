@@ -116,7 +116,7 @@ def test_a_server_the_hub_has_no_record_of_is_still_filed_and_says_why(engine, b
 def test_a_resubmission_records_the_environment_it_was_made_in_and_keeps_the_first(service, hub):
     request_id = service.submit(AUTHOR, PROJECT, "Counts", "paper", default_files())
     service.start_review(CHECKER, request_id)
-    vote_all(service, request_id, CHECKER, "approve")
+    vote_all(service, request_id, CHECKER, "request_changes")  # both agree: split votes conflict
     vote_all(service, request_id, CHECKER_2, "request_changes")
     assert service.get_request(AUTHOR, request_id).state is State.RETURNED
     # The server was restarted on a new image in between.
