@@ -97,7 +97,7 @@ class FileReviews:
                 if on_file is None:
                     raise Invalid("a comment on a file names a file of the request's current version")
             session.add(Comment(request_id=request.id, version_number=current, author=caller.name,
-                                body=_required(body, "a comment"), visibility=visibility,
+                                body=required_text(body, "a comment"), visibility=visibility,
                                 file_id=on_file.id if on_file else None))
             self._audit(session, caller, "comment", request, visibility=visibility,
                         **({"file": on_file.path} if on_file else {}))
@@ -121,7 +121,8 @@ class FileReviews:
         return state  # a rejection decided: a checker decides to reject or return
 
 
-def _required(text: str, what: str) -> str:
+def required_text(text: str, what: str) -> str:
+    """``text`` stripped, or Invalid when it is empty: a reason or a comment that must be given."""
     if not text or not text.strip():
         raise Invalid(f"{what} needs a reason")
     return text.strip()

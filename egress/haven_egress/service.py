@@ -25,7 +25,7 @@ from .blobs import BlobStore, CorruptBlob, FsckReport
 from .checking import BackgroundChecks
 from .listing import RequestSummary
 from .lookup import load_file, load_request
-from .reviewing import FileReviews
+from .reviewing import FileReviews, required_text
 from .file_checks import CheckInput, check_one
 from .errors import Conflict, Forbidden, Invalid
 from .models import File, Request, RequestVersion, StateEvent, audit_events
@@ -220,11 +220,11 @@ class EgressService(FileReviews):
 
     @audited_refusals
     def return_request(self, caller: Caller, request_id: str, reason: str) -> State:
-        return self._decide(caller, request_id, Action.RETURN, _required(reason, "returning"))
+        return self._decide(caller, request_id, Action.RETURN, required_text(reason, "returning"))
 
     @audited_refusals
     def reject(self, caller: Caller, request_id: str, reason: str) -> State:
-        return self._decide(caller, request_id, Action.REJECT, _required(reason, "rejecting"))
+        return self._decide(caller, request_id, Action.REJECT, required_text(reason, "rejecting"))
 
     @audited_refusals
     def release(self, caller: Caller, request_id: str, reason: str = "") -> State:
@@ -233,7 +233,7 @@ class EgressService(FileReviews):
 
     @audited_refusals
     def revoke(self, caller: Caller, request_id: str, reason: str) -> State:
-        return self._decide(caller, request_id, Action.REVOKE, _required(reason, "revoking"))
+        return self._decide(caller, request_id, Action.REVOKE, required_text(reason, "revoking"))
 
     # ---- anyone who may see the request ------------------------------------------
 
@@ -386,9 +386,3 @@ class EgressService(FileReviews):
         audit.record(session, audit_events, audit.AuditEvent(
             actor=caller.name, action=f"egress.{action}", target=f"request/{request.id}",
             project=request.project, details=details))
-
-
-def _required(text: str, what: str) -> str:
-    if not text or not text.strip():
-        raise Invalid(f"{what} needs a reason")
-    return text.strip()
