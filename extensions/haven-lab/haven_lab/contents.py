@@ -11,11 +11,15 @@ message that points to "Request release":
 * text files and notebooks over a size limit.
 
 Notebooks it sends have ``<meta>``/``<link>`` in rich outputs made inert (outputs_filter).
+A folder's listing leaves out the entries it refuses (a symlink to the datasets, say) rather
+than failing the whole folder, as the stock manager leaves out what it may not read.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+from contextvars import ContextVar
 from pathlib import Path
 
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
@@ -29,6 +33,8 @@ from .workspace import is_within
 
 MB = 1024 * 1024
 LISTING_ATTEMPTS = 3
+# Set while a folder is listed: an entry refused then is left out, not the folder refused.
+_LISTING: ContextVar[bool] = ContextVar("haven_lab_listing", default=False)
 
 
 class HavenContentsManager(AsyncLargeFileManager):
@@ -91,7 +97,14 @@ class HavenContentsManager(AsyncLargeFileManager):
         path = path.strip("/")
         if not self.exists(path):
             raise web.HTTPError(404, f"No such file or directory: {path}")
-        os_path = self._checked_os_path(path)
+        try:
+            os_path = self._checked_os_path(path)
+        except web.HTTPError as refusal:
+            if _LISTING.get() and not content:
+                # The stock listing skips an entry whose read fails with EACCES, silently.
+                self.log.info("haven_lab: %s left out of its folder's listing: %s", path, refusal.log_message)
+                raise PermissionError(errno.EACCES, "refused by Haven", path) from None
+            raise
         if not content or os.path.isdir(os_path):
             return await super().get(path, content=content, type=type, format=format, require_hash=require_hash)
         if format == "base64":
@@ -120,13 +133,17 @@ class HavenContentsManager(AsyncLargeFileManager):
         two (a notebook's first save renames it while the file browser refreshes) made the
         whole folder answer 404, and Lab showed "Directory not found" over the workspace.
         """
-        for _ in range(LISTING_ATTEMPTS - 1):
-            try:
-                return await super()._dir_model(path, content=content)
-            except web.HTTPError as error:
-                if error.status_code != 404 or not content or not os.path.isdir(self._get_os_path(path)):
-                    raise
-        return await super()._dir_model(path, content=content)
+        listing = _LISTING.set(True)
+        try:
+            for _ in range(LISTING_ATTEMPTS - 1):
+                try:
+                    return await super()._dir_model(path, content=content)
+                except web.HTTPError as error:
+                    if error.status_code != 404 or not content or not os.path.isdir(self._get_os_path(path)):
+                        raise
+            return await super()._dir_model(path, content=content)
+        finally:
+            _LISTING.reset(listing)
 
     async def save(self, model, path=""):
         self._checked_parent(path)
