@@ -54,9 +54,12 @@ const panels: JupyterFrontEndPlugin<RequestsPanel> = {
     shell.add(datasets, 'left', { rank: 150 });
     app.commands.addCommand(CommandIDs.openRequests, {
       label: 'Release requests',
-      execute: () => {
+      execute: async args => {
         shell.activateById(requests.id);
-        return requests.refresh();
+        await requests.refresh();
+        if (typeof args.announce === 'string') {
+          requests.say(args.announce);
+        }
       }
     });
     return requests;
@@ -76,8 +79,9 @@ const exportsPlugin: JupyterFrontEndPlugin<void> = {
     mainMenu: IMainMenu | null
   ) => {
     const afterSubmit = () => {
-      Notification.success('Release request submitted. Follow it in the Release requests panel.', { autoClose: 5000 });
-      void app.commands.execute(CommandIDs.openRequests);
+      // The panel opens on the new request and says so; a toast would sit over its buttons.
+      Notification.success('Release request submitted. Follow it in the Release requests panel.', { autoClose: 0 });
+      void app.commands.execute(CommandIDs.openRequests, { announce: 'Release request submitted.' });
     };
     const selectedFiles = (): string[] =>
       Array.from(browsers.tracker.currentWidget?.selectedItems() ?? [])

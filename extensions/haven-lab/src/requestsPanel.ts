@@ -86,11 +86,12 @@ export class RequestsPanel extends Widget {
   private async look(): Promise<boolean> {
     try {
       const answer = await fetchRequests(this.etag);
+      let news = '';
       if (answer !== null) {
         this.etag = answer.etag;
-        this.showList(answer.requests);
+        news = this.showList(answer.requests);
       }
-      this.message.textContent = this.shown !== null && this.shown.length === 0 ? NO_REQUESTS : '';
+      this.message.textContent = news || (this.shown !== null && this.shown.length === 0 ? NO_REQUESTS : '');
       return true;
     } catch (error) {
       const wait = Math.round(nextDelay(LOOK_EVERY_MS, this.poller.failing + 1, LONGEST_WAIT_MS) / 1000);
@@ -100,8 +101,18 @@ export class RequestsPanel extends Widget {
     }
   }
 
-  /** Redrawn only when something changed, so focus and scroll survive the looks in between. */
-  private showList(requests: IReleaseRequest[]): void {
+  /** Says something in the panel's status line until the next look (after an action). */
+  say(text: string): void {
+    this.message.textContent = text;
+  }
+
+  /**
+   * Redrawn only when something changed, so focus and scroll survive the looks in between.
+   * Answers what the panel itself should say of the news: while the panel is in view, a decision
+   * is said in its status line and kept in Lab's notification centre, not toasted over the
+   * panel's own buttons (the toasts sit on the right, where the panel is).
+   */
+  private showList(requests: IReleaseRequest[]): string {
     const fingerprint = JSON.stringify(requests);
     if (fingerprint !== this.fingerprint) {
       this.fingerprint = fingerprint;
@@ -110,10 +121,16 @@ export class RequestsPanel extends Widget {
     const changes = changesSince(this.seen, requests);
     this.seen = seenKeys(requests);
     this.shown = requests;
+    const inView = this.isVisible && document.visibilityState === 'visible';
+    const said: string[] = [];
     for (const news of unannounced(changes.map(newsOf), window.sessionStorage)) {
+      if (inView) {
+        said.push(news.message);
+      }
       Notification.emit(news.message, news.type, {
-        // A return or a rejection waits for the analyst; good news goes by itself.
-        autoClose: news.type === 'success' ? 15_000 : false,
+        // 0: into the notification centre only. Out of view, a return or a rejection waits
+        // for the analyst; good news goes by itself.
+        autoClose: inView ? 0 : news.type === 'success' ? 15_000 : false,
         actions: [{
           label: 'Show request',
           caption: 'Open the Releases panel on this request',
@@ -121,6 +138,7 @@ export class RequestsPanel extends Widget {
         }]
       });
     }
+    return said.join(' ');
   }
 
   private render(requests: IReleaseRequest[]): void {
