@@ -11,9 +11,11 @@ and gets the bytes her notebook wrote. Every page on the way is checked with axe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import uuid
+from collections.abc import Iterator
 
 import docker
 import pytest
@@ -55,6 +57,44 @@ def docs_shot(page, name: str) -> None:
         page.screenshot(path=str(DOCS_SCREENSHOTS / f"{name}.png"))
 
 
+def new_notebook_in_workspace(page, lab: str) -> None:
+    """A new notebook in the workspace folder, its kernel idle. Lab's first launcher takes the
+    file browser's folder of the moment it is made, which after ``?reset`` may still be the
+    home folder: the file browser is shown the workspace first, then opens a launcher there."""
+    page.goto(f"{lab}lab/tree/workspace?reset")
+    page.wait_for_selector(".jp-LauncherCard[data-category='Notebook']", timeout=60_000)
+    if not page.locator("#filebrowser").is_visible():  # a click on its tab would close it
+        page.locator("li[data-id='filebrowser']").click()
+    crumb = page.locator("#filebrowser .jp-BreadCrumbs-item[data-path='workspace']")
+    if not crumb.count():
+        page.locator("#filebrowser .jp-BreadCrumbs-home").click()
+        page.locator("#filebrowser .jp-DirListing-item[title^='Name: workspace']").dblclick()
+    crumb.wait_for(timeout=30_000)
+    page.locator("#filebrowser .jp-ToolbarButtonComponent[title^='New Launcher']").click()
+    page.locator(".jp-Launcher:visible .jp-LauncherCard[data-category='Notebook']").first.click()
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=60_000)
+    # A run sent before the kernel is connected is lost: wait until it is idle.
+    page.wait_for_selector('.jp-StatusBar-TextItem:has-text("Idle")', timeout=90_000)
+
+
+def submit_one_file(page, dialog, *, title: str, purpose: str, description: str) -> tuple[str, str]:
+    """The release dialog of one file filled in (no disclosure controls), checked and submitted:
+    the new request's id, from the Releases panel, and what the checks said."""
+    dialog.get_by_label("Title").fill(title)
+    dialog.get_by_label("Purpose").fill(purpose)
+    dialog.get_by_label("Description").fill(description)
+    dialog.get_by_label("Disclosure controls applied").fill("none")
+    dialog.get_by_role("button", name="Check files").click()
+    verdict = dialog.locator(".haven-verdict")
+    verdict.wait_for(timeout=90_000)
+    checked = verdict.inner_text()
+    dialog.get_by_role("button", name="Submit request").click()
+    dialog.wait_for(state="detached", timeout=60_000)
+    request = page.locator(".haven-request", has_text=title)
+    request.wait_for(timeout=30_000)
+    return request.get_attribute("data-request-id"), checked
+
+
 def run_cell(page, index: int, code: str, expected: str) -> None:
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
     cell.locator(".cm-content").click()
@@ -69,14 +109,18 @@ def test_a_day_query_plot_request_return_revise_resubmit_release_download(axe_pa
     try:
         a_day(page, browser, haven_hub, lab)
     finally:
-        # Lab leaves first so it saves no layout after this; the unsaved notebook and the saved
-        # layout live in Ada's home volume for alpha and would greet her next Lab.
-        page.goto("about:blank")
-        subprocess.run([DOCKER_CLI, "exec", haven_hub.container_name("ada", "alpha"), "bash", "-c",
-                        'rm -f "$HAVEN_WORKSPACE_DIR"/Untitled*.ipynb'
-                        " && rm -rf /home/analyst/.local/state/jupyterlab/workspaces"],
-                       capture_output=True, timeout=120)
-        haven_hub.stop("ada", "alpha")
+        leave_lab(page, haven_hub, '"$HAVEN_WORKSPACE_DIR"/Untitled*.ipynb')
+
+
+def leave_lab(page, haven_hub, leftovers: str) -> None:
+    """Ada's alpha Lab closed, what the test made (``leftovers``, shell words) and her saved
+    layout removed, her server stopped. Lab leaves first so it saves no layout after this; both
+    live in her home volume for alpha and would greet her next Lab on this hub."""
+    page.goto("about:blank")
+    subprocess.run([DOCKER_CLI, "exec", haven_hub.container_name("ada", "alpha"), "bash", "-c",
+                    f"rm -f {leftovers} && rm -rf /home/analyst/.local/state/jupyterlab/workspaces"],
+                   capture_output=True, timeout=120)
+    haven_hub.stop("ada", "alpha")
 
 
 def a_day(page, browser, haven_hub, lab: str) -> None:
@@ -86,12 +130,7 @@ def a_day(page, browser, haven_hub, lab: str) -> None:
     container = docker.from_env().containers.get(haven_hub.container_name("ada", "alpha"))
 
     # Morning: a notebook, a query on the project's data, a chart.
-    page.goto(f"{lab}lab/tree/workspace?reset")
-    page.wait_for_selector(".jp-LauncherCard[data-category='Notebook']", timeout=60_000)
-    page.locator(".jp-LauncherCard[data-category='Notebook']").first.click()
-    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=60_000)
-    # A run sent before the kernel is connected is lost: wait until it is idle.
-    page.wait_for_selector('.jp-StatusBar-TextItem:has-text("Idle")', timeout=90_000)
+    new_notebook_in_workspace(page, lab)
     run_cell(page, 0, QUERY, "admissions")
     run_cell(page, 1, PLOT, "chart saved")
 
@@ -106,17 +145,8 @@ def a_day(page, browser, haven_hub, lab: str) -> None:
     dialog = page.get_by_role("dialog", name="Request release")
     dialog.wait_for()
     title = f"Admissions by region {uuid.uuid4().hex[:6]}"
-    dialog.get_by_label("Title").fill(title)
-    dialog.get_by_label("Purpose").fill("Table 1 of the alpha cohort report")
-    dialog.get_by_label("Description").fill("Admissions by region and sex, 2018-2024")
-    dialog.get_by_label("Disclosure controls applied").fill("none")
-    dialog.get_by_role("button", name="Check files").click()
-    dialog.locator(".haven-verdict").wait_for(timeout=60_000)
-    dialog.get_by_role("button", name="Submit request").click()
-    dialog.wait_for(state="detached", timeout=60_000)
-    request = page.locator(".haven-request", has_text=title)
-    request.wait_for(timeout=30_000)
-    request_id = request.get_attribute("data-request-id")
+    request_id, _ = submit_one_file(page, dialog, title=title, purpose="Table 1 of the alpha cohort report",
+                                    description="Admissions by region and sex, 2018-2024")
 
     # A checker returns it.
     reason = "Suppress the counts below 10 and round the rest to the nearest 5"
@@ -176,14 +206,23 @@ def a_day(page, browser, haven_hub, lab: str) -> None:
     assert b"<NA>" not in downloaded and downloaded.startswith(b"region,sex,admissions")
 
 
-def checker_approves_seeing_the_controls(browser, haven_hub, request_id: str) -> None:
+@contextlib.contextmanager
+def review_started(browser, haven_hub, checker: str, request_id: str) -> Iterator:
+    """The checker's own browser on the request's page, the review started."""
     context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)  # axe-core is injected
-    checker = context.new_page()
     try:
-        log_in(checker, haven_hub, "carol")
-        checker.goto(f"{haven_hub.url}{EGRESS}requests/{request_id}")
-        checker.get_by_role("button", name="Start review").click()
-        checker.wait_for_selector("#haven-done")
+        page = context.new_page()
+        log_in(page, haven_hub, checker)
+        page.goto(f"{haven_hub.url}{EGRESS}requests/{request_id}")
+        page.get_by_role("button", name="Start review").click()
+        page.wait_for_selector("#haven-done")
+        yield page
+    finally:
+        context.close()
+
+
+def checker_approves_seeing_the_controls(browser, haven_hub, request_id: str) -> None:
+    with review_started(browser, haven_hub, "carol", request_id) as checker:
         seen = []
         while True:  # one file at a time: read, vote, then the next file
             file = checker.locator("article.haven-file")
@@ -203,5 +242,3 @@ def checker_approves_seeing_the_controls(browser, haven_hub, request_id: str) ->
             with checker.expect_navigation():
                 following.click()
         assert sorted(seen) == sorted([TABLE, CHART])
-    finally:
-        context.close()

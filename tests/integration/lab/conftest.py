@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.docker_engine import TEST_PREFIX
-from tests.fixtures.hub import BRIDGE_PREFIX, running_test_hub, test_settings
 from tests.fixtures.lab_server import *  # noqa: F403  (a Jupyter server with haven-lab, jp_fetch)
 from tests.integration.egress.client import PREFIX, Egress
 
-# A hub of its own, named apart from the session's other test hub (both may be up at once):
-# notebooks leave as nbconvert HTML of a few hundred KB, over the 64K the egress tier's hub
-# allows so that its tests can cross the limit cheaply.
-LAB_PREFIX = f"{TEST_PREFIX}-lab"
-LAB_BRIDGE_PREFIX = BRIDGE_PREFIX.rstrip("-")[:4] + "l-"
-
 
 @pytest.fixture(scope="session")
-def haven_hub(tmp_path_factory, docker_client, notebook_image):
-    data_dir = tmp_path_factory.mktemp("haven-lab-data")
-    raw = test_settings(data_dir, prefix=LAB_PREFIX, bridge_prefix=LAB_BRIDGE_PREFIX)
-    raw["egress"]["max_file_size"] = "2M"
-    with running_test_hub(data_dir, raw) as hub:
-        yield hub
+def haven_hub(notebook_hub):
+    """Notebooks leave as nbconvert HTML, over the session hub's 64K per file."""
+    return notebook_hub
+
 
 pytestmark = pytest.mark.docker
 
