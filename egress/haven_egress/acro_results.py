@@ -58,15 +58,35 @@ def parse(content: bytes, path: str, siblings: Mapping[str, Any]) -> dict[str, A
         if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("name"), str)
                                                   for f in files):
             raise NotAcroResults(f"{path}: output {key!r} lists its files wrongly")
+        comments = output.get("comments") or []
+        if not isinstance(comments, list | str):
+            raise NotAcroResults(f"{path}: output {key!r} has comments that are neither text nor a list")
+        for file in files:
+            _check_sdc(path, key, file)
         outputs.append({
             "output": str(key), "uid": str(output.get("uid", key)), "status": output["status"],
             "type": str(output.get("type", "")), "summary": str(output.get("summary", "")),
             "exception": str(output.get("exception", "")),
-            "comments": [str(c) for c in output.get("comments") or []],
+            "comments": [comments] if isinstance(comments, str) else [str(c) for c in comments],
             "command": str(output.get("command", "")),
             "files": [_file(folder, f, siblings) for f in files],
         })
     return {"results_file": path, "version": str(data.get("version", "")), "outputs": outputs}
+
+
+def _check_sdc(path: str, key: str, entry: dict[str, Any]) -> None:
+    """ACRO's ``sdc`` of one file: a number per check (ACRO writes ``"suppressed": false`` too)
+    and a list of cells per check; anything else is said as this file's problem, not met later
+    as a crash."""
+    sdc = entry.get("sdc")
+    if not isinstance(sdc, dict):
+        return  # no counts at all (a custom output): nothing shown, as before
+    summary, cells = sdc.get("summary") or {}, sdc.get("cells") or {}
+    if (not isinstance(summary, dict) or not isinstance(cells, dict)
+            or not all(isinstance(n, int | float) for n in summary.values())
+            or not all(isinstance(c, list) for c in cells.values())):
+        raise NotAcroResults(f"{path}: output {key!r}, file {entry['name']!r}: 'sdc' should hold a number "
+                             "per check in 'summary' and a list of cells per check in 'cells'")
 
 
 def _file(folder: PurePosixPath, entry: dict[str, Any], siblings: Mapping[str, Any]) -> dict[str, Any]:

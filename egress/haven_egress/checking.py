@@ -34,6 +34,8 @@ BATCH = 32  # files checked, then stored in one transaction
 # Requests checked at once. The checks are mostly Python (the GIL shares one core between the
 # workers) with DuckDB's evidence join outside it: more workers than this mostly add waiting.
 DEFAULT_WORKERS = 3
+UNEXPECTED = ("the checks failed unexpectedly on this file; the egress service's log has the details "
+              "for an administrator")
 
 # project id -> the project's disclosure_preset ('' or None: the service default).
 PresetLookup = Callable[[str], "str | None"]
@@ -150,10 +152,11 @@ class BackgroundChecks:
         for file_id, again, project, path, rows in work:
             try:
                 outcomes.append((file_id, again, *self._check(project, path, rows, presets)))
-            except Exception as error:  # noqa: BLE001 - a bug on one file is shown on that file
+            except Exception:  # noqa: BLE001 - a bug on one file is shown on that file
                 log.exception("checks of %s failed", path)
-                outcomes.append((file_id, again, "", {},
-                                 Outcome("error", error=f"the checks failed unexpectedly: {error!r}")))
+                # Said on the file without the exception: its text can name the service's own
+                # folders; the log has it, with the traceback, for an administrator.
+                outcomes.append((file_id, again, "", {}, Outcome("error", error=UNEXPECTED)))
         stored: dict[int, CheckResult] = {}
         with self.sessions() as session, session.begin():
             writing(session)
@@ -194,5 +197,8 @@ class BackgroundChecks:
                         for path, sha, kind, supporting, controls in rows
                         if everything or path in wanted}
         except (CorruptBlob, FileNotFoundError) as error:
-            return preset, parameters, Outcome("error", error=f"a stored file is damaged: {error}")
+            log.error("checks of %s: a stored file is damaged or missing: %s", target_path, error)
+            return preset, parameters, Outcome("error", error="a stored file of this request is damaged or "
+                                                              "missing; an administrator can find which with "
+                                                              "'haven egress fsck'")
         return preset, parameters, check_one(siblings[target_path], siblings, preset, self.policy)

@@ -2,7 +2,10 @@
 
 A caller sees in a list exactly the requests ``get_request`` would show them; the
 filters only narrow that. Whole requests are capped, so one call cannot make the service
-build views of an entire queue (a checker's list stays the summaries, which scale).
+build views of an entire queue (a checker's list stays the summaries, which scale): past the
+cap the newest are listed and the rest counted, never the whole list refused. The Lab's
+panel asks for one analyst's requests in one project, a list nobody can narrow further; a
+refusal there left the analyst with no list at all once they had filed one request too many.
 """
 
 from __future__ import annotations
@@ -13,13 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import permissions, views
-from .errors import Invalid
 from .models import File, Request, RequestVersion, StateEvent
 from .permissions import Caller
 from haven_hub.settings import Egress
 from .workflow import State
 
-# Far above one analyst's requests in one project; a list past it is narrowed, not paged.
+# Far above one analyst's requests in one project; past it the newest are listed whole.
 MAX_WHOLE_REQUESTS = 200
 
 
@@ -54,13 +56,18 @@ def summaries(session: Session, caller: Caller, project: str | None = None,
             for row in session.execute(query)]
 
 
+@dataclass(frozen=True)
+class WholeList:
+    requests: list[views.RequestView]  # oldest first, the newest MAX_WHOLE_REQUESTS of those that match
+    left_out: int  # older ones that match and are not listed (0: the list is complete)
+
+
 def whole(session: Session, caller: Caller, rules: Egress, project: str | None = None,
-          author: str | None = None) -> list[views.RequestView]:
+          author: str | None = None) -> WholeList:
     """The requests ``summaries`` names, each as ``get_request`` shows it to this caller."""
     ids = [summary.id for summary in summaries(session, caller, project, author)]
-    if len(ids) > MAX_WHOLE_REQUESTS:
-        raise Invalid(f"{len(ids)} requests match, more than the {MAX_WHOLE_REQUESTS} listed whole "
-                      "at once; narrow the list with project= and author=")
+    left_out = max(0, len(ids) - MAX_WHOLE_REQUESTS)
+    ids = ids[left_out:]
     # Loaded together, not one query per request and relationship.
     requests = session.scalars(
         select(Request).where(Request.id.in_(ids)).order_by(Request.created_at)
@@ -73,4 +80,4 @@ def whole(session: Session, caller: Caller, rules: Egress, project: str | None =
         if permissions.may_view(caller, facts):
             last = request.events[-1]
             shown.append(views.build(caller, request, State(last.state), last.version_number, rules))
-    return shown
+    return WholeList(shown, left_out)

@@ -20,6 +20,7 @@ from .lookup import load_file, load_request
 from .models import Comment, File, Request, Review
 from .permissions import Caller
 from .refusals import audited_refusals
+from .texts import limited
 from .workflow import Action, Actor, State
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class FileReviews:
             raise Invalid("visibility must be shared or private")
         if decision != "approve" and not comment.strip():
             raise Invalid("say why: a comment is required to request changes or reject")
+        limited(comment, "the vote's comment")
         with self._transaction("review") as session:
             file, (request, state, current) = load_file(session, caller, file_id)
             permissions.require(permissions.may_check(caller, views.facts(request), self.rules),
@@ -96,8 +98,9 @@ class FileReviews:
                 on_file = next((f for f in request.versions[-1].files if f.id == file_id), None)
                 if on_file is None:
                     raise Invalid("a comment on a file names a file of the request's current version")
+            text = limited(required_text(body, "a comment"), "the comment")
             session.add(Comment(request_id=request.id, version_number=current, author=caller.name,
-                                body=required_text(body, "a comment"), visibility=visibility,
+                                body=text, visibility=visibility,
                                 file_id=on_file.id if on_file else None))
             self._audit(session, caller, "comment", request, visibility=visibility,
                         **({"file": on_file.path} if on_file else {}))

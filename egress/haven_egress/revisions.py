@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .errors import Invalid
 from .models import File, Request
+from .texts import limited
 from .uploads import FileUpload
 
 TITLE_MAX = 200  # the column's width (models.Request.title)
@@ -16,13 +17,17 @@ def checked_title(title: str) -> str:
     title = title.strip()
     if len(title) > TITLE_MAX:
         raise Invalid(f"a title has at most {TITLE_MAX} characters")
-    return title
+    return limited(title, "the title")
+
+
+def checked_purpose(purpose: str) -> str:
+    return limited(purpose, "the purpose")
 
 
 def revise(request: Request, title: str, purpose: str) -> dict[str, dict[str, str]]:
     """Replace the title and purpose the author revised; what changed, from and to, for the audit."""
     changed = {}
-    for name, value in (("title", checked_title(title)), ("purpose", purpose.strip())):
+    for name, value in (("title", checked_title(title)), ("purpose", checked_purpose(purpose.strip()))):
         if value and value != getattr(request, name):
             changed[name] = {"from": getattr(request, name), "to": value}
             setattr(request, name, value)

@@ -26,6 +26,7 @@ from .checking import BackgroundChecks
 from .listing import RequestSummary
 from .lookup import load_file, load_request
 from .reviewing import FileReviews, required_text
+from .texts import limited
 from .file_checks import CheckInput, check_one
 from .errors import Conflict, Forbidden, Invalid
 from .models import File, Request, RequestVersion, StateEvent, audit_events
@@ -85,6 +86,7 @@ class EgressService(FileReviews):
         if not title.strip():
             raise Invalid("a request needs a title")
         title = revisions.checked_title(title)
+        purpose = revisions.checked_purpose(purpose)
         server_said = provenance.declared(declared)
         key = idempotency.checked_key(idempotency_key)
         asked = idempotency.fingerprint("submit", files, project=project, title=title, purpose=purpose)
@@ -250,8 +252,9 @@ class EgressService(FileReviews):
             return listing.summaries(session, caller, project, author)
 
     def list_whole_requests(self, caller: Caller, project: str | None = None,
-                            author: str | None = None) -> list[views.RequestView]:
-        """The same list, each request as ``get_request`` shows it: a panel's one call."""
+                            author: str | None = None) -> listing.WholeList:
+        """The same list, each request as ``get_request`` shows it: a panel's one call (the
+        newest ``listing.MAX_WHOLE_REQUESTS``, and how many older ones are left out)."""
         with self.sessions() as session:
             return listing.whole(session, caller, self.rules, project, author)
 
@@ -360,6 +363,7 @@ class EgressService(FileReviews):
             f"{action.value.replace('_', ' ')} this request", caller)
 
     def _decide(self, caller: Caller, request_id: str, action: Action, reason: str = "") -> State:
+        limited(reason, f"the reason for {action.value.replace('_', ' ')}")
         with self._transaction(action.value) as session:
             request, state, current = load_request(session, caller, request_id)
             self._require_actor(caller, request, action)

@@ -10,11 +10,12 @@ re-encoding, so what is stored, checked and released is the re-encoded image.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
-from . import filetypes
+from . import filetypes, texts
 from .blobs import sha256_hex
 from haven_disclosure.content import Limits
 from haven_disclosure.inspect import Refused, inspect, row_limit_message
@@ -27,6 +28,14 @@ KINDS = frozenset(
 # The evidence behind a table (``haven.summarise``): checked against, never released.
 EVIDENCE_SUFFIXES = (".evidence.json", ".evidence.csv")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+# The files table's column width, and the longest name one folder can hold (Linux, in UTF-8
+# bytes): a longer name cannot be a workspace file, and the checks write each file under it.
+PATH_MAX = 1024
+NAME_MAX_BYTES = 255
+# What a name may be made of: letters, marks, digits, punctuation, symbols and plain spaces.
+# Not control or formatting characters: a newline splits the name in every log and listing,
+# and a right-to-left override (U+202E) makes a file named it + "vsc.exe" show as "exe.csv".
+_NAME_CATEGORIES = frozenset("LMNPS")
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,19 @@ def clean_path(path: str) -> str:
     parts = [part for part in posix.parts if part != "."]
     if not parts:
         raise Invalid(f"{path!r} names the workspace itself, not a file")
-    return "/".join(parts)
+    odd = next((ch for ch in path if ch != " " and unicodedata.category(ch)[0] not in _NAME_CATEGORIES), None)
+    if odd is not None:
+        shown = path if len(path) <= 100 else path[:100] + "…"
+        raise Invalid(f"{shown!r} holds the invisible or control character U+{ord(odd):04X}; "
+                      "rename the file with letters, digits, punctuation and spaces only")
+    cleaned = "/".join(parts)
+    if len(cleaned) > PATH_MAX:
+        raise Invalid(f"{cleaned[:60]}… is a path of {len(cleaned)} characters; at most {PATH_MAX}")
+    long_part = next((part for part in parts if len(part.encode()) > NAME_MAX_BYTES), None)
+    if long_part is not None:
+        raise Invalid(f"{long_part[:60]}… is a name of {len(long_part.encode())} bytes; "
+                      f"a file or folder name has at most {NAME_MAX_BYTES}")
+    return cleaned
 
 
 def check_uploads(uploads: Sequence[FileUpload], rules: Egress, kept: Sequence[str] = (),
@@ -69,6 +90,11 @@ def check_uploads(uploads: Sequence[FileUpload], rules: Egress, kept: Sequence[s
     duplicates = sorted({p for p in paths if paths.count(p) > 1})
     if duplicates:
         raise Invalid(f"each file may appear once; repeated: {', '.join(duplicates)}")
+    lookalikes = _same_when_normalised(paths)
+    if lookalikes:
+        raise Invalid(f"{' and '.join(repr(p) for p in lookalikes)} are the same name with its letters "
+                      "encoded differently: a checker could not tell the files apart, and a released "
+                      "folder on some systems keeps only one; rename one of them")
     if len(paths) > rules.max_files:
         raise Invalid(f"a request may hold at most {rules.max_files} files; this one has {len(paths)}")
     total = kept_bytes
@@ -80,6 +106,18 @@ def check_uploads(uploads: Sequence[FileUpload], rules: Egress, kept: Sequence[s
             f"the files add up to {total} bytes; a request may hold at most {rules.max_request_size}"
         )
     return cleaned
+
+
+def _same_when_normalised(paths: Sequence[str]) -> list[str]:
+    """Two paths that differ only in Unicode normalisation ("é" as one letter or as "e" and an
+    accent): they look identical on every page and collide on a normalising file system."""
+    seen: dict[str, str] = {}
+    for path in paths:
+        key = unicodedata.normalize("NFC", path)
+        if key in seen and seen[key] != path:
+            return [seen[key], path]
+        seen.setdefault(key, path)
+    return []
 
 
 def _check_one(upload: FileUpload, rules: Egress) -> FileUpload:
@@ -98,6 +136,11 @@ def _check_one(upload: FileUpload, rules: Egress) -> FileUpload:
         raise Invalid(f"{upload.path}: kind must be one of {', '.join(sorted(KINDS))}")
     if not all(isinstance(control, str) for control in upload.controls):
         raise Invalid(f"{upload.path}: disclosure controls must be a list of text")
+    if len(upload.controls) > texts.MAX_CONTROLS:
+        raise Invalid(f"{upload.path}: {len(upload.controls)} disclosure controls; at most {texts.MAX_CONTROLS}")
+    texts.limited(upload.description, f"{upload.path}: the description")
+    for control in upload.controls:
+        texts.limited(control, f"{upload.path}: a disclosure control")
     if upload.path.lower().endswith(EVIDENCE_SUFFIXES) and not upload.supporting:
         # Evidence holds individual contributions: it must never be released by mistake.
         upload = replace(upload, supporting=True)

@@ -225,8 +225,11 @@ class RequestsHandler(UploadHandler):
         self.body_read()
         project, author = self.get_query_argument("project", None), self.get_query_argument("author", None)
         whole = self.parsed(payloads.flag, self.get_query_argument("whole", "false"), "whole")
-        listing = self.service.list_whole_requests if whole else self.service.list_requests
-        self.send({"requests": await self.call(listing, project, author)})
+        if whole:
+            listed = await self.call(self.service.list_whole_requests, project, author)
+            self.send({"requests": listed.requests, "left_out": listed.left_out})
+        else:
+            self.send({"requests": await self.call(self.service.list_requests, project, author)})
 
     async def post(self) -> None:
         submission = self.submission()

@@ -24,6 +24,7 @@ from .. import overview
 from ..permissions import Role
 from ..views import RequestView
 from ..workflow import State
+from ..texts import TEXT_MAX
 from . import controls, payloads, request_page
 from .pagination import SIZES, PageError, paginate
 from .handlers import DECISIONS, BaseHandler
@@ -58,7 +59,10 @@ PLACES = {"comments": "comments-heading", "decision": "decision", "top": "haven-
 
 @cache
 def _environment():
-    return theme.environment(TEMPLATES)
+    environment = theme.environment(TEMPLATES)
+    # The service's limit on a comment or reason: the browser stops there, so nothing typed is lost to a refusal.
+    environment.globals["text_max"] = TEXT_MAX
+    return environment
 
 
 class PageHandler(BaseHandler):

@@ -55,6 +55,13 @@ def json_body(body: bytes) -> dict[str, Any]:
         raise Invalid("the body is not valid JSON") from None
     if not isinstance(value, dict):
         raise Invalid("the body must be a JSON object")
+    try:
+        # JSON may spell half a character ("\\ud800"); Python reads it into text no page, database
+        # or file can hold. Stored in a JSON column, one such control made its request page fail.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid("the body holds text that is not valid Unicode (a lone surrogate such as "
+                      "\\ud800); send each character whole") from None
     return value
 
 

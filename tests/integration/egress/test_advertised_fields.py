@@ -78,6 +78,7 @@ def test_the_whole_list_is_one_call_with_what_each_request_shows(egress):
     response = egress.call("GET", "api/requests", "ada", params={"project": "alpha", "author": "ada", "whole": "true"})
     assert response.status_code == 200, response.text
     listed = {r["id"]: r for r in response.json()["requests"]}
+    assert response.json()["left_out"] == 0  # past 200, the newest are listed and the rest counted
     assert mine in listed and all(r["author"] == "ada" and r["project"] == "alpha" for r in listed.values())
     detail = egress.detail("ada", mine)
     assert listed[mine].keys() == detail.keys() and listed[mine]["history"] == detail["history"]

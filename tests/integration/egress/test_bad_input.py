@@ -37,6 +37,18 @@ BAD_SUBMISSIONS = {
                                    "has 5001 rows; a released table may have at most 5000"),
     "more files than allowed": ([file_entry(f"out/t{i}.csv", TABLE) for i in range(51)],
                                 "at most 50 files; this one has 51"),
+    # Names that would mislead a checker or break a list: refused, naming the character.
+    "a right-to-left override in a name": ([file_entry("out/\u202evsc.exe", TABLE)], "U+202E"),
+    "a newline in a name": ([file_entry("out/two\nlines.csv", TABLE)], "U+000A"),
+    "a name no file system holds": ([file_entry("out/" + "x" * 300 + ".csv", TABLE)], "at most 255"),
+    "two names that differ only in how a letter is encoded": (
+        [file_entry("out/\u00e9.csv", TABLE), file_entry("out/e\u0301.csv", TABLE)], "encoded differently"),
+    # JSON's "\ud800" (half a character): stored in a JSON column, it made the request page fail.
+    "half a character in a control": ([file_entry("out/t.csv", TABLE, controls=["rounded\ud800"])],
+                                      "not valid Unicode"),
+    # A pasted log would travel with every look of the analyst's Releases panel.
+    "a description longer than a page and a half": (
+        [file_entry("out/t.csv", TABLE, description="x" * 4001)], "4,001 characters; at most 4,000"),
 }
 
 
@@ -63,6 +75,16 @@ def test_malformed_metadata_is_refused(egress, egress_data_dir):
                                data={"metadata": json.dumps({"title": "t", "files": [entry]})})
     assert missing_part.status_code == 422 and "file-0" in missing_part.json()["message"]
     assert snapshot(egress_data_dir) == before
+
+
+def test_half_a_character_in_a_comment_is_refused_and_changes_nothing(egress, egress_data_dir):
+    request_id = egress.create_request_at("submitted")
+    before = snapshot(egress_data_dir)
+    # requests sends it as JSON spells it, a backslash and "ud800"; read as text, no page could show it.
+    response = egress.call("POST", f"api/requests/{request_id}/comments", "ada", json={"body": "see \ud800"})
+    assert response.status_code == 422 and "not valid Unicode" in response.json()["message"]
+    assert snapshot(egress_data_dir) == before
+    assert egress.call("GET", f"api/requests/{request_id}", "ada").status_code == 200
 
 
 @pytest.mark.parametrize("path", ["api/requests/" + "0" * 32, "api/requests/not-an-id", "api/requests/..%2F..%2Fx"])

@@ -59,14 +59,14 @@ def test_a_withdrawal_keeps_its_reason_in_the_history_and_the_audit(service):
 def test_the_whole_list_is_what_get_request_shows_each_caller(service):
     mine = create_request_at_status(service, State.UNDER_REVIEW)
     colleague_s = submit(service, author=CO_MEMBER)
-    whole = service.list_whole_requests(AUTHOR, project="alpha", author=AUTHOR.name)
+    whole = service.list_whole_requests(AUTHOR, project="alpha", author=AUTHOR.name).requests
     assert [r.id for r in whole] == [mine]
     assert whole[0] == service.get_request(AUTHOR, mine)
-    assert {r.id for r in service.list_whole_requests(AUTHOR)} == {mine, colleague_s}
-    assert service.list_whole_requests(OUTSIDER) == []
-    assert service.list_whole_requests(OUTSIDER, project="alpha") == []
+    assert {r.id for r in service.list_whole_requests(AUTHOR).requests} == {mine, colleague_s}
+    assert service.list_whole_requests(OUTSIDER).requests == []
+    assert service.list_whole_requests(OUTSIDER, project="alpha").requests == []
     # A checker's view of the same request holds what the author's does not (secret votes aside).
-    assert [r.id for r in service.list_whole_requests(CHECKER, author=CO_MEMBER.name)] == [colleague_s]
+    assert [r.id for r in service.list_whole_requests(CHECKER, author=CO_MEMBER.name).requests] == [colleague_s]
 
 
 def test_the_summary_list_takes_the_same_filters(service):
@@ -76,10 +76,15 @@ def test_the_summary_list_takes_the_same_filters(service):
     assert service.list_requests(CHECKER, project="beta") == []
 
 
-def test_a_whole_list_past_the_cap_asks_to_narrow_it(service, monkeypatch):
-    submit(service)
-    submit(service, [upload("out/other.csv", b"group,count\nc,20\n")])
-    monkeypatch.setattr(listing, "MAX_WHOLE_REQUESTS", 1)
-    with pytest.raises(Invalid, match="narrow the list"):
-        service.list_whole_requests(CHECKER)
-    assert len(service.list_whole_requests(CHECKER, author="nobody")) == 0
+def test_a_whole_list_past_the_cap_lists_the_newest_and_counts_the_rest(service, monkeypatch):
+    # The Lab's panel asks for one analyst's requests in one project: a list nobody can narrow
+    # further. Refused past the cap, one request too many left the analyst with no list at all.
+    first = submit(service)
+    second = submit(service, [upload("out/other.csv", b"group,count\nc,20\n")])
+    third = submit(service, [upload("out/third.csv", b"group,count\nd,30\n")])
+    monkeypatch.setattr(listing, "MAX_WHOLE_REQUESTS", 2)
+    listed = service.list_whole_requests(AUTHOR, project="alpha", author=AUTHOR.name)
+    assert [r.id for r in listed.requests] == [second, third] and listed.left_out == 1
+    complete = service.list_whole_requests(CHECKER, author="nobody")
+    assert complete.requests == [] and complete.left_out == 0
+    assert first not in {r.id for r in listed.requests}
