@@ -153,6 +153,8 @@ class HavenProjectSpawner(LoggingConfigurable):
                 mounted = filtered_copies.mount_for(self.settings.hub.data_dir, catalogue, project, source,
                                                     actor=self.user.name, server=f"{self.user.name}/{self.name}")
             except DatasetError as error:
+                # Refused, not started without it: server.start audits the grants as what the
+                # server had, and a damaged entry is an administrator's to look at (docs/datasets.md).
                 raise ProjectAccessError(
                     f"Project {project.id!r} is granted dataset {grant.name!r}, but it cannot be mounted: "
                     f"{error}. Ask an administrator to fix the grant.",

@@ -8,14 +8,18 @@ provisioning commands write it, and both validate through it.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timezone
 from typing import Annotated, Any, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .problems import one_line
 from .settings import BYTE_SIZE, PROJECT_ID, DatasetGrant, Limits
 from .settings.accreditation import ACCREDITATION_KIND
 from .settings import Project as ProjectSettings
+
+log = logging.getLogger("haven.projects")
 
 GROUP_PREFIX = "project-"
 PROPERTIES_KIND = "haven-project"
@@ -208,9 +212,13 @@ def projects_of_user(orm_user: Any) -> list[Project]:
     """The projects a hub user (``jupyterhub.orm.User``) is a member of, sorted by id."""
     projects = []
     for group in orm_user.groups:
-        if project_id_of(group.name) is None or group.properties.get("kind") != PROPERTIES_KIND:
+        if project_id_of(group.name) is None or (group.properties or {}).get("kind") != PROPERTIES_KIND:
             continue
-        projects.append(
-            Project.from_group(group.name, group.properties, (u.name for u in group.users))
-        )
+        try:
+            projects.append(Project.from_group(group.name, group.properties, (u.name for u in group.users)))
+        except ValueError as error:
+            # One damaged record must not take the member's other projects with it (their home
+            # and spawn pages would fail); the admin's projects page names it for repair.
+            log.warning("project group %r of %r left out: its record does not read (%s)",
+                        group.name, orm_user.name, one_line(error))
     return sorted(projects, key=lambda project: project.id)

@@ -69,11 +69,13 @@ class HavenHandler(APIHandler):
 class DatasetsHandler(HavenHandler):
     @tornado.web.authenticated
     def get(self) -> None:
-        # The analyst library's own reader, so the panel lists what haven.sql can query.
-        from haven._catalogue import read_datasets
+        # The analyst library's own reader, so the panel lists what haven.sql can query; a
+        # dataset that cannot be used is named with why under "unusable", never failing the list.
+        from haven import survey
 
-        datasets = read_datasets(Path(self.haven.data_dir))
-        self.answer({"datasets": [
+        datasets, unusable = survey(Path(self.haven.data_dir))
+        self.answer({"unusable": [{"name": name, "problem": problem} for name, problem in sorted(unusable.items())],
+                     "datasets": [
             {
                 "name": d.name,
                 "title": d.title,

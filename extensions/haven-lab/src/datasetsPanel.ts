@@ -4,6 +4,12 @@ import { Widget } from '@lumino/widgets';
 import { IDataset, requestAPI } from './api';
 import { el } from './dom';
 
+/** A granted dataset the analyst library cannot open, and why (haven.survey). */
+interface IUnusable {
+  name: string;
+  problem: string;
+}
+
 /** The project's datasets, their columns, and a query snippet to start from. */
 export class DatasetsPanel extends Widget {
   constructor(private readonly notebooks: INotebookTracker) {
@@ -26,10 +32,17 @@ export class DatasetsPanel extends Widget {
   async refresh(): Promise<void> {
     this.message.textContent = 'Loading…';
     try {
-      const { datasets } = await requestAPI<{ datasets: IDataset[] }>('datasets');
+      const { datasets, unusable = [] } = await requestAPI<{ datasets: IDataset[]; unusable?: IUnusable[] }>(
+        'datasets'
+      );
       this.loaded = true;
-      this.list.replaceChildren(...datasets.map(d => this.renderDataset(d)));
-      this.message.textContent = datasets.length === 0 ? 'This project has no datasets granted.' : '';
+      // A dataset that cannot be used is named with why, so the analyst can tell the administrator.
+      this.list.replaceChildren(
+        ...datasets.map(d => this.renderDataset(d)),
+        ...unusable.map(u => el('section', { class: 'haven-dataset haven-dataset-unusable', 'data-dataset': u.name },
+          el('h3', { text: u.name }), el('p', { text: `Cannot be used: ${u.problem}` })))
+      );
+      this.message.textContent = datasets.length + unusable.length === 0 ? 'This project has no datasets granted.' : '';
     } catch (error) {
       this.message.textContent = `Could not list the datasets: ${(error as Error).message}`;
     }

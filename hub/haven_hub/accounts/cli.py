@@ -17,7 +17,8 @@ from typing import Any, Sequence
 from ..bootstrap import public_url
 from ..governance import accreditation_cli
 from ..command_line import UsageParser, add_settings_option, settings_path
-from ..projects import Project, project_id_of, today_utc
+from ..problems import one_line
+from ..projects import PROPERTIES_KIND, Project, project_id_of, today_utc
 from ..provisioning.hub_api import HubClient, HubError
 from ..settings import SettingsError, load_settings
 
@@ -93,14 +94,16 @@ class Accounts:
         return self.accounts.call("GET", "")
 
     def access(self, only_user: str | None = None) -> dict:
-        projects = []
+        projects, damaged = [], {}
         for group in self.hub.groups():
-            if project_id_of(group["name"]) is None:
+            project_id = project_id_of(group["name"])
+            if project_id is None or (group.get("properties") or {}).get("kind") != PROPERTIES_KIND:
                 continue
             try:
                 projects.append(Project.from_group(group["name"], group.get("properties", {}), group.get("users", [])))
-            except ValueError:
-                continue
+            except ValueError as error:
+                # An access review must not drop a project silently: named, with its members.
+                damaged[project_id] = {"problem": one_line(error), "members": sorted(group.get("users", []))}
         accounts = {account["name"]: account for account in self.list()}
         names = sorted(set(accounts) | {m for p in projects for m in p.members})
         if only_user is not None:
@@ -123,6 +126,8 @@ class Accounts:
             "users": users,
             "projects": {p.id: {"status": p.effective_status(), "members": sorted(p.members)}
                          for p in sorted(shown, key=lambda p: p.id)},
+            "damaged": {project_id: about for project_id, about in sorted(damaged.items())
+                        if only_user is None or only_user in about["members"]},
         }
 
 
@@ -236,6 +241,9 @@ def _access(result: dict) -> str:
     for project, about in result["projects"].items():
         rows.append((project, about["status"], ",".join(about["members"]) or "-"))
     lines.append(_table(rows))
+    for project, about in result.get("damaged", {}).items():
+        lines.append(f"project {project!r}: its record does not read ({about['problem']}); "
+                     f"members: {','.join(about['members']) or '-'}; none of them can start its servers")
     return "\n".join(lines)
 
 

@@ -145,11 +145,11 @@ class AdminHandler(HubOAuthenticated, web.RequestHandler):
 
 class ProjectsHandler(AdminHandler):
     async def get(self) -> None:
-        projects = await self.run(self.provisioner().list)
+        projects, damaged = await self.run(self.provisioner().survey)
         disk = await self.run(self.context.disk_usage, projects)
         browser = await self.run(self.context.browser_today)
         over_budget = [(p, t) for p in projects for t in browser.get(p.id, ()) if _over(p, t)]
-        self.render_page("projects.html", "Projects", section="projects", projects=projects, disk=disk,
+        self.render_page("projects.html", "Projects", section="projects", projects=projects, damaged=damaged, disk=disk,
                          browser=browser, over_budget=over_budget, budget_bytes=browser_budget.budget_bytes, over=_over,
                          human_bytes=usage.human_bytes,
                          warning_percent=self.context.settings.admin.disk_warning_percent,

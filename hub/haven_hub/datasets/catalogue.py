@@ -21,12 +21,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Protocol
 
+from pydantic import ValidationError
+
 from ..host_state import make_private_dir
 from . import ingest
 from .errors import DatasetError
 from .metadata import CHECKSUMS_FILE, DATA_FILE, METADATA_FILE, FileEntry, Metadata, SourceFile
 from .metadata import read_checksums, sha256_of, write_checksums
-from .names import check_name, check_version
+from ..problems import validation_summary
+from .names import check_name, check_version, is_name
 
 TEMP_DIR = ".tmp"
 
@@ -70,31 +73,85 @@ class Catalogue:
     # -- reading --------------------------------------------------------------------
 
     def names(self) -> list[str]:
+        """The datasets, by name. An entry whose name is not a dataset name (a hand-made
+        ``données/`` or ``old copy/``) is left out, not allowed to fail the listing:
+        ``strays`` names it."""
+        return sorted(entry.name for entry in self._entries() if entry.is_dir() and is_name(entry.name))
+
+    def strays(self) -> list[Problem]:
+        """Entries of the root that are not datasets, for the administrator to tidy."""
+        return [Problem(entry.name, "not a dataset (a dataset is a directory named as `haven dataset add` "
+                                    "names them); ignored")
+                for entry in self._entries() if not (entry.is_dir() and is_name(entry.name))]
+
+    def _entries(self) -> list[Path]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return sorted(p for p in self.root.iterdir() if not p.name.startswith("."))
 
-    def versions(self, name: str) -> list[Metadata]:
-        """All versions of a dataset, oldest first (by creation time, not by name)."""
+    def survey(self, name: str) -> tuple[list[Metadata], list[Problem]]:
+        """The readable versions of a dataset, oldest first (by creation time, not by
+        name), and one problem per version that cannot be read. One damaged version must
+        not hide the others from listings, nor stop a pinned grant of another version."""
         directory = self.root / check_name(name)
         if not directory.is_dir():
             raise DatasetError(f"no dataset {name!r}; the catalogue holds {self.names()}")
-        found = [Metadata.read(version_dir) for version_dir in sorted(directory.iterdir()) if version_dir.is_dir()]
-        return sorted(found, key=lambda metadata: metadata.created)
+        try:
+            version_dirs = sorted(p for p in directory.iterdir() if p.is_dir())
+        except OSError as error:
+            raise DatasetError(f"dataset {name!r} cannot be read: {error.strerror or error}") from None
+        readable, problems = [], []
+        for version_dir in version_dirs:
+            try:
+                readable.append(self._read_version(name, version_dir))
+            except DatasetError as error:
+                problems.append(Problem(f"{name}/{version_dir.name}", str(error)))
+        return sorted(readable, key=lambda metadata: metadata.created), problems
+
+    def versions(self, name: str) -> list[Metadata]:
+        """The readable versions of a dataset, oldest first; ``survey`` also says which are not."""
+        return self.survey(name)[0]
+
+    @staticmethod
+    def _read_version(name: str, version_dir: Path) -> Metadata:
+        try:
+            metadata = Metadata.read(version_dir)
+        except OSError as error:
+            raise DatasetError(f"{METADATA_FILE} cannot be read: {error.strerror or error}") from None
+        except ValidationError as error:
+            raise DatasetError(f"{METADATA_FILE} is damaged: {validation_summary(error)}") from None
+        except ValueError as error:  # not UTF-8
+            raise DatasetError(f"{METADATA_FILE} is damaged: {error}") from None
+        # The directory is what gets mounted; metadata that names another place is not trusted.
+        if (metadata.name, metadata.version) != (name, version_dir.name):
+            raise DatasetError(f"{METADATA_FILE} says it is "
+                               f"{metadata.name}/{metadata.version}; it was moved or edited by hand")
+        return metadata
 
     def resolve(self, name: str, version: str | None = None) -> Path:
         """The directory of a version (the latest if ``version`` is None): what the
-        spawner mounts read-only at ``/data/<name>``."""
-        versions = self.versions(name)
-        if not versions:
-            raise DatasetError(f"dataset {name!r} has no versions")
-        if version is None:
-            return self.root / name / versions[-1].version
-        if version not in {metadata.version for metadata in versions}:
+        spawner mounts read-only at ``/data/<name>``. A version whose metadata cannot be
+        read is never mounted; and while any version cannot be read, which one is the
+        latest is unknown, so "latest" is refused (a pinned grant of a sound version is not)."""
+        readable, problems = self.survey(name)
+        if version is not None:
+            directory = self.root / name / check_version(version)
+            if version in {metadata.version for metadata in readable}:
+                return directory
+            damaged = [problem for problem in problems if problem.where == f"{name}/{version}"]
+            if damaged:
+                raise DatasetError(f"version {damaged[0].where} cannot be used: {damaged[0].what}")
             raise DatasetError(
-                f"dataset {name!r} has no version {version!r}; it has {[m.version for m in versions]}"
+                f"dataset {name!r} has no version {version!r}; it has {[m.version for m in readable]}"
             )
-        return self.root / name / check_version(version)
+        if problems:
+            raise DatasetError(
+                f"the latest version of {name!r} cannot be told: " + "; ".join(f"version {p.where}: {p.what}" for p in problems)
+                + ". Fix or remove that version (haven dataset verify), or pin a version in the grant"
+            )
+        if not readable:
+            raise DatasetError(f"dataset {name!r} has no versions")
+        return self.root / name / readable[-1].version
 
     def grants(self, name: str, lookup: GrantLookup | None) -> list[Grant] | None:
         """None means unknown: no grant store was given."""
@@ -182,31 +239,52 @@ class Catalogue:
     # -- checking -------------------------------------------------------------------
 
     def verify(self) -> tuple[int, list[Problem]]:
-        """Re-hash every file of every version. Returns (files checked, problems)."""
-        checked, problems = 0, []
+        """Re-hash every file of every version. Returns (files checked, problems); a
+        version or dataset that cannot be read is one problem, and the others are checked."""
+        checked, problems = 0, list(self.strays())
         for name in self.names():
-            for version_dir in sorted(p for p in (self.root / name).iterdir() if p.is_dir()):
-                where = f"{name}/{version_dir.name}"
+            try:
+                version_dirs = sorted(p for p in (self.root / name).iterdir() if p.is_dir())
+            except OSError as error:
+                problems.append(Problem(name, f"cannot be read: {error.strerror or error}"))
+                continue
+            for version_dir in version_dirs:
                 try:
-                    sums = read_checksums(version_dir)
-                    metadata = Metadata.read(version_dir)
-                except (OSError, ValueError) as error:
-                    problems.append(Problem(where, f"unreadable metadata or {CHECKSUMS_FILE}: {error}"))
-                    continue
-                present = {p.name for p in version_dir.iterdir()} - {CHECKSUMS_FILE}
-                for extra in sorted(present - set(sums)):
-                    problems.append(Problem(f"{where}/{extra}", "file not listed in SHA256SUMS"))
-                for file_name, expected in sorted(sums.items()):
-                    checked += 1
-                    path = version_dir / file_name
-                    if not path.is_file():
-                        problems.append(Problem(f"{where}/{file_name}", "missing"))
-                    elif sha256_of(path) != expected:
-                        problems.append(Problem(f"{where}/{file_name}", "checksum mismatch: the file changed"))
-                for entry in metadata.files:
-                    if sums.get(entry.path) != entry.sha256:
-                        problems.append(Problem(f"{where}/{entry.path}", "metadata.json and SHA256SUMS disagree"))
+                    checked += self._verify_version(name, version_dir, problems)
+                except OSError as error:  # a directory or file made unreadable
+                    problems.append(Problem(f"{name}/{version_dir.name}", f"cannot be read: {error.strerror or error}"))
         return checked, problems
+
+    def _verify_version(self, name: str, version_dir: Path, problems: list[Problem]) -> int:
+        where = f"{name}/{version_dir.name}"
+        try:
+            sums = read_checksums(version_dir)
+        except (OSError, ValueError) as error:
+            problems.append(Problem(where, f"unreadable {CHECKSUMS_FILE}: {error}"))
+            return 0
+        try:
+            metadata = self._read_version(name, version_dir)
+        except DatasetError as error:
+            problems.append(Problem(where, str(error)))
+            metadata = None
+        checked = 0
+        present = {p.name for p in version_dir.iterdir()} - {CHECKSUMS_FILE}
+        for extra in sorted(present - set(sums)):
+            problems.append(Problem(f"{where}/{extra}", "file not listed in SHA256SUMS"))
+        for file_name, expected in sorted(sums.items()):
+            checked += 1
+            path = version_dir / file_name
+            try:
+                if not path.is_file():
+                    problems.append(Problem(f"{where}/{file_name}", "missing"))
+                elif sha256_of(path) != expected:
+                    problems.append(Problem(f"{where}/{file_name}", "checksum mismatch: the file changed"))
+            except OSError as error:
+                problems.append(Problem(f"{where}/{file_name}", f"cannot be read: {error.strerror or error}"))
+        for entry in metadata.files if metadata else ():
+            if sums.get(entry.path) != entry.sha256:
+                problems.append(Problem(f"{where}/{entry.path}", "metadata.json and SHA256SUMS disagree"))
+        return checked
 
     def leftovers(self) -> list[Path]:
         """Temporary trees of interrupted adds (a killed process cannot clean up)."""

@@ -16,7 +16,7 @@ from typing import Sequence
 from ..command_line import UsageParser, add_settings_option, settings_path
 from ..settings import SettingsError, load_settings
 from ..settings.location import ENVIRONMENT
-from .catalogue import AddRequest, Catalogue, GrantLookup
+from .catalogue import AddRequest, Catalogue, GrantLookup, Problem
 from .errors import DatasetError
 from .grants import GrantsUnavailable, hub_grants
 from ..governance import row_filter_cli
@@ -85,18 +85,42 @@ def _add(catalogue: Catalogue, args: argparse.Namespace) -> int:
 
 
 def _list(catalogue: Catalogue) -> int:
+    """One line per dataset; a dataset or version that cannot be read is one ``problem:``
+    line on stderr (exit 1, as ``verify``), and every other dataset is still listed."""
     names = catalogue.names()
+    problems = catalogue.strays()
     if not names:
         print(f"no datasets in {catalogue.root}")
     for name in names:
-        versions = catalogue.versions(name)
+        try:
+            versions, unreadable = catalogue.survey(name)
+        except DatasetError as error:
+            problems.append(Problem(name, str(error)))
+            continue
+        problems += unreadable
+        if not versions:
+            if not unreadable:
+                problems.append(Problem(name, "has no versions"))
+            continue
         latest = versions[-1]
         print(f"{name}\t{latest.version}\t{latest.rows} rows\t{len(versions)} version(s)\t{latest.title}")
+    return _problems(problems, "run `haven dataset verify` for every check")
+
+
+def _problems(problems: list[Problem], hint: str) -> int:
+    for problem in problems:
+        print(f"problem: {problem.where}: {problem.what}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s); {hint}", file=sys.stderr)
+        return 1
     return 0
 
 
 def _show(catalogue: Catalogue, name: str, grants: GrantLookup | None) -> int:
-    versions = catalogue.versions(name)
+    versions, unreadable = catalogue.survey(name)
+    if not versions:
+        _problems(unreadable, "no readable version")
+        raise DatasetError(f"dataset {name!r} has no readable version")
     latest = versions[-1]
     print(f"{latest.name}: {latest.title}")
     for label, value in (("description", latest.description), ("source", latest.source), ("licence", latest.licence)):
@@ -112,12 +136,12 @@ def _show(catalogue: Catalogue, name: str, grants: GrantLookup | None) -> int:
         held = catalogue.grants(name, grants)
     except GrantsUnavailable as error:
         print(f"grants: unknown ({error})")
-        return 0
+        return _problems(unreadable, "run `haven dataset verify` for every check")
     if held is None:
         print("grants: unknown (no hub settings: give --settings or set HAVEN_SETTINGS to ask the hub)")
     else:
         print("grants: " + (", ".join(f"{g.project} ({g.version or 'latest'})" for g in held) or "none"))
-    return 0
+    return _problems(unreadable, "run `haven dataset verify` for every check")
 
 
 def _verify(catalogue: Catalogue) -> int:

@@ -37,7 +37,13 @@ def hub_grants(settings: Settings, timeout: float = 10) -> GrantLookup:
             project = project_id_of(group["name"])
             if project is None or properties.get("kind") != PROPERTIES_KIND:
                 continue
-            found += [Grant(project, g.get("version")) for g in properties.get("datasets", []) if g["name"] == dataset]
+            # Read leniently: a grant in a record that no longer validates is still a grant (the
+            # admin's projects page names the record), and one odd entry must not fail `show`.
+            entries = properties.get("datasets")
+            if not isinstance(entries, list):
+                continue
+            found += [Grant(project, g.get("version")) for g in entries
+                      if isinstance(g, dict) and g.get("name") == dataset]
         return sorted(found, key=lambda grant: grant.project)
 
     return lookup

@@ -30,6 +30,10 @@ def _reserved_words() -> frozenset[str]:
     return frozenset(row[0].lower() for row in rows)
 
 
+def is_name(name: str) -> bool:
+    return bool(NAME_PATTERN.fullmatch(name)) and name not in _reserved_words()
+
+
 def check_name(name: str) -> str:
     if not NAME_PATTERN.fullmatch(name):
         raise DatasetError(

@@ -189,11 +189,12 @@ def cli_actor() -> str:
 
 
 def run(args: argparse.Namespace) -> Any:
-    """Does the command; returns a Project, a list of them, an Outcome or a list of Outcomes."""
+    """Does the command; returns a Project, a list of them, an Outcome or a list of Outcomes
+    (``list``: the projects and the damaged records, which ``main`` names on stderr)."""
     p = _provisioner(args)
     match args.command:
         case "list":
-            return p.list()
+            return p.survey()  # (projects, damaged records): main names the damaged ones
         case "show":
             return p.get(args.id)
         case "create":
@@ -316,8 +317,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"haven project: {str(error).splitlines()[0] if isinstance(error, HubError) else error}",
               file=sys.stderr)
         return 1
+    damaged = []
+    if args.command == "list":
+        result, damaged = result
     print(json.dumps(_to_json(result), indent=2) if args.json else _human(args.command, result))
-    return 0
+    for item in damaged:
+        print(f"haven project: problem: {item.explained()}", file=sys.stderr)
+    return 1 if damaged else 0
 
 
 if __name__ == "__main__":

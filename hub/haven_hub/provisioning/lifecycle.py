@@ -16,6 +16,7 @@ from typing import Any, Callable, Protocol
 
 from ..datasets.catalogue import Catalogue
 from ..datasets.errors import DatasetError
+from ..problems import one_line
 from ..projects import ACTIVE, Project, ProjectRecord, group_name, project_id_of, today_utc
 from ..settings import DatasetGrant
 from . import rules
@@ -35,6 +36,18 @@ class AuditSink(Protocol):
     def record(self, actor: str, action: str, target: str, project: str | None = None, **details: Any) -> None: ...
 
 
+@dataclass(frozen=True)
+class DamagedProject:
+    """A project group whose record does not validate, and why (one line)."""
+
+    id: str
+    problem: str
+
+    def explained(self) -> str:
+        return (f"project {self.id!r}: its record in the hub does not read ({self.problem}); "
+                f"correct the group's properties (PUT /hub/api/groups/{group_name(self.id)}/properties)")
+
+
 @dataclass
 class Provisioner:
     hub: HubClient
@@ -52,14 +65,28 @@ class Provisioner:
         group = self.hub.group(group_name(project_id))
         if group is None or group.get("properties", {}).get("kind") != "haven-project":
             raise ProvisioningError(f"no project {project_id!r}")
-        return Project.from_group(group["name"], group["properties"], group["users"])
+        try:
+            return Project.from_group(group["name"], group["properties"], group["users"])
+        except ValueError as error:
+            raise ProvisioningError(DamagedProject(project_id, one_line(error)).explained()) from None
 
     def list(self) -> list[Project]:
-        found = []
+        """The projects whose records read; ``survey`` also names those that do not."""
+        return self.survey()[0]
+
+    def survey(self) -> tuple[list[Project], list[DamagedProject]]:
+        """Every project, and every project group whose record does not validate (edited
+        through the REST API by hand, or written by another version of Haven). One damaged
+        record is named; it must not hide the other projects from a listing or a sweep."""
+        found, damaged = [], []
         for group in self.hub.groups():
-            if project_id_of(group["name"]) and group.get("properties", {}).get("kind") == "haven-project":
-                found.append(Project.from_group(group["name"], group["properties"], group["users"]))
-        return sorted(found, key=lambda project: project.id)
+            project_id = project_id_of(group["name"])
+            if project_id and (group.get("properties") or {}).get("kind") == "haven-project":
+                try:
+                    found.append(Project.from_group(group["name"], group["properties"], group["users"]))
+                except ValueError as error:
+                    damaged.append(DamagedProject(project_id, one_line(error)))
+        return sorted(found, key=lambda project: project.id), sorted(damaged, key=lambda item: item.id)
 
     # -- creating and changing ------------------------------------------------------
 

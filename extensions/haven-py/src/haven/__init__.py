@@ -22,8 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from ._catalogue import Column, Dataset, HavenError, UnknownDataset, read_datasets, unknown
-from ._connection import open_locked
+from ._catalogue import Column, Dataset, HavenError, UnknownDataset, read_catalogue, unknown, warn_unusable
+from ._connection import open_locked, unreadable_data
 from ._display import DatasetList
 from ._environment import Environment, discover
 from ._summarise import summarise
@@ -34,7 +34,8 @@ __all__ = [
     "connect", "datasets", "open_connection", "safe", "sql", "summarise", "table",
 ]
 
-_shared: tuple[duckdb.DuckDBPyConnection, dict[str, Dataset]] | None = None
+# The shared connection, the datasets it holds, and those mounted but unusable (with why).
+_shared: tuple[duckdb.DuckDBPyConnection, dict[str, Dataset], dict[str, str]] | None = None
 _shared_lock = threading.Lock()
 
 
@@ -54,16 +55,30 @@ def open_connection(
         data_dir=data_dir, workspace_dir=workspace_dir, scratch_dir=scratch_dir,
         memory_limit=memory_limit, max_scratch=max_scratch, threads=threads,
     )
-    return open_locked(environment, read_datasets(environment.data_dir))
+    return _open(environment)[0]
 
 
-def _connection() -> tuple[duckdb.DuckDBPyConnection, dict[str, Dataset]]:
+def _open(environment: Environment) -> tuple[duckdb.DuckDBPyConnection, dict[str, Dataset], dict[str, str]]:
+    readable, unusable = read_catalogue(environment.data_dir)
+    con, unreadable = open_locked(environment, readable)
+    unusable.update(unreadable)
+    warn_unusable(unusable)
+    return con, {name: d for name, d in readable.items() if name not in unusable}, unusable
+
+
+def survey(data_dir: Path) -> tuple[dict[str, Dataset], dict[str, str]]:
+    """The usable datasets under ``data_dir`` and the unusable ones with why: damaged
+    metadata, or data DuckDB cannot read. What the Datasets panel lists."""
+    readable, unusable = read_catalogue(data_dir)
+    unusable.update(unreadable_data(readable))
+    return {name: d for name, d in readable.items() if name not in unusable}, unusable
+
+
+def _connection() -> tuple[duckdb.DuckDBPyConnection, dict[str, Dataset], dict[str, str]]:
     global _shared
     with _shared_lock:
         if _shared is None:
-            environment: Environment = discover()
-            held = read_datasets(environment.data_dir)
-            _shared = (open_locked(environment, held), held)
+            _shared = _open(discover())
         return _shared
 
 
@@ -76,19 +91,23 @@ def datasets() -> DatasetList:
     """The datasets this project holds, with versions, descriptions and columns (a list,
     shown as a table in a notebook).
 
-    Read afresh each time, so it reflects the mounts even before a connection exists."""
-    return DatasetList(read_datasets(discover().data_dir).values())
+    Read afresh each time, so it reflects the mounts even before a connection exists. A
+    dataset that cannot be used is left out with a warning naming it and why."""
+    usable, unusable = survey(discover().data_dir)
+    warn_unusable(unusable)
+    return DatasetList(usable.values())
 
 
 def sql(query: str) -> duckdb.DuckDBPyRelation | None:
     """Run SQL; a query returns a lazy relation: ``.df()``, ``.pl()``, ``.arrow()``,
     ``.fetchall()``. Statements that return nothing (CREATE ...) return None."""
-    con, held = _connection()
+    con, held, unusable = _connection()
     try:
         return con.sql(query)
     except duckdb.CatalogException as error:
         error.add_note(
             "datasets in this project: " + (", ".join(sorted(held)) or "none")
+            + "".join(f". {name!r} cannot be used: {reason}" for name, reason in sorted(unusable.items()))
             + ". A pandas or polars frame must be registered first: "
             "haven.connect().register('name', frame)."
         )
@@ -97,7 +116,7 @@ def sql(query: str) -> duckdb.DuckDBPyRelation | None:
 
 def table(name: str) -> duckdb.DuckDBPyRelation:
     """The whole of one dataset as a relation (nothing is read until you ask for rows)."""
-    con, held = _connection()
+    con, held, unusable = _connection()
     if name not in held:
-        raise unknown(name, held)
+        raise unknown(name, held, unusable)
     return con.table(name)

@@ -65,7 +65,15 @@ class Dataset:
 
 
 def _read_one(directory: Path) -> Dataset:
-    raw = json.loads((directory / "metadata.json").read_text(encoding="utf-8"))
+    text = (directory / "metadata.json").read_bytes()
+    try:
+        raw = json.loads(text.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("metadata.json is not UTF-8 text") from None
+    except ValueError as error:
+        raise ValueError(f"metadata.json is not valid JSON ({error})") from None
+    if not isinstance(raw, dict):
+        raise ValueError("metadata.json is not a JSON object")
     if raw.get("format") not in SUPPORTED_FORMATS:
         raise ValueError(f"metadata format {raw.get('format')!r} is not one this library reads")
     files = []
@@ -89,21 +97,49 @@ def _read_one(directory: Path) -> Dataset:
     )
 
 
-def read_datasets(data_dir: Path) -> dict[str, Dataset]:
-    """Every usable dataset under ``data_dir``, by name; broken ones are skipped with a warning."""
+def read_catalogue(data_dir: Path) -> tuple[dict[str, Dataset], dict[str, str]]:
+    """The datasets under ``data_dir`` whose metadata reads, by name, and the others with
+    why not. One damaged dataset is named and left out; it never hides the rest."""
     if not data_dir.is_dir():
-        return {}
+        return {}, {}
     found: dict[str, Dataset] = {}
+    broken: dict[str, str] = {}
     for directory in sorted(data_dir.iterdir()):
         if not directory.is_dir() or not NAME_PATTERN.fullmatch(directory.name):
             continue
         try:
             found[directory.name] = _read_one(directory)
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            warnings.warn(f"dataset {directory.name!r} skipped: {error}", stacklevel=3)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+            broken[directory.name] = _reason(error)
+    return found, broken
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError):
+        return f"cannot be read: {error.strerror or error}"
+    if isinstance(error, KeyError):
+        return f"metadata.json lacks {error}"
+    if isinstance(error, RecursionError):
+        return "metadata.json is nested too deeply"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def read_datasets(data_dir: Path) -> dict[str, Dataset]:
+    """Every usable dataset under ``data_dir``, by name; broken ones are skipped with a warning."""
+    found, broken = read_catalogue(data_dir)
+    warn_unusable(broken)
     return found
 
 
-def unknown(name: str, available: dict[str, Dataset]) -> UnknownDataset:
+def warn_unusable(broken: dict[str, str]) -> None:
+    for name, reason in sorted(broken.items()):
+        warnings.warn(f"dataset {name!r} skipped: {reason}; ask an administrator "
+                      "(`haven dataset verify` on the host)", stacklevel=4)
+
+
+def unknown(name: str, available: dict[str, Dataset], unusable: dict[str, str] | None = None) -> UnknownDataset:
+    if unusable and name in unusable:
+        return UnknownDataset(f"dataset {name!r} is in this project but cannot be used: {unusable[name]}. "
+                              "Ask an administrator to repair it; the other datasets work as usual")
     held = ", ".join(sorted(available)) or "none (ask an administrator to grant datasets to the project)"
     return UnknownDataset(f"no dataset {name!r} in this project; it holds: {held}")

@@ -39,12 +39,35 @@ def _list(items: list[str]) -> str:
     return "[" + ", ".join(_literal(item) for item in items) + "]"
 
 
-def open_locked(environment: Environment, datasets: dict[str, Dataset]) -> duckdb.DuckDBPyConnection:
+def create_views(con: duckdb.DuckDBPyConnection, datasets: dict[str, Dataset]) -> dict[str, str]:
+    """One view per dataset. DuckDB reads each Parquet footer here, so a corrupt or empty
+    file fails now: that dataset is left out and returned with DuckDB's reason, and the
+    others are made as usual."""
+    unusable = {}
+    for dataset in datasets.values():
+        files = _list([str(path) for path in dataset.files])
+        try:
+            con.execute(f"create view {_identifier(dataset.name)} as select * from read_parquet({files})")
+        except duckdb.Error as error:
+            unusable[dataset.name] = "its data cannot be read: " + str(error).splitlines()[0]
+    return unusable
+
+
+def unreadable_data(datasets: dict[str, Dataset]) -> dict[str, str]:
+    """Which datasets DuckDB could not open, with why, checked on a throwaway connection
+    (for listings: the panel and ``haven.datasets()`` show what ``haven.sql`` can query)."""
+    with duckdb.connect(":memory:") as con:
+        return create_views(con, datasets)
+
+
+def open_locked(
+    environment: Environment, datasets: dict[str, Dataset]
+) -> tuple[duckdb.DuckDBPyConnection, dict[str, str]]:
+    """The locked connection, and the datasets left out of it because their data cannot be read."""
     con = duckdb.connect(":memory:")
     try:
-        for dataset in datasets.values():
-            files = _list([str(path) for path in dataset.files])
-            con.execute(f"create view {_identifier(dataset.name)} as select * from read_parquet({files})")
+        unusable = create_views(con, datasets)
+        datasets = {name: d for name, d in datasets.items() if name not in unusable}
 
         con.execute(f"set memory_limit = {_literal(str(environment.memory_limit_bytes) + 'B')}")
         con.execute(f"set threads = {int(environment.threads)}")
@@ -74,4 +97,4 @@ def open_locked(environment: Environment, datasets: dict[str, Dataset]) -> duckd
     except BaseException:
         con.close()
         raise
-    return con
+    return con, unusable
