@@ -8,7 +8,10 @@ message that points to "Request release":
 * anything whose real path (symlinks followed) is outside the root directory, or under
   the dataset mounts;
 * base64 reads, and binary files (which the stock manager would send as base64);
-* text files and notebooks over a size limit.
+* text files and notebooks over a size limit;
+* links to nothing (or loops of links), with a 422 that says so, and pipes, sockets and
+  devices, which are never read (a pipe would hold the reading thread for ever);
+* saving through a link at the file itself to outside the root (the stock writer follows it).
 
 Notebooks it sends have ``<meta>``/``<link>`` in rich outputs made inert (outputs_filter).
 A folder's listing leaves out the entries it refuses (a symlink to the datasets, say) rather
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -33,6 +37,7 @@ from .workspace import is_within
 
 MB = 1024 * 1024
 LISTING_ATTEMPTS = 3
+_REFUSED = "Refused by Haven"
 # Set while a folder is listed: an entry refused then is left out, not the folder refused.
 _LISTING: ContextVar[bool] = ContextVar("haven_lab_listing", default=False)
 
@@ -81,8 +86,10 @@ class HavenContentsManager(AsyncLargeFileManager):
     def _default_data_dir(self) -> str:
         return os.environ.get("HAVEN_DATA_DIR", "/data")
 
-    def _refuse(self, path: str, why: str) -> web.HTTPError:
-        return web.HTTPError(403, f"{path}: {why}. {RELEASE_HINT}", reason="Refused by Haven")
+    def _refuse(self, path: str, why: str, status: int = 403) -> web.HTTPError:
+        # The hint to request release answers a refusal to send a file, not a file that is not there.
+        hint = f" {RELEASE_HINT}" if status == 403 else ""
+        return web.HTTPError(status, f"{path}: {why}.{hint}", reason=_REFUSED)
 
     def _checked_os_path(self, path: str) -> str:
         os_path = self._get_os_path(path)
@@ -95,18 +102,27 @@ class HavenContentsManager(AsyncLargeFileManager):
 
     async def get(self, path, content=True, type=None, format=None, require_hash=False):
         path = path.strip("/")
-        if not self.exists(path):
-            raise web.HTTPError(404, f"No such file or directory: {path}")
         try:
             os_path = self._checked_os_path(path)
+            if not os.path.exists(os_path):
+                if not os.path.lexists(os_path):
+                    # Gone (perhaps renamed while its folder was listed: _dir_model lists again).
+                    raise web.HTTPError(404, f"No such file or directory: {path}")
+                # 422, not 404: the stock handler rewrites a 404's message, and this one says why.
+                raise self._refuse(path, "it is a link to a file that does not exist, or a loop of links",
+                                   status=422)
         except web.HTTPError as refusal:
-            if _LISTING.get() and not content:
-                # The stock listing skips an entry whose read fails with EACCES, silently.
+            if _LISTING.get() and not content and refusal.reason == _REFUSED:
+                # The stock listing skips an entry whose read fails with EACCES, silently. An
+                # entry merely gone (not refused) fails the listing, which _dir_model takes again.
                 self.log.info("haven_lab: %s left out of its folder's listing: %s", path, refusal.log_message)
                 raise PermissionError(errno.EACCES, "refused by Haven", path) from None
             raise
         if not content or os.path.isdir(os_path):
             return await super().get(path, content=content, type=type, format=format, require_hash=require_hash)
+        if not stat.S_ISREG(os.stat(os_path).st_mode):
+            raise self._refuse(path, "it is not a regular file (a pipe, socket or device), so it cannot be opened",
+                               status=422)
         if format == "base64":
             raise self._refuse(path, "files are not sent to the browser as base64")
         size = os.path.getsize(os_path)
@@ -115,7 +131,15 @@ class HavenContentsManager(AsyncLargeFileManager):
         if size > limit:
             raise self._refuse(path, f"{size:,} bytes is over the {limit:,}-byte limit for opening files here")
         if notebook:
-            model = await super().get(path, content=True, type=type, format=None, require_hash=require_hash)
+            try:
+                model = await super().get(path, content=True, type=type, format=None, require_hash=require_hash)
+            except web.HTTPError as error:
+                if error.status_code != 400:
+                    raise
+                # The stock message names the file by its path on the server's disk.
+                raise web.HTTPError(400, f"{path}: not a notebook that can be opened (empty, not JSON, or not "
+                                    "a valid notebook); open it with the text editor to see what it holds",
+                                    reason=_REFUSED) from None
             neutralise_notebook(model.get("content"))
             return model
         try:
@@ -125,6 +149,14 @@ class HavenContentsManager(AsyncLargeFileManager):
             if error.status_code == 400:
                 raise self._refuse(path, "binary files cannot be opened here") from None
             raise
+
+    async def is_hidden(self, path):
+        """Asked before every read; a loop of links made the stock check fail with ELOOP,
+        a server error, before get could name the link."""
+        try:
+            return await super().is_hidden(path)
+        except OSError:
+            return False
 
     async def _dir_model(self, path, content=True):
         """A listing, taken again when an entry vanished while it was being listed.
@@ -147,6 +179,7 @@ class HavenContentsManager(AsyncLargeFileManager):
 
     async def save(self, model, path=""):
         self._checked_parent(path)
+        self._checked_target(path)
         if uploads.is_upload(model):
             upload = uploads.check_upload(model, path.strip("/"), self.max_upload_size, self.ingress_url)
             await uploads.record(upload, self.egress_url, os.environ.get("JUPYTERHUB_API_TOKEN", ""),
@@ -163,5 +196,12 @@ class HavenContentsManager(AsyncLargeFileManager):
     def _checked_parent(self, path: str) -> None:
         """Writes go only where reads may: not through a symlink into /data or out of the root."""
         parent = path.strip("/").rpartition("/")[0]
-        if not parent or self.exists(parent):
+        if parent:
             self._checked_os_path(parent)
+
+    def _checked_target(self, path: str) -> None:
+        """Nor through a link at the file itself: the stock writer saves through a link to
+        wherever it points, so a link to a file outside the root would be written there."""
+        path = path.strip("/")
+        if path and os.path.lexists(self._get_os_path(path)):
+            self._checked_os_path(path)

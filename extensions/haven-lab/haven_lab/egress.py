@@ -72,7 +72,10 @@ def multipart(metadata: dict[str, Any], parts: list[Part]) -> tuple[str, bytes]:
         b"\r\n",
     ]
     for index, part in enumerate(parts):
-        filename = part.entry["path"].rsplit("/", 1)[-1].replace('"', "_") or "file"
+        # The part's header carries a plain ASCII name: a file's own name may hold a newline,
+        # a quote or bytes that are not UTF-8, which would break the header (the service then
+        # saw no file at all). The real path travels in the JSON metadata, which the service reads.
+        filename = f"file-{index}"
         chunks += [
             f'--{boundary}\r\nContent-Disposition: form-data; name="file-{index}"; filename="{filename}"\r\n'
             "Content-Type: application/octet-stream\r\n\r\n".encode(),

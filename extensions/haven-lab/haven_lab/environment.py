@@ -13,11 +13,13 @@ the path the service knows (``analysis.html``), and the resubmission reads it fr
 
 from __future__ import annotations
 
+import email.parser
 import os
 import re
+import stat
 import sysconfig
 from collections.abc import Iterable, Mapping
-from importlib import metadata
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,9 @@ NOTEBOOK = ".ipynb"
 MAX_PACKAGES = 500
 MAX_SOURCES = 200
 MAX_PATH = 300
+MAX_SITE_ENTRIES = 5000  # entries of the user site looked at; a site is a few hundred
+MAX_METADATA_BYTES = 64 * 1024  # the headers come first; a long description follows them
+_METADATA_FILES = {".dist-info": "METADATA", ".egg-info": "PKG-INFO"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]{0,63}$")
 
@@ -41,15 +46,41 @@ def user_site(environ: Mapping[str, str] = os.environ) -> Path | None:
 
 
 def user_packages(site: Path | None) -> dict[str, str]:
-    """Distributions installed in the user site, name -> version (pip list --user)."""
+    """Distributions installed in the user site, name -> version (pip list --user).
+
+    Read here rather than with importlib.metadata: the user site is the analyst's to write,
+    and importlib.metadata opens whatever it finds there and lets its errors out (a FIFO
+    named like a dist-info held the server's event loop for ever; a METADATA that is not
+    UTF-8 failed every release request). A package that cannot be read is left out."""
     if site is None or not site.is_dir():
         return {}
     found = {}
-    for dist in metadata.distributions(path=[str(site)]):
-        name, version = dist.metadata.get("Name") or "", dist.version or ""
-        if _NAME.match(name) and _VERSION.match(version):
-            found[name] = version
+    try:
+        with os.scandir(site) as entries:
+            for entry in islice(entries, MAX_SITE_ENTRIES):
+                metadata_file = _METADATA_FILES.get(Path(entry.name).suffix)
+                if metadata_file and entry.is_dir(follow_symlinks=False):
+                    name, version = _name_and_version(Path(entry.path) / metadata_file)
+                    if _NAME.match(name) and _VERSION.match(version):
+                        found[name] = version
+    except OSError:
+        return {}
     return dict(sorted(found.items())[:MAX_PACKAGES])
+
+
+def _name_and_version(path: Path) -> tuple[str, str]:
+    """A METADATA file's Name and Version headers, or empty ones when it cannot be read: opened
+    without following a link or waiting on a pipe, a regular file, its head only."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return "", ""
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return "", ""
+        head = handle.read(MAX_METADATA_BYTES).decode("utf-8", errors="replace")
+    headers = email.parser.Parser().parsestr(head, headersonly=True)
+    return str(headers.get("Name") or "").strip(), str(headers.get("Version") or "").strip()
 
 
 def declared(sources: Iterable[tuple[str, str]], site: Path | None) -> dict[str, Any]:

@@ -132,7 +132,8 @@ class RequestsHandler(HavenHandler):
             purpose = req.text_field(body, "purpose", required=True)
             files = req.file_entries(body)
             prepared = await self.prepared(files, req.bool_field(body, "include_code", True))
-            metadata = req.submission(title, purpose, prepared, user_site=environment.user_site())
+            # In a thread: it reads the analyst's user site, which is theirs to fill.
+            metadata = await self.in_thread(req.submission, title, purpose, prepared, None, environment.user_site())
             content_type, payload = multipart(metadata, [p.part for p in prepared])
             created = await self.egress.call("POST", "api/requests", body=payload, content_type=content_type,
                                              idempotency_key=key)
@@ -171,7 +172,7 @@ class ResubmitHandler(HavenHandler):
             # Empty keeps the request's own (the service replaces only what is given).
             title, purpose = req.text_field(body, "title"), req.text_field(body, "purpose")
             prepared = await self.prepared(files, req.bool_field(body, "include_code", True))
-            metadata = req.submission(title, purpose, prepared, keep, user_site=environment.user_site())
+            metadata = await self.in_thread(req.submission, title, purpose, prepared, keep, environment.user_site())
             content_type, payload = multipart(metadata, [p.part for p in prepared])
             answer = await self.egress.call("POST", f"api/requests/{request_id}/resubmit",
                                             body=payload, content_type=content_type, idempotency_key=key)
@@ -213,6 +214,7 @@ class PreviewHandler(HavenHandler):
 
 
 SAFE_STEM = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_STEM = 200
 
 
 class OutputsHandler(HavenHandler):
@@ -226,8 +228,10 @@ class OutputsHandler(HavenHandler):
                 raise Refused(400, "'notebook' must be the path of a saved notebook (.ipynb)")
             content = await self.in_thread(self.workspace.read, notebook_path)
             name = notebook_path.rsplit("/", 1)[-1]
-            saved = await self.in_thread(extract_output, content, name, body.get("cell"), body.get("output"))
-            stem = SAFE_STEM.sub("_", name[: -len(".ipynb")]) or "notebook"
+            saved = await self.in_thread(extract_output, content, notebook_path, body.get("cell"),
+                                         body.get("output"))
+            # ASCII, and short enough that the output's name fits the 255-byte limit on a file name.
+            stem = SAFE_STEM.sub("_", name[: -len(".ipynb")])[:MAX_STEM] or "notebook"
             target, created = await self.in_thread(
                 self._write, f"{stem}-cell{body['cell']}-output{body['output']}{saved.suffix}", saved.content)
         except Refused as refusal:
@@ -237,18 +241,28 @@ class OutputsHandler(HavenHandler):
 
     def _write(self, filename: str, content: bytes) -> tuple[Path, bool]:
         folder = self.workspace.workspace / self.haven.outputs_dir
-        folder.mkdir(parents=True, exist_ok=True)
+        shown = f"{self.workspace.api_path(folder)}/{filename}"
         if not is_within(Path(os.path.realpath(folder)), self.workspace.workspace):
             raise Refused(403, f"{self.haven.outputs_dir}/ must be a folder inside the workspace, not a link out of it")
-        # Written beside the target and renamed over it: a link planted at the target is
-        # replaced, never followed.
-        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".haven-")
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-        os.chmod(temporary, 0o660)
-        target = folder / filename
-        created = not os.path.lexists(target)
-        os.replace(temporary, target)
+        temporary = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            # Written beside the target and renamed over it: a link planted at the target is
+            # replaced, never followed.
+            descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".haven-")
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(content)
+            os.chmod(temporary, 0o660)
+            target = folder / filename
+            created = not os.path.lexists(target)
+            os.replace(temporary, target)
+        except OSError as error:
+            # The analyst's own folder: a file, a dangling link or a locked folder where
+            # outputs/ should be, or a folder where the output's file should be.
+            if temporary is not None and os.path.lexists(temporary):
+                os.unlink(temporary)
+            raise Refused(409, f"{shown}: the output could not be saved there ({error.strerror}); "
+                          f"make {self.haven.outputs_dir}/ a folder you can write to and try again") from None
         return target, created
 
 

@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import nbformat
+from nbformat.validator import NotebookValidationError
 
 from .workspace import Refused
 
@@ -25,21 +26,58 @@ HTML_MEDIA_TYPE = "text/html"
 
 
 def render_html(notebook_bytes: bytes, name: str, include_code: bool) -> bytes:
-    """The notebook rendered to one self-contained HTML page (nbconvert's lab template)."""
+    """The notebook rendered to one self-contained HTML page (nbconvert's lab template).
+
+    ``name`` is the notebook's path as the analyst knows it: refusals name it."""
     from nbconvert import HTMLExporter  # imported late: it takes most of a second
 
     notebook = _parse(notebook_bytes, name)
     exporter = HTMLExporter(template_name="lab", exclude_input=not include_code,
                             exclude_input_prompt=not include_code)
-    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": name}})
+    title = name.rsplit("/", 1)[-1]
+    try:
+        body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    except _MALFORMED as error:
+        raise Refused(422, f"{name} could not be rendered ({_short(error)}); open it in JupyterLab, "
+                      "save it, and try again") from None
     return body.encode("utf-8")
 
 
+# What a malformed notebook fails with, deep in nbformat's conversion or nbconvert's templates.
+_MALFORMED = (AttributeError, KeyError, TypeError, IndexError, ValueError, nbformat.ValidationError,
+              NotebookValidationError)
+
+
 def _parse(notebook_bytes: bytes, name: str) -> nbformat.NotebookNode:
+    """The notebook, or Refused naming the file.
+
+    An empty file, JSON that is not a notebook or cells that are not a list of cells are the
+    analyst's file, not a fault of the server: nbformat converts before it validates, and a
+    malformed one fails that conversion with whatever error it meets. Not held to the schema
+    to the letter: a notebook with a key another tool added opens in Lab and renders, so it
+    may be released like any other."""
+    if not notebook_bytes.strip():
+        raise Refused(422, f"{name} is empty: open it in JupyterLab, save it, and try again")
     try:
-        return nbformat.reads(notebook_bytes.decode("utf-8"), as_version=4)
-    except (UnicodeDecodeError, ValueError, nbformat.reader.NotJSONError) as error:
-        raise Refused(422, f"{name} is not a notebook that can be read: {error}") from None
+        notebook = nbformat.reads(notebook_bytes.decode("utf-8"), as_version=4)
+    except (UnicodeDecodeError, nbformat.reader.NotJSONError) as error:
+        raise Refused(422, f"{name} is not a notebook that can be read: {_short(error)}") from None
+    except _MALFORMED as error:
+        raise Refused(422, f"{name} is not a valid notebook ({_short(error)}); open it in JupyterLab, "
+                      "save it, and try again") from None
+    cells = notebook.get("cells")
+    if not isinstance(cells, list) or not all(isinstance(c, dict) and isinstance(c.get("cell_type"), str)
+                                              for c in cells):
+        raise Refused(422, f"{name} is not a valid notebook (its cells are not a list of cells); open it "
+                      "in JupyterLab, save it, and try again")
+    return notebook
+
+
+def _short(error: BaseException) -> str:
+    """An error's first line, not the whole document a schema error carries."""
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    first = str(text).strip().splitlines()[0] if str(text).strip() else type(error).__name__
+    return first if len(first) <= 200 else first[:199] + "\u2026"
 
 
 @dataclass(frozen=True)
@@ -61,7 +99,12 @@ def extract_output(notebook_bytes: bytes, name: str, cell: object, output: objec
     if "image/png" in data:
         return SavedOutput(".png", _png(data["image/png"]))
     if "application/vnd.dataresource+json" in data:
-        return SavedOutput(".csv", _dataresource_csv(data["application/vnd.dataresource+json"]))
+        try:
+            return SavedOutput(".csv", _dataresource_csv(data["application/vnd.dataresource+json"]))
+        except (ValueError, AttributeError, KeyError, TypeError):
+            # Any JSON validates as this media type; only a table resource becomes a CSV.
+            raise Refused(422, f"cell {cell}, output {output} of {name} holds a table that cannot be "
+                          "read; write the table to a CSV file and request release of that file") from None
     if HTML_MEDIA_TYPE in data:
         html = data[HTML_MEDIA_TYPE]
         table = html_table_csv("".join(html) if isinstance(html, list) else str(html))

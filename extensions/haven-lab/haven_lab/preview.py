@@ -28,7 +28,6 @@ import csv
 import html
 import io
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -94,7 +93,7 @@ def preview(workspace: Workspace, api_path: object, size: object = "full") -> Pr
     if suffix not in PREVIEWABLE_SUFFIXES:
         raise Refused(415, f"{api_path}: no preview for this kind of file; Haven previews images "
                       "(PNG, JPEG, GIF) and tables (CSV, TSV, Parquet)")
-    with _open_regular(real, api_path) as handle:
+    with workspace.open_regular(real, api_path) as handle:
         if suffix in IMAGE_SUFFIXES:
             return image_preview(handle, api_path, limits)
         if suffix in PARQUET_SUFFIXES:
@@ -117,18 +116,6 @@ def _confined(workspace: Workspace, api_path: object) -> Path:
         if not is_within(real, workspace.workspace):
             raise Refused(403, f"{api_path}: only files inside the project workspace can be previewed")
     return workspace.resolve(api_path)
-
-
-def _open_regular(real: Path, api_path: str) -> io.BufferedReader:
-    # O_NOFOLLOW: the resolved path has no links in it, so a link found here was planted since.
-    try:
-        descriptor = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        raise Refused(409, f"{api_path}: the file changed while it was being read; try again") from None
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-        os.close(descriptor)
-        raise Refused(422, f"{api_path}: not a regular file")
-    return os.fdopen(descriptor, "rb")
 
 
 # -- images -----------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def prepare(workspace: Workspace, entry: dict[str, Any], include_code: bool) -> 
     kind = entry.get("kind")
     if send_path.lower().endswith(".ipynb"):
         # Checkers read the notebook as the analyst saw it; the .ipynb itself never leaves.
-        content = render_html(content, send_path.rsplit("/", 1)[-1], include_code)
+        content = render_html(content, send_path, include_code)
         send_path = send_path[: -len(".ipynb")] + ".html"
         kind = kind or "notebook"
     metadata: dict[str, Any] = {

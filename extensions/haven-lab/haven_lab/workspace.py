@@ -3,11 +3,18 @@
 Paths come from the browser as contents-API paths (relative to the server's root
 directory). Each is resolved with symlinks followed and must land inside the workspace and
 outside the dataset mounts; anything else is ``Refused`` and nothing is read.
+
+A workspace is messy and changes while it is read (the analyst's kernels write to it): a
+file is opened without following a link and without waiting on a pipe, must then be a
+regular file, and its open descriptor must still be inside the workspace; whatever fails
+is refused by the file's name, never as a server error.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -49,20 +56,60 @@ class Workspace:
         if not is_within(real, self.workspace):
             raise Refused(403, f"{api_path}: only files inside the project workspace can be released")
         if not real.exists():
+            if os.path.lexists(candidate):
+                raise Refused(404, f"{api_path}: is a link to a file that does not exist, or a loop of links")
             raise Refused(404, f"{api_path}: no such file")
-        if not real.is_file():
+        if real.is_dir():
             raise Refused(422, f"{api_path}: is a folder; pick the files inside it")
+        if not real.is_file():
+            raise Refused(422, f"{api_path}: is not a regular file (a pipe, socket or device); only files "
+                          "can be used here")
         return real
+
+    def open_regular(self, real: Path, api_path: object) -> io.BufferedReader:
+        """``real`` (from resolve) opened for reading, if it is still the file resolve found.
+
+        O_NOFOLLOW: the resolved path has no links in it, so a link found now was planted
+        since; O_NONBLOCK: a pipe swapped in is refused, not waited on for ever. The open
+        descriptor's own path is checked again, which catches a folder on the way swapped
+        for a link out of the workspace after resolve."""
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            descriptor = os.open(real, flags)
+        except FileNotFoundError:
+            raise Refused(409, f"{api_path}: the file was removed while it was being read; try again") from None
+        except PermissionError:
+            raise Refused(403, f"{api_path}: this server may not read the file (its permissions forbid it); "
+                          "make it readable (chmod u+r) and try again") from None
+        except OSError as error:
+            raise Refused(409, f"{api_path}: the file changed while it was being read, or cannot be read "
+                          f"({error.strerror}); try again") from None
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise Refused(422, f"{api_path}: is not a regular file (a pipe, socket or device); only files "
+                              "can be used here")
+            opened = Path(os.path.realpath(f"/proc/self/fd/{descriptor}"))
+            if opened.is_absolute() and opened.exists() and (
+                    is_within(opened, self.data_dir) or not is_within(opened, self.workspace)):
+                raise Refused(409, f"{api_path}: the file moved out of the workspace while it was being read")
+            return os.fdopen(descriptor, "rb")
+        except BaseException:
+            os.close(descriptor)
+            raise
 
     def read(self, api_path: object) -> bytes:
         real = self.resolve(api_path)
-        size = real.stat().st_size
-        if size > self.max_file_size:
-            raise Refused(413, f"{api_path}: {size:,} bytes is over the limit of {self.max_file_size:,} bytes "
-                          "for a release request; release a summary instead")
-        with open(real, "rb") as handle:
-            # Read one byte past the limit: the file may have grown since stat().
-            content = handle.read(self.max_file_size + 1)
+        with self.open_regular(real, api_path) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > self.max_file_size:
+                raise Refused(413, f"{api_path}: {size:,} bytes is over the limit of {self.max_file_size:,} "
+                              "bytes for a release request; release a summary instead")
+            try:
+                # Read one byte past the limit: the file may have grown since fstat().
+                content = handle.read(self.max_file_size + 1)
+            except OSError as error:
+                raise Refused(409, f"{api_path}: the file could not be read ({error.strerror}); "
+                              "try again") from None
         if len(content) > self.max_file_size:
             raise Refused(413, f"{api_path}: over the limit of {self.max_file_size:,} bytes")
         return content

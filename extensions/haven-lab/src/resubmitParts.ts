@@ -87,7 +87,9 @@ export async function workspaceFiles(folder: string): Promise<string[]> {
       }
       if (entry.type === 'directory') {
         if (depth < LISTED_DEPTH) {
-          await walk(entry.path, depth + 1);
+          // One folder that cannot be listed (or whose name cannot be put in a URL, such as
+          // one with a byte that is not UTF-8) is left out; the rest are still suggested.
+          await walk(entry.path, depth + 1).catch(() => undefined);
         }
       } else {
         found.push(entry.path);
