@@ -16,13 +16,14 @@ def test_analyst_starts_a_project_server_and_sees_progress(page, haven_hub):
     assert page.locator("#haven-projects").inner_text().count("Beta outcomes study") == 1
     page.click("#start-beta")  # no "Server Options" page: the project is the only choice
     # The pending page shows Haven's own steps (in its "Event log", collapsed) before
-    # JupyterLab takes over; the spawn takes seconds, so catch them as they arrive.
-    page.wait_for_function(
-        "document.querySelector('#progress-log')?.textContent.includes('locked-down container')",
-        timeout=30_000,
-    )
-    page.evaluate("document.querySelector('#progress-details').open = true")
-    log = page.locator("#progress-log").text_content()
+    # JupyterLab takes over; the spawn takes seconds, so catch them as they arrive, read in the
+    # same moment: a quick server sends the page on to Lab right after (a later read found no log).
+    log = page.wait_for_function("""() => {
+        const log = document.querySelector('#progress-log');
+        if (!log?.textContent.includes('locked-down container')) return false;
+        document.querySelector('#progress-details').open = true;  // for the picture
+        return log.textContent;
+    }""", timeout=30_000).json_value()
     assert "membership checked" in log and "Project network" in log
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "spawn-progress.png"))
