@@ -119,8 +119,11 @@ class RequestsHandler(HavenHandler):
                 {"project": self.haven.project, "author": self.haven.user, "whole": "true"}))
         except Refused as refusal:
             return self.refuse(refusal)
+        left_out = listing.get("left_out")
         self.answer({"requests": [req.for_the_panel(r, self.haven.hub_base_url)
-                                  for r in listing.get("requests", [])]})
+                                  for r in listing.get("requests", [])],
+                     # The service lists the newest 200 whole; the panel says how many it left out.
+                     "left_out": left_out if isinstance(left_out, int) and left_out > 0 else 0})
 
     @tornado.web.authenticated
     async def post(self) -> None:

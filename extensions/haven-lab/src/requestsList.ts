@@ -7,6 +7,8 @@ export interface IRequestsList {
   requests: IReleaseRequest[];
   /** The list's ETag: sent back next time, an unchanged list is a 304 with no body. */
   etag: string | null;
+  /** Older requests the list leaves out (the service lists the newest 200 whole). */
+  leftOut: number;
 }
 
 /**
@@ -38,5 +40,6 @@ export async function fetchRequests(etag: string | null): Promise<IRequestsList 
     const message = (data && (data.message || data.reason)) || `${response.status} ${response.statusText}`.trim();
     throw new HavenAPIError(message, response.status);
   }
-  return { requests: data.requests as IReleaseRequest[], etag: response.headers.get('ETag') };
+  const leftOut = Number.isInteger(data.left_out) && data.left_out > 0 ? (data.left_out as number) : 0;
+  return { requests: data.requests as IReleaseRequest[], etag: response.headers.get('ETag'), leftOut };
 }

@@ -1,8 +1,10 @@
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
 import { Widget } from '@lumino/widgets';
 
 import { IComment, IReleaseRequest, IRequestFile, fileName, postJSON } from './api';
 import { el, formatDate, labelled } from './dom';
+import { egressPageUrl } from './ingressLink';
 import { Poller, nextDelay } from './liveRequests';
 import {
   changesSince, decisionEntry, filesNeedingChanges, newsOf, seenKeys, stateWords, unannounced, whoDecided
@@ -38,7 +40,9 @@ export class RequestsPanel extends Widget {
     refresh.addEventListener('click', () => void this.refresh());
     this.message = el('div', { class: 'haven-status', role: 'status', 'aria-live': 'polite' });
     this.list = el('ul', { class: 'haven-request-list', 'aria-label': 'Release requests' });
-    this.node.append(el('div', { class: 'haven-panel-header' }, heading, refresh), this.message, this.list);
+    this.leftOut = el('p', { class: 'haven-left-out' });
+    this.node.append(el('div', { class: 'haven-panel-header' }, heading, refresh), this.message, this.list,
+      this.leftOut);
     this.poller = new Poller(() => this.look(), {
       interval: LOOK_EVERY_MS,
       longest: LONGEST_WAIT_MS,
@@ -90,6 +94,7 @@ export class RequestsPanel extends Widget {
       if (answer !== null) {
         this.etag = answer.etag;
         news = this.showList(answer.requests);
+        this.showLeftOut(answer.leftOut);
       }
       this.message.textContent = news || (this.shown !== null && this.shown.length === 0 ? NO_REQUESTS : '');
       return true;
@@ -98,6 +103,19 @@ export class RequestsPanel extends Widget {
       const why = (error as Error).message.replace(/[.\s]+$/, '');
       this.message.textContent = `Could not load your requests: ${why}. Trying again in ${wait} s.`;
       return false;
+    }
+  }
+
+  /** Past the newest 200, the list says how many older ones it leaves out, and where they all are. */
+  private showLeftOut(count: number): void {
+    this.leftOut.replaceChildren();
+    if (count > 0) {
+      const page = egressPageUrl(PageConfig.getOption('hubPrefix') || '/hub/', 'mine');
+      this.leftOut.append(
+        `${count} older request${count === 1 ? ' is' : 's are'} not shown here; `,
+        el('a', { href: page, target: '_blank', rel: 'noopener', text: 'My requests' }),
+        ' on the review service lists them all.'
+      );
     }
   }
 
@@ -262,6 +280,7 @@ export class RequestsPanel extends Widget {
   private readonly poller: Poller;
   private readonly message: HTMLElement;
   private readonly list: HTMLElement;
+  private readonly leftOut: HTMLElement;
   private etag: string | null = null;
   private fingerprint = '';
   /** The last list shown (null before the first answer) and its states, to tell news. */

@@ -205,7 +205,7 @@ class StandIn:
             return
         path = request.path.removeprefix("/")
         if path == "api/requests" and request.method == "GET":
-            value: Any = {"requests": [a_request()]}
+            value: Any = {"requests": [a_request()], "left_out": 3}  # the newest 200 whole, then a count
         elif path == "api/preflight":
             value = {"files": []}
         else:
@@ -322,6 +322,7 @@ async def test_the_releases_list_is_one_call(jp_fetch, stand_in):
     recorder, _ = stand_in
     code, answer = await send(jp_fetch, "haven", "requests")
     assert code == 200 and [r["id"] for r in answer["requests"]] == [REQUEST_ID]
+    assert answer["left_out"] == 3  # the panel says how many older ones are not listed
     [listing] = recorder.seen
     assert listing["query"] == {"project": "alpha", "author": "ada", "whole": "true"}
 

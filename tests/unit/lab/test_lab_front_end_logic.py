@@ -1,7 +1,8 @@
 """haven-lab's pure front-end modules under Node's own test runner (extensions/haven-lab/test).
 
 The modules with no JupyterLab imports (what the Releases panel announces and when it looks:
-requestNews.ts, liveRequests.ts; the dialog's wording: format.ts) are compiled with the
+requestNews.ts, liveRequests.ts; the dialog's wording: format.ts; the links to the egress
+service's pages: ingressLink.ts) are compiled with the
 extension's own TypeScript into a temporary folder, so the run neither needs nor touches the
 extension's lib/ (images/build.py rebuilds that under its lock), and a type error in another
 part of src/ does not hide these results.
@@ -17,8 +18,8 @@ import pytest
 
 LAB = Path(__file__).resolve().parents[3] / "extensions" / "haven-lab"
 TSC = LAB / "node_modules" / ".bin" / "tsc"
-PURE_MODULES = ["requestNews.ts", "liveRequests.ts", "format.ts"]
-TESTS = ["requestNews.test.mjs", "liveRequests.test.mjs", "format.test.mjs"]
+PURE_MODULES = ["requestNews.ts", "liveRequests.ts", "format.ts", "ingressLink.ts"]
+TESTS = ["requestNews.test.mjs", "liveRequests.test.mjs", "format.test.mjs", "ingress.test.mjs"]
 
 
 @pytest.fixture(scope="module")
