@@ -168,10 +168,22 @@ def browser_sessions(egress: Egress):
     return open_as
 
 
+# The background checks of files submitted earlier (by this test or one before it) add their
+# check_results rows at their own pace: a snapshot is taken once they are all in, so a check
+# finishing between "before" and "after" is not taken for a change the refusal made.
+CHECKS_SETTLE_SECONDS = 30
+
+
 def snapshot(data_dir: Path) -> dict:
     """Rows in every egress table and the blobs on disk: to prove a refusal changed nothing."""
     database = data_dir / "egress.sqlite"
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        deadline = time.monotonic() + CHECKS_SETTLE_SECONDS
+        while connection.execute("select count(*) from files where id not in "
+                                 "(select file_id from check_results)").fetchone()[0]:
+            if time.monotonic() > deadline:
+                break  # compared as it stands: a check stuck this long is worth seeing fail
+            time.sleep(0.1)
         tables = [row[0] for row in connection.execute(
             "select name from sqlite_master where type='table' and name != 'alembic_version'")]
         counts = {t: connection.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables}
