@@ -16,12 +16,13 @@ from __future__ import annotations
 import email.parser
 import os
 import re
-import stat
 import sysconfig
 from collections.abc import Iterable, Mapping
 from itertools import islice
 from pathlib import Path
 from typing import Any
+
+from .workspace import is_regular, open_unfollowed
 
 HTML = ".html"
 NOTEBOOK = ".ipynb"
@@ -72,11 +73,11 @@ def _name_and_version(path: Path) -> tuple[str, str]:
     """A METADATA file's Name and Version headers, or empty ones when it cannot be read: opened
     without following a link or waiting on a pipe, a regular file, its head only."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        descriptor = open_unfollowed(path)
     except OSError:
         return "", ""
     with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        if not is_regular(descriptor):
             return "", ""
         head = handle.read(MAX_METADATA_BYTES).decode("utf-8", errors="replace")
     headers = email.parser.Parser().parsestr(head, headersonly=True)

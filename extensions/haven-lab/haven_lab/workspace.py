@@ -32,6 +32,17 @@ def is_within(path: Path, directory: Path) -> bool:
     return path == directory or directory in path.parents
 
 
+def open_unfollowed(path: Path | str) -> int:
+    """A descriptor for reading ``path`` that follows no link at the file itself and does not
+    wait on a pipe put in its place (OSError as ``os.open`` raises it)."""
+    return os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+
+
+def is_regular(descriptor: int) -> bool:
+    """A plain file: not a pipe, socket, device or folder."""
+    return stat.S_ISREG(os.fstat(descriptor).st_mode)
+
+
 @dataclass(frozen=True)
 class Workspace:
     root_dir: Path  # the server's root_dir: what contents-API paths are relative to
@@ -73,9 +84,8 @@ class Workspace:
         since; O_NONBLOCK: a pipe swapped in is refused, not waited on for ever. The open
         descriptor's own path is checked again, which catches a folder on the way swapped
         for a link out of the workspace after resolve."""
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            descriptor = os.open(real, flags)
+            descriptor = open_unfollowed(real)
         except FileNotFoundError:
             raise Refused(409, f"{api_path}: the file was removed while it was being read; try again") from None
         except PermissionError:
@@ -85,7 +95,7 @@ class Workspace:
             raise Refused(409, f"{api_path}: the file changed while it was being read, or cannot be read "
                           f"({error.strerror}); try again") from None
         try:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            if not is_regular(descriptor):
                 raise Refused(422, f"{api_path}: is not a regular file (a pipe, socket or device); only files "
                               "can be used here")
             opened = Path(os.path.realpath(f"/proc/self/fd/{descriptor}"))
