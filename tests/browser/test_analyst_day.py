@@ -104,23 +104,25 @@ def run_cell(page, index: int, code: str, expected: str) -> None:
 
 
 def test_a_day_query_plot_request_return_revise_resubmit_release_download(axe_page, browser, haven_hub):
-    page = axe_page
+    with adas_alpha_lab(axe_page, haven_hub, '"$HAVEN_WORKSPACE_DIR"/Untitled*.ipynb') as lab:
+        a_day(axe_page, browser, haven_hub, lab)
+
+
+@contextlib.contextmanager
+def adas_alpha_lab(page, haven_hub, leftovers: str) -> Iterator[str]:
+    """Ada's alpha Lab (its URL), started; then, however the test ended, Lab closed, what the
+    test made (``leftovers``, shell words) and her saved layout removed, her server stopped.
+    Lab leaves first so it saves no layout after this; both live in her home volume for alpha
+    and would greet her next Lab on this hub."""
     lab = start_lab(page, haven_hub, "ada", "alpha")
     try:
-        a_day(page, browser, haven_hub, lab)
+        yield lab
     finally:
-        leave_lab(page, haven_hub, '"$HAVEN_WORKSPACE_DIR"/Untitled*.ipynb')
-
-
-def leave_lab(page, haven_hub, leftovers: str) -> None:
-    """Ada's alpha Lab closed, what the test made (``leftovers``, shell words) and her saved
-    layout removed, her server stopped. Lab leaves first so it saves no layout after this; both
-    live in her home volume for alpha and would greet her next Lab on this hub."""
-    page.goto("about:blank")
-    subprocess.run([DOCKER_CLI, "exec", haven_hub.container_name("ada", "alpha"), "bash", "-c",
-                    f"rm -f {leftovers} && rm -rf /home/analyst/.local/state/jupyterlab/workspaces"],
-                   capture_output=True, timeout=120)
-    haven_hub.stop("ada", "alpha")
+        page.goto("about:blank")
+        subprocess.run([DOCKER_CLI, "exec", haven_hub.container_name("ada", "alpha"), "bash", "-c",
+                        f"rm -f {leftovers} && rm -rf /home/analyst/.local/state/jupyterlab/workspaces"],
+                       capture_output=True, timeout=120)
+        haven_hub.stop("ada", "alpha")
 
 
 def a_day(page, browser, haven_hub, lab: str) -> None:

@@ -21,8 +21,7 @@ import pytest
 from tests.integration.egress.client import PREFIX, Egress
 
 from .conftest import serious_accessibility_problems
-from .test_analyst_day import leave_lab, new_notebook_in_workspace, review_started, submit_one_file
-from .test_release_from_lab import start_lab
+from .test_analyst_day import adas_alpha_lab, new_notebook_in_workspace, review_started, submit_one_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.usefixtures("hub_log_on_failure")]
 
@@ -42,12 +41,8 @@ def haven_hub(notebook_hub):
 
 
 def test_a_returned_notebook_is_changed_resubmitted_from_the_panel_and_released(axe_page, browser, haven_hub):
-    page = axe_page
-    lab = start_lab(page, haven_hub, "ada", "alpha")
-    try:
-        returned_and_resubmitted(page, browser, haven_hub, lab)
-    finally:
-        leave_lab(page, haven_hub, f"/home/analyst/{NOTEBOOK} /home/analyst/{RENDERED}")
+    with adas_alpha_lab(axe_page, haven_hub, f"/home/analyst/{NOTEBOOK} /home/analyst/{RENDERED}") as lab:
+        returned_and_resubmitted(axe_page, browser, haven_hub, lab)
 
 
 def returned_and_resubmitted(page, browser, haven_hub, lab: str) -> None:
